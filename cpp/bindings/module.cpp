@@ -1,0 +1,12 @@
+// Only wires the per-area registration functions into dispersionkit._core.
+#include "prelude.hpp"
+
+#include "dispersionkit/parallel.hpp"
+
+void register_greeks(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
+    m.def("hardware_threads", &dk::hardware_threads, "Number of hardware threads threads=None uses.");
+    register_greeks(m);
+}

@@ -1,0 +1,152 @@
+#include "dispersionkit/black_scholes.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "dispersionkit/parallel.hpp"
+#include "dispersionkit/simd_dispatch.hpp"
+#include "dispersionkit/vector_math.hpp"
+
+namespace dk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+inline bool valid_inputs(double S, double K, double T, double v, double r, double q) {
+    return S > 0.0 && K > 0.0 && T >= 0.0 && v >= 0.0 && std::isfinite(S) && std::isfinite(K) &&
+           std::isfinite(T) && std::isfinite(v) && std::isfinite(r) && std::isfinite(q);
+}
+
+// The vol * sqrt(tau) == 0 limits (see black_scholes.hpp), and NaN for invalid elements.
+void greeks_limit(double S, double K, double T, double v, double r, double q, double call,
+                  const GreeksOut& out, std::size_t i) {
+    if (!valid_inputs(S, K, T, v, r, q)) {
+        for (double* p : {out.price, out.delta, out.gamma, out.vega, out.theta, out.rho, out.epsilon,
+                          out.vanna, out.volga, out.charm})
+            p[i] = kNaN;
+        return;
+    }
+    const double s = call != 0.0 ? 1.0 : -1.0;
+    const double dq = std::exp(-q * T), dr = std::exp(-r * T);
+    const double fwd = S * dq, strike = K * dr;  // both discounted to today
+    const double diff = s * (fwd - strike);
+    const bool at_forward = diff == 0.0;
+    const double w = diff > 0.0 ? 1.0 : (at_forward ? 0.5 : 0.0);  // N(s*d1) = N(s*d2) in the limit
+
+    out.price[i] = diff > 0.0 ? diff : 0.0;
+    out.delta[i] = s * dq * w;
+    out.gamma[i] = at_forward ? kInf : 0.0;
+    out.vega[i] = at_forward ? fwd * std::sqrt(T) * kInvSqrt2Pi : 0.0;
+    out.theta[i] = (at_forward && T == 0.0 && v > 0.0) ? -kInf : s * w * (q * fwd - r * strike);
+    out.rho[i] = s * w * T * strike;
+    out.epsilon[i] = -s * w * T * fwd;
+    out.vanna[i] = at_forward ? kNaN : 0.0;
+    out.volga[i] = at_forward ? kNaN : 0.0;
+    out.charm[i] = at_forward ? kNaN : s * q * dq * w;
+}
+
+double price_limit(double S, double K, double T, double v, double r, double q, double call) {
+    if (!valid_inputs(S, K, T, v, r, q)) return kNaN;
+    const double s = call != 0.0 ? 1.0 : -1.0;
+    const double diff = s * (S * std::exp(-q * T) - K * std::exp(-r * T));
+    return diff > 0.0 ? diff : 0.0;
+}
+
+inline bool regular(double S, double K, double T, double v, double r, double q) {
+    return valid_inputs(S, K, T, v, r, q) && v * std::sqrt(T) > 0.0;
+}
+
+}  // namespace
+
+DK_SIMD_CLONES
+void bs_greeks_block(std::size_t n, const double* __restrict spot, const double* __restrict strike,
+                     const double* __restrict tau, const double* __restrict vol,
+                     const double* __restrict rate, const double* __restrict div,
+                     const double* __restrict is_call, const GreeksOut& o, std::size_t offset) {
+    double* __restrict price = o.price + offset;
+    double* __restrict delta = o.delta + offset;
+    double* __restrict gamma = o.gamma + offset;
+    double* __restrict vega = o.vega + offset;
+    double* __restrict theta = o.theta + offset;
+    double* __restrict rho = o.rho + offset;
+    double* __restrict epsilon = o.epsilon + offset;
+    double* __restrict vanna = o.vanna + offset;
+    double* __restrict volga = o.volga + offset;
+    double* __restrict charm = o.charm + offset;
+
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
+        const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
+        const double sqT = std::sqrt(T);
+        const double sd = v * sqT;
+        const double dq = std::exp(-q * T), dr = std::exp(-r * T);
+        const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
+        const double d2 = d1 - sd;
+        const double n1 = 0.5 * std::erfc(-s * d1 * kInvSqrt2);  // N(s*d1)
+        const double n2 = 0.5 * std::erfc(-s * d2 * kInvSqrt2);  // N(s*d2)
+        const double pdf = kInvSqrt2Pi * std::exp(-0.5 * d1 * d1);
+        const double fwd = S * dq, disc_strike = K * dr;
+        const double vg = fwd * pdf * sqT;
+
+        const double p = s * (fwd * n1 - disc_strike * n2);
+        price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+        delta[i] = s * dq * n1;
+        gamma[i] = dq * pdf / (S * sd);
+        vega[i] = vg;
+        theta[i] = -fwd * pdf * v / (2.0 * sqT) - s * r * disc_strike * n2 + s * q * fwd * n1;
+        rho[i] = s * T * disc_strike * n2;
+        epsilon[i] = -s * T * fwd * n1;
+        vanna[i] = -dq * pdf * d2 / v;
+        volga[i] = vg * d1 * d2 / v;
+        charm[i] = s * q * dq * n1 - dq * pdf * (2.0 * (r - q) * T - d2 * sd) / (2.0 * T * sd);
+    }
+    // The vectorized pass computed 0/0 for degenerate and invalid elements; overwrite them.
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
+            greeks_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i], o, offset + i);
+    }
+}
+
+DK_SIMD_CLONES
+void bs_price_block(std::size_t n, const double* __restrict spot, const double* __restrict strike,
+                    const double* __restrict tau, const double* __restrict vol,
+                    const double* __restrict rate, const double* __restrict div,
+                    const double* __restrict is_call, double* __restrict price) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
+        const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
+        const double sd = v * std::sqrt(T);
+        const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
+        const double d2 = d1 - sd;
+        const double p = s * (S * std::exp(-q * T) * 0.5 * std::erfc(-s * d1 * kInvSqrt2) -
+                        K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
+        price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
+            price[i] = price_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i]);
+    }
+}
+
+void bs_greeks(Layout layout, std::array<StridedArg, kBsArgs> args, const GreeksOut& out, int threads) {
+    coalesce(layout, args);
+    parallel_for(layout_size(layout), threads, kBsMinChunk, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
+            bs_greeks_block(n, p[0], p[1], p[2], p[3], p[4], p[5], p[6], out, flat);
+        });
+    });
+}
+
+void bs_price(Layout layout, std::array<StridedArg, kBsArgs> args, double* price, int threads) {
+    coalesce(layout, args);
+    parallel_for(layout_size(layout), threads, kBsMinChunk, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
+            bs_price_block(n, p[0], p[1], p[2], p[3], p[4], p[5], p[6], price + flat);
+        });
+    });
+}
+
+}  // namespace dk

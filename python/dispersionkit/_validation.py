@@ -1,0 +1,78 @@
+"""Argument checks shared by the public functions: named errors before anything reaches _core."""
+
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+
+_CALL_WORDS = {"call": True, "c": True, "put": False, "p": False}
+
+
+def as_float_array(value, name: str) -> np.ndarray:
+    """A float64 view of `value` (copied only when the dtype differs); rejects non-real data."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def as_call_flags(value, name: str = "is_call") -> np.ndarray:
+    """Option type as float64 0/1 (1 = call) from bools, 0/1 integers or 'call'/'put' strings."""
+    array = np.asarray(value)
+    if array.dtype.kind in "US":
+        words = np.char.lower(array.astype(str))
+        known = np.isin(words, list(_CALL_WORDS))
+        if not known.all():
+            bad = words[~known].ravel()[0]
+            raise ValueError(f"{name}: expected 'call'/'put' (or 'c'/'p'), got {bad!r}")
+        return np.isin(words, ["call", "c"]).astype(np.float64)
+    if array.dtype.kind == "b":
+        return array.astype(np.float64)
+    if array.dtype.kind in "iu":
+        if not np.isin(array, (0, 1)).all():
+            raise ValueError(f"{name}: integer flags must be 0 (put) or 1 (call)")
+        return array.astype(np.float64)
+    raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
+
+
+def resolve_threads(threads) -> int:
+    """None -> 0 (all cores, the core's convention); otherwise a positive int."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads: expected a positive int or None, got {type(threads).__name__}")
+    threads = operator.index(threads)
+    if threads < 1:
+        raise ValueError(f"threads: must be >= 1 (or None for all cores), got {threads}")
+    return threads
+
+
+def broadcast(named: dict[str, np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """Broadcast like a ufunc; returns the shape and read-only stride-0 views (no copies)."""
+    try:
+        views = np.broadcast_arrays(*named.values())
+    except ValueError:
+        shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in named.items())
+        raise ValueError(f"inputs do not broadcast together: {shapes}") from None
+    shape = views[0].shape if views else ()
+    return shape, views
+
+
+def check_output(out, shape: tuple[int, ...], name: str, inputs: list[np.ndarray]) -> np.ndarray:
+    """A caller-supplied output array: float64, C-contiguous, writeable, right shape, not aliasing inputs."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != np.float64:
+        raise TypeError(f"{name}: expected dtype float64, got {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {out.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name}: must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: is read-only")
+    for array in inputs:
+        if np.may_share_memory(out, array):
+            raise ValueError(f"{name}: overlaps an input array; use a separate buffer")
+    return out
