@@ -57,23 +57,58 @@ inline bool regular(double S, double K, double T, double v, double r, double q) 
     return valid_inputs(S, K, T, v, r, q) && v * std::sqrt(T) > 0.0;
 }
 
-}  // namespace
+// Elements per padded tail. Every element goes through the vector loop: the compiler's scalar
+// epilogue would call scalar libm, whose last-bit results differ from libmvec's, and then an
+// element's value would depend on where block or thread boundaries fall.
+constexpr std::size_t kLanes = 8;
 
-DK_SIMD_CLONES
-void bs_greeks_block(std::size_t n, const double* __restrict spot, const double* __restrict strike,
-                     const double* __restrict tau, const double* __restrict vol,
-                     const double* __restrict rate, const double* __restrict div,
-                     const double* __restrict is_call, const GreeksOut& o, std::size_t offset) {
-    double* __restrict price = o.price + offset;
-    double* __restrict delta = o.delta + offset;
-    double* __restrict gamma = o.gamma + offset;
-    double* __restrict vega = o.vega + offset;
-    double* __restrict theta = o.theta + offset;
-    double* __restrict rho = o.rho + offset;
-    double* __restrict epsilon = o.epsilon + offset;
-    double* __restrict vanna = o.vanna + offset;
-    double* __restrict volga = o.volga + offset;
-    double* __restrict charm = o.charm + offset;
+struct BsIn {
+    const double* spot;
+    const double* strike;
+    const double* tau;
+    const double* vol;
+    const double* rate;
+    const double* div;
+    const double* is_call;
+};
+
+// Runs `loop(n_full, in, out_offset)` on the multiple-of-kLanes head of the block, and on the
+// tail padded to kLanes lanes (filled with copies of the tail's first element) into scratch.
+template <std::size_t NOut, class Loop>
+inline void run_padded(std::size_t n, const BsIn& in, const std::array<double*, NOut>& out, Loop&& loop) {
+    const std::size_t head = n - n % kLanes;
+    if (head > 0) loop(head, in, out);
+    if (head == n) return;
+    double pad[kBsArgs][kLanes];
+    double scratch[NOut][kLanes];
+    const double* src[kBsArgs] = {in.spot, in.strike, in.tau, in.vol, in.rate, in.div, in.is_call};
+    for (std::size_t a = 0; a < kBsArgs; ++a)
+        for (std::size_t i = 0; i < kLanes; ++i) pad[a][i] = src[a][head + (head + i < n ? i : 0)];
+    std::array<double*, NOut> tmp;
+    for (std::size_t k = 0; k < NOut; ++k) tmp[k] = scratch[k];
+    loop(kLanes, BsIn{pad[0], pad[1], pad[2], pad[3], pad[4], pad[5], pad[6]}, tmp);
+    for (std::size_t k = 0; k < NOut; ++k)
+        for (std::size_t i = head; i < n; ++i) out[k][i] = scratch[k][i - head];
+}
+
+__attribute__((always_inline)) inline void greeks_loop(std::size_t n, const BsIn& in, const std::array<double*, 10>& o) {
+    const double* __restrict spot = in.spot;
+    const double* __restrict strike = in.strike;
+    const double* __restrict tau = in.tau;
+    const double* __restrict vol = in.vol;
+    const double* __restrict rate = in.rate;
+    const double* __restrict div = in.div;
+    const double* __restrict is_call = in.is_call;
+    double* __restrict price = o[0];
+    double* __restrict delta = o[1];
+    double* __restrict gamma = o[2];
+    double* __restrict vega = o[3];
+    double* __restrict theta = o[4];
+    double* __restrict rho = o[5];
+    double* __restrict epsilon = o[6];
+    double* __restrict vanna = o[7];
+    double* __restrict volga = o[8];
+    double* __restrict charm = o[9];
 
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
@@ -102,18 +137,17 @@ void bs_greeks_block(std::size_t n, const double* __restrict spot, const double*
         volga[i] = vg * d1 * d2 / v;
         charm[i] = s * q * dq * n1 - dq * pdf * (2.0 * (r - q) * T - d2 * sd) / (2.0 * T * sd);
     }
-    // The vectorized pass computed 0/0 for degenerate and invalid elements; overwrite them.
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
-            greeks_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i], o, offset + i);
-    }
 }
 
-DK_SIMD_CLONES
-void bs_price_block(std::size_t n, const double* __restrict spot, const double* __restrict strike,
-                    const double* __restrict tau, const double* __restrict vol,
-                    const double* __restrict rate, const double* __restrict div,
-                    const double* __restrict is_call, double* __restrict price) {
+__attribute__((always_inline)) inline void price_loop(std::size_t n, const BsIn& in, const std::array<double*, 1>& o) {
+    const double* __restrict spot = in.spot;
+    const double* __restrict strike = in.strike;
+    const double* __restrict tau = in.tau;
+    const double* __restrict vol = in.vol;
+    const double* __restrict rate = in.rate;
+    const double* __restrict div = in.div;
+    const double* __restrict is_call = in.is_call;
+    double* __restrict price = o[0];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
@@ -122,9 +156,34 @@ void bs_price_block(std::size_t n, const double* __restrict spot, const double* 
         const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
         const double d2 = d1 - sd;
         const double p = s * (S * std::exp(-q * T) * 0.5 * std::erfc(-s * d1 * kInvSqrt2) -
-                        K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
+                              K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
         price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
     }
+}
+
+}  // namespace
+
+DK_SIMD_CLONES
+void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
+                     const double* vol, const double* rate, const double* div, const double* is_call,
+                     const GreeksOut& o, std::size_t offset) {
+    const std::array<double*, 10> out = {o.price + offset, o.delta + offset, o.gamma + offset,
+                                         o.vega + offset,  o.theta + offset, o.rho + offset,
+                                         o.epsilon + offset, o.vanna + offset, o.volga + offset,
+                                         o.charm + offset};
+    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, out, greeks_loop);
+    // The vector pass computed 0/0 for degenerate and invalid elements; overwrite them.
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
+            greeks_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i], o, offset + i);
+    }
+}
+
+DK_SIMD_CLONES
+void bs_price_block(std::size_t n, const double* spot, const double* strike, const double* tau,
+                    const double* vol, const double* rate, const double* div, const double* is_call,
+                    double* price) {
+    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, std::array<double*, 1>{price}, price_loop);
     for (std::size_t i = 0; i < n; ++i) {
         if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
             price[i] = price_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i]);
