@@ -1,12 +1,11 @@
-// Tells GCC that glibc's libmvec has SIMD variants of exp/log/erfc/sqrt-free math, so loops
+// Tells GCC that glibc's libmvec has SIMD variants of exp/log/erfc, so loops
 // calling them vectorize without -ffast-math (which would break NaN propagation). glibc only
 // declares these itself under __FAST_MATH__. Requires -fopenmp-simd -fno-math-errno.
 #pragma once
 
 #include <cmath>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 extern "C" {
 #pragma omp declare simd notinbranch
 double exp(double) noexcept;
