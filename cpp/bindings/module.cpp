@@ -1,7 +1,6 @@
 // Only wires the per-area registration functions into dispersionkit._core.
-#include "prelude.hpp"
-
 #include "dispersionkit/parallel.hpp"
+#include "prelude.hpp"
 
 void register_greeks(py::module_& m);
 

@@ -21,8 +21,9 @@ namespace dk::bind {
 template <class T>
 inline void require_dtype(const py::array& a, const char* name) {
     if (!a.dtype().is(py::dtype::of<T>()))
-        throw py::type_error(std::string(name) + ": expected dtype " + std::string(py::str(py::dtype::of<T>())) +
-                             ", got " + std::string(py::str(a.dtype())));
+        throw py::type_error(std::string(name) + ": expected dtype " +
+                             std::string(py::str(py::dtype::of<T>())) + ", got " +
+                             std::string(py::str(a.dtype())));
 }
 
 inline Layout layout_of(const std::vector<py::ssize_t>& shape) {
@@ -44,7 +45,8 @@ inline std::vector<py::ssize_t> shape_of(const py::array& a) {
 template <class T>
 inline StridedArg strided_input(const py::array& a, const Layout& layout, const char* name) {
     require_dtype<T>(a, name);
-    if (a.ndim() != layout.ndim) throw py::value_error(std::string(name) + ": not broadcast to the output shape");
+    if (a.ndim() != layout.ndim)
+        throw py::value_error(std::string(name) + ": not broadcast to the output shape");
     StridedArg arg;
     arg.data = static_cast<const char*>(a.data());
     for (int d = 0; d < layout.ndim; ++d) {
@@ -60,17 +62,20 @@ template <class T>
 inline T* contiguous_output(py::array& a, const std::vector<py::ssize_t>& shape, const char* name) {
     require_dtype<T>(a, name);
     if (shape_of(a) != shape) throw py::value_error(std::string(name) + ": wrong shape");
-    if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+    if (!(a.flags() & py::array::c_style))
+        throw py::value_error(std::string(name) + ": must be C-contiguous");
     if (!a.writeable()) throw py::value_error(std::string(name) + ": is read-only");
     return static_cast<T*>(a.mutable_data());
 }
 
 // A C-contiguous input of exactly `shape`.
 template <class T>
-inline const T* contiguous_input(const py::array& a, const std::vector<py::ssize_t>& shape, const char* name) {
+inline const T* contiguous_input(const py::array& a, const std::vector<py::ssize_t>& shape,
+                                 const char* name) {
     require_dtype<T>(a, name);
     if (shape_of(a) != shape) throw py::value_error(std::string(name) + ": wrong shape");
-    if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+    if (!(a.flags() & py::array::c_style))
+        throw py::value_error(std::string(name) + ": must be C-contiguous");
     return static_cast<const T*>(a.data());
 }
 

@@ -1,7 +1,6 @@
 // Black-Scholes-Merton prices and Greeks.
-#include "prelude.hpp"
-
 #include "dispersionkit/black_scholes.hpp"
+#include "prelude.hpp"
 
 namespace {
 
@@ -9,13 +8,14 @@ using namespace dk;
 using namespace dk::bind;
 
 constexpr const char* kInputNames[kBsArgs] = {"spot", "strike", "tau", "vol", "rate", "div_yield", "is_call"};
-constexpr const char* kGreekNames[10] = {"price", "delta", "gamma", "vega", "theta",
-                                         "rho", "epsilon", "vanna", "volga", "charm"};
+constexpr const char* kGreekNames[10] = {"price", "delta",   "gamma", "vega",  "theta",
+                                         "rho",   "epsilon", "vanna", "volga", "charm"};
 
 std::array<StridedArg, kBsArgs> bs_inputs(const std::vector<py::array>& inputs, const Layout& layout) {
     if (inputs.size() != kBsArgs) throw py::value_error("expected 7 inputs");
     std::array<StridedArg, kBsArgs> args;
-    for (std::size_t a = 0; a < kBsArgs; ++a) args[a] = strided_input<double>(inputs[a], layout, kInputNames[a]);
+    for (std::size_t a = 0; a < kBsArgs; ++a)
+        args[a] = strided_input<double>(inputs[a], layout, kInputNames[a]);
     return args;
 }
 

@@ -91,75 +91,83 @@ inline void run_padded(std::size_t n, const BsIn& in, const std::array<double*, 
         for (std::size_t i = head; i < n; ++i) out[k][i] = scratch[k][i - head];
 }
 
-__attribute__((always_inline)) inline void greeks_loop(std::size_t n, const BsIn& in, const std::array<double*, 10>& o) {
-    const double* __restrict spot = in.spot;
-    const double* __restrict strike = in.strike;
-    const double* __restrict tau = in.tau;
-    const double* __restrict vol = in.vol;
-    const double* __restrict rate = in.rate;
-    const double* __restrict div = in.div;
-    const double* __restrict is_call = in.is_call;
-    double* __restrict price = o[0];
-    double* __restrict delta = o[1];
-    double* __restrict gamma = o[2];
-    double* __restrict vega = o[3];
-    double* __restrict theta = o[4];
-    double* __restrict rho = o[5];
-    double* __restrict epsilon = o[6];
-    double* __restrict vanna = o[7];
-    double* __restrict volga = o[8];
-    double* __restrict charm = o[9];
+// Function objects rather than functions, so the call inside run_padded is direct and inlines
+// into each ISA clone of the block functions.
+struct GreeksLoop {
+    __attribute__((always_inline)) void operator()(std::size_t n, const BsIn& in,
+                                                   const std::array<double*, 10>& o) const {
+        const double* __restrict spot = in.spot;
+        const double* __restrict strike = in.strike;
+        const double* __restrict tau = in.tau;
+        const double* __restrict vol = in.vol;
+        const double* __restrict rate = in.rate;
+        const double* __restrict div = in.div;
+        const double* __restrict is_call = in.is_call;
+        double* __restrict price = o[0];
+        double* __restrict delta = o[1];
+        double* __restrict gamma = o[2];
+        double* __restrict vega = o[3];
+        double* __restrict theta = o[4];
+        double* __restrict rho = o[5];
+        double* __restrict epsilon = o[6];
+        double* __restrict vanna = o[7];
+        double* __restrict volga = o[8];
+        double* __restrict charm = o[9];
 
 #pragma omp simd
-    for (std::size_t i = 0; i < n; ++i) {
-        const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
-        const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
-        const double sqT = std::sqrt(T);
-        const double sd = v * sqT;
-        const double dq = std::exp(-q * T), dr = std::exp(-r * T);
-        const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
-        const double d2 = d1 - sd;
-        const double n1 = 0.5 * std::erfc(-s * d1 * kInvSqrt2);  // N(s*d1)
-        const double n2 = 0.5 * std::erfc(-s * d2 * kInvSqrt2);  // N(s*d2)
-        const double pdf = kInvSqrt2Pi * std::exp(-0.5 * d1 * d1);
-        const double fwd = S * dq, disc_strike = K * dr;
-        const double vg = fwd * pdf * sqT;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
+            const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
+            const double sqT = std::sqrt(T);
+            const double sd = v * sqT;
+            const double dq = std::exp(-q * T), dr = std::exp(-r * T);
+            const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
+            const double d2 = d1 - sd;
+            const double n1 = 0.5 * std::erfc(-s * d1 * kInvSqrt2);  // N(s*d1)
+            const double n2 = 0.5 * std::erfc(-s * d2 * kInvSqrt2);  // N(s*d2)
+            const double pdf = kInvSqrt2Pi * std::exp(-0.5 * d1 * d1);
+            const double fwd = S * dq, disc_strike = K * dr;
+            const double vg = fwd * pdf * sqT;
 
-        const double p = s * (fwd * n1 - disc_strike * n2);
-        price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
-        delta[i] = s * dq * n1;
-        gamma[i] = dq * pdf / (S * sd);
-        vega[i] = vg;
-        theta[i] = -fwd * pdf * v / (2.0 * sqT) - s * r * disc_strike * n2 + s * q * fwd * n1;
-        rho[i] = s * T * disc_strike * n2;
-        epsilon[i] = -s * T * fwd * n1;
-        vanna[i] = -dq * pdf * d2 / v;
-        volga[i] = vg * d1 * d2 / v;
-        charm[i] = s * q * dq * n1 - dq * pdf * (2.0 * (r - q) * T - d2 * sd) / (2.0 * T * sd);
+            const double p = s * (fwd * n1 - disc_strike * n2);
+            price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+            delta[i] = s * dq * n1;
+            gamma[i] = dq * pdf / (S * sd);
+            vega[i] = vg;
+            theta[i] = -fwd * pdf * v / (2.0 * sqT) - s * r * disc_strike * n2 + s * q * fwd * n1;
+            rho[i] = s * T * disc_strike * n2;
+            epsilon[i] = -s * T * fwd * n1;
+            vanna[i] = -dq * pdf * d2 / v;
+            volga[i] = vg * d1 * d2 / v;
+            charm[i] = s * q * dq * n1 - dq * pdf * (2.0 * (r - q) * T - d2 * sd) / (2.0 * T * sd);
+        }
     }
-}
+};
 
-__attribute__((always_inline)) inline void price_loop(std::size_t n, const BsIn& in, const std::array<double*, 1>& o) {
-    const double* __restrict spot = in.spot;
-    const double* __restrict strike = in.strike;
-    const double* __restrict tau = in.tau;
-    const double* __restrict vol = in.vol;
-    const double* __restrict rate = in.rate;
-    const double* __restrict div = in.div;
-    const double* __restrict is_call = in.is_call;
-    double* __restrict price = o[0];
+struct PriceLoop {
+    __attribute__((always_inline)) void operator()(std::size_t n, const BsIn& in,
+                                                   const std::array<double*, 1>& o) const {
+        const double* __restrict spot = in.spot;
+        const double* __restrict strike = in.strike;
+        const double* __restrict tau = in.tau;
+        const double* __restrict vol = in.vol;
+        const double* __restrict rate = in.rate;
+        const double* __restrict div = in.div;
+        const double* __restrict is_call = in.is_call;
+        double* __restrict price = o[0];
 #pragma omp simd
-    for (std::size_t i = 0; i < n; ++i) {
-        const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
-        const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
-        const double sd = v * std::sqrt(T);
-        const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
-        const double d2 = d1 - sd;
-        const double p = s * (S * std::exp(-q * T) * 0.5 * std::erfc(-s * d1 * kInvSqrt2) -
-                              K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
-        price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+        for (std::size_t i = 0; i < n; ++i) {
+            const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
+            const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
+            const double sd = v * std::sqrt(T);
+            const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
+            const double d2 = d1 - sd;
+            const double p = s * (S * std::exp(-q * T) * 0.5 * std::erfc(-s * d1 * kInvSqrt2) -
+                                  K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
+            price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+        }
     }
-}
+};
 
 }  // namespace
 
@@ -167,11 +175,10 @@ DK_SIMD_CLONES
 void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                      const double* vol, const double* rate, const double* div, const double* is_call,
                      const GreeksOut& o, std::size_t offset) {
-    const std::array<double*, 10> out = {o.price + offset, o.delta + offset, o.gamma + offset,
-                                         o.vega + offset,  o.theta + offset, o.rho + offset,
-                                         o.epsilon + offset, o.vanna + offset, o.volga + offset,
-                                         o.charm + offset};
-    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, out, greeks_loop);
+    const std::array<double*, 10> out = {
+        o.price + offset, o.delta + offset,   o.gamma + offset, o.vega + offset,  o.theta + offset,
+        o.rho + offset,   o.epsilon + offset, o.vanna + offset, o.volga + offset, o.charm + offset};
+    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, out, GreeksLoop{});
     // The vector pass computed 0/0 for degenerate and invalid elements; overwrite them.
     for (std::size_t i = 0; i < n; ++i) {
         if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
@@ -183,7 +190,8 @@ DK_SIMD_CLONES
 void bs_price_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                     const double* vol, const double* rate, const double* div, const double* is_call,
                     double* price) {
-    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, std::array<double*, 1>{price}, price_loop);
+    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, std::array<double*, 1>{price},
+               PriceLoop{});
     for (std::size_t i = 0; i < n; ++i) {
         if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
             price[i] = price_limit(spot[i], strike[i], tau[i], vol[i], rate[i], div[i], is_call[i]);

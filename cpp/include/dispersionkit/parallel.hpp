@@ -25,12 +25,10 @@ inline int hardware_threads() {
 }
 
 // threads <= 0 means "all cores".
-inline int resolve_threads(int requested) {
-    return requested <= 0 ? hardware_threads() : requested;
-}
+inline int resolve_threads(int requested) { return requested <= 0 ? hardware_threads() : requested; }
 
 class ThreadPool {
-public:
+  public:
     static ThreadPool& instance() {
         // Leaked on purpose: joining workers during interpreter teardown can deadlock.
         static ThreadPool* pool = new ThreadPool();
@@ -53,7 +51,7 @@ public:
         cv_.notify_one();
     }
 
-private:
+  private:
     ThreadPool() = default;
 
     void work() {

@@ -70,8 +70,8 @@ void coalesce(Layout& layout, std::array<StridedArg, NArgs>& args) {
 // Calls block(count, inputs, flat_begin) for consecutive blocks covering flat range
 // [begin, end) of the layout; inputs[a] points at `count` contiguous values of type T.
 template <class T, std::size_t NArgs, class BlockFn>
-void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& args,
-                    std::size_t begin, std::size_t end, BlockFn&& block) {
+void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& args, std::size_t begin,
+                    std::size_t end, BlockFn&& block) {
     if (begin >= end) return;
     const int nd = layout.ndim;
     const std::size_t inner = static_cast<std::size_t>(layout.shape[nd - 1]);
@@ -106,7 +106,8 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
                     std::memcpy(&value, p, sizeof(T));
                     for (std::size_t i = 0; i < count; ++i) buf[i] = value;
                 } else {
-                    for (std::size_t i = 0; i < count; ++i) std::memcpy(&buf[i], p + static_cast<std::ptrdiff_t>(i) * step, sizeof(T));
+                    for (std::size_t i = 0; i < count; ++i)
+                        std::memcpy(&buf[i], p + static_cast<std::ptrdiff_t>(i) * step, sizeof(T));
                 }
                 ptrs[a] = buf;
             }
