@@ -36,7 +36,7 @@ def read_dated_table(path, what: str, date_column: str | None = None) -> pd.Data
         raw, line_offset = _read_parquet(path, what), None
     else:
         raise ValueError(f"{what}: {path}: unsupported file type {suffix!r}; use .csv or .parquet")
-    where = _Locator(path, line_offset)
+    where = _Locator(what, path, line_offset)
     dates = _parse_dates(raw, date_column, where)
     values = raw.drop(columns=[dates.name])
     if values.shape[1] == 0:
@@ -53,15 +53,15 @@ def read_dated_table(path, what: str, date_column: str | None = None) -> pd.Data
 
 
 class _Locator:
-    def __init__(self, path: Path, line_offset: int | None):
-        self.path = path
+    def __init__(self, what: str, path: Path, line_offset: int | None):
+        self.prefix = f"{what}: {path}"
         self.line_offset = line_offset
 
     def __call__(self, column: str, position: int) -> str:
         row = f"row {position + 1}"
         if self.line_offset is not None:
             row += f" (line {position + self.line_offset})"
-        return f"{self.path}: column {column!r}, {row}"
+        return f"{self.prefix}: column {column!r}, {row}"
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
@@ -87,10 +87,10 @@ def _read_parquet(path: Path, what: str) -> pd.DataFrame:
 
 def _parse_dates(raw: pd.DataFrame, date_column: str | None, where: _Locator) -> pd.Series:
     if raw.shape[1] == 0:
-        raise ValueError(f"{where.path}: the file has no columns")
+        raise ValueError(f"{where.prefix}: the file has no columns")
     name = raw.columns[0] if date_column is None else date_column
     if name not in raw.columns:
-        raise ValueError(f"{where.path}: no date column {name!r}; columns are {list(map(str, raw.columns))}")
+        raise ValueError(f"{where.prefix}: no date column {name!r}; columns are {list(map(str, raw.columns))}")
     column = raw[name]
     if pd.api.types.is_datetime64_any_dtype(column):
         parsed = pd.to_datetime(column)
@@ -107,7 +107,7 @@ def _parse_numbers(column: pd.Series, name: str, where: _Locator) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column) or not (
         pd.api.types.is_numeric_dtype(column) or pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
     ):
-        raise ValueError(f"{where.path}: column {name!r}: expected numbers, got dtype {column.dtype}")
+        raise ValueError(f"{where.prefix}: column {name!r}: expected numbers, got dtype {column.dtype}")
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     text = column.astype(object).where(column.notna(), "").astype(str).str.strip()

@@ -66,15 +66,17 @@ class Survivability:
 
 
 def survivability(
-    capital, worst_case_loss, premium_at_risk=None, limits: SurvivabilityLimits = SurvivabilityLimits()
+    capital, worst_case_loss, premium_at_risk=None, limits: SurvivabilityLimits | None = None
 ) -> Survivability:
     """Capital after the worst case / capital before, checked against ``limits``.
 
     ``worst_case_loss`` is a positive amount lost in the worst scenario (a gain is 0 loss, pass
     a negative number only if the worst case makes money). ``premium_at_risk`` optional.
+    ``limits`` defaults to ``SurvivabilityLimits()``.
     """
     capital = _positive(capital, "capital")
     loss = _finite(worst_case_loss, "worst_case_loss")
+    limits = SurvivabilityLimits() if limits is None else limits
     if not isinstance(limits, SurvivabilityLimits):
         raise TypeError(f"limits: expected SurvivabilityLimits, got {type(limits).__name__}")
     ratio = (capital - loss) / capital
@@ -114,14 +116,15 @@ class GreekLimits:
         _finite(self.min_theta, "min_theta")
 
 
-def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLimits = GreekLimits()) -> pd.DataFrame:
+def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLimits | None = None) -> pd.DataFrame:
     """Net book Greeks scaled per $100k of capital against ``limits``.
 
     Inputs in library units (vega per 1.00 vol, theta per year, gamma per unit of spot).
     Returns a DataFrame indexed vega/gamma/theta with columns unit, rule, limit, actual, passed.
-    A NaN Greek fails its check.
+    A NaN Greek fails its check. ``limits`` defaults to ``GreekLimits()``.
     """
     capital = _positive(capital, "capital")
+    limits = GreekLimits() if limits is None else limits
     if not isinstance(limits, GreekLimits):
         raise TypeError(f"limits: expected GreekLimits, got {type(limits).__name__}")
     per = LIMIT_CAPITAL_UNIT / capital

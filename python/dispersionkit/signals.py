@@ -3,7 +3,7 @@
 Units: VIX in index points (23.5, not 0.235); correlations and fractions as decimals
 (0.60 = 60%, a "10 point" premium is 0.10). Every rule is a small frozen dataclass whose
 ``evaluate(state)`` returns a :class:`RuleResult` (fired or not, and why). Rules combine with
-:func:`any_of` (or by passing a list to :func:`evaluate`): the first rule that fires wins and
+:func:`any_of` (or by passing a list to :func:`evaluate_rules`): the first rule that fires wins and
 its reason is recorded.
 """
 
@@ -361,7 +361,7 @@ def any_of(*rules) -> AnyOf:
     return AnyOf(tuple(rules))
 
 
-def evaluate(rules, state) -> RuleResult:
+def evaluate_rules(rules, state) -> RuleResult:
     """Evaluate one rule, or a list/tuple of rules as :func:`any_of`."""
     if isinstance(rules, (list, tuple)):
         return AnyOf(tuple(rules)).evaluate(state)
@@ -373,7 +373,7 @@ def evaluate(rules, state) -> RuleResult:
 def first_firing(rules, states) -> tuple[int, RuleResult] | None:
     """(position, result) of the first state in ``states`` on which ``rules`` fire, else None."""
     for position, state in enumerate(states):
-        result = evaluate(rules, state)
+        result = evaluate_rules(rules, state)
         if result.fired:
             return position, result
     return None

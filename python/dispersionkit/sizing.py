@@ -52,7 +52,7 @@ def gamma_neutral(index_qty, index_gamma, index_spot, component_gamma, component
     return _neutral(index_qty, index_cash, cash, arrays["weights"], labels, "index_gamma", "component_gamma")
 
 
-def notional(index_notional, component_spots, weights):
+def notional_weighted(index_notional, component_spots, weights):
     """Shares-equivalent quantities q_i = c_i * index_notional / S_i (index notional in currency)."""
     total = _finite_scalar(index_notional, "index_notional")
     if total < 0:
@@ -76,7 +76,7 @@ class BudgetScaling:
     quantities: np.ndarray | pd.Series
 
 
-def premium(quantities, prices, basis: str = "gross") -> float:
+def book_premium(quantities, prices, basis: str = "gross") -> float:
     """Book premium: "gross" = sum |q| * price over legs, "net" = |sum q * price| (signed q)."""
     arrays, _ = _align({"quantities": quantities, "prices": prices})
     q, p = arrays["quantities"], arrays["prices"]
@@ -99,7 +99,7 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
     budget = _finite_scalar(budget, "budget")
     if not 0 < budget <= 1:
         raise ValueError(f"budget: a fraction of capital in (0, 1], got {budget}")
-    paid = premium(quantities, prices, basis)
+    paid = book_premium(quantities, prices, basis)
     if not np.isfinite(paid):
         raise ValueError("quantities, prices: the premium is NaN (missing values)")
     if paid == 0:
