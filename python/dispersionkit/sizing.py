@@ -117,7 +117,7 @@ def _neutral(index_qty, index_exposure, component, weights, labels, index_name, 
     exposure = _finite_nonzero_scalar(index_exposure, index_name)
     zero = np.flatnonzero(component == 0)
     if zero.size:
-        at = labels[zero[0]] if labels is not None else zero[0]
+        at = labels[zero[0]] if labels is not None else int(zero[0])
         raise ValueError(f"{component_name}: must be nonzero, entry {at!r} is 0")
     return _wrap(qty * _weights(weights) * exposure / component, labels)
 
