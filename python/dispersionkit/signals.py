@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 _DIRECTIONS = ("long", "short")
+# Differences of decimal quotes (0.75 - 0.60) are not exact in binary floating point; this
+# slack keeps a "moved by N points" threshold where the user wrote it.
+_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ class CorrelationExit:
         _expect(state, PositionState)
         gap = state.realized_correlation - state.implied_correlation
         against = gap if self.direction == "long" else -gap
-        fired = against >= self.points
+        fired = against >= self.points - _SLACK
         return _exit(self, fired, f"realized - implied correlation {gap * 100:+.1f} points (exit at {'+' if self.direction == 'long' else '-'}{self.points * 100:g})")
 
 
@@ -312,7 +315,7 @@ class VixExit:
         _expect(state, PositionState)
         move = state.vix - state.vix_at_entry
         against = move if self.direction == "long" else -move
-        fired = against >= self.points
+        fired = against >= self.points - _SLACK
         return _exit(self, fired, f"VIX {_signed(move)} points since entry (exit at {'+' if self.direction == 'long' else '-'}{self.points:g})")
 
 
