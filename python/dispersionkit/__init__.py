@@ -25,7 +25,14 @@ __all__ = [
 from . import market, metrics, risk, signals, sizing  # noqa: E402
 from .market import MarketData  # noqa: E402
 from .metrics import Metrics, compute_metrics  # noqa: E402
-from .risk import GreekLimits, Survivability, SurvivabilityLimits, check_greek_limits, position_size, survivability  # noqa: E402
+from .risk import (  # noqa: E402
+    GreekLimits,
+    Survivability,
+    SurvivabilityLimits,
+    check_greek_limits,
+    position_size,
+    survivability,
+)
 from .signals import (  # noqa: E402
     AnyOf,
     CorrelationExit,

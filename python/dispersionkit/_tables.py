@@ -104,8 +104,9 @@ def _parse_dates(raw: pd.DataFrame, date_column: str | None, where: _Locator) ->
 
 
 def _parse_numbers(column: pd.Series, name: str, where: _Locator) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(column) or not (
-        pd.api.types.is_numeric_dtype(column) or pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+    types = pd.api.types
+    if types.is_bool_dtype(column) or not (
+        types.is_numeric_dtype(column) or types.is_object_dtype(column) or types.is_string_dtype(column)
     ):
         raise ValueError(f"{where.prefix}: column {name!r}: expected numbers, got dtype {column.dtype}")
     if pd.api.types.is_numeric_dtype(column):
@@ -128,4 +129,5 @@ def _check_dates(dates: pd.DatetimeIndex, where: _Locator, name: str) -> None:
     backwards = np.flatnonzero(values[1:] < values[:-1])
     if backwards.size:
         i = backwards[0] + 1
-        raise ValueError(f"{where(name, i)}: date {dates[i].date()} is earlier than the previous row's {dates[i - 1].date()}")
+        earlier = f"date {dates[i].date()} is earlier than the previous row's {dates[i - 1].date()}"
+        raise ValueError(f"{where(name, i)}: {earlier}")

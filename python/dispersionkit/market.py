@@ -249,7 +249,8 @@ def _weights(weights, dates, tickers):
     else:
         weights = checks.ticker_series(weights, "weights", tickers)
         if weights.isna().any():
-            raise ValueError(f"weights: constant weights must not be missing, NaN for {list(weights.index[weights.isna()])}")
+            absent = list(weights.index[weights.isna()])
+            raise ValueError(f"weights: constant weights must not be missing, NaN for {absent}")
     checks.weight_rows(weights, "weights")
     return weights
 
@@ -257,7 +258,8 @@ def _weights(weights, dates, tickers):
 def _weights_frame(weights, dates) -> pd.DataFrame:
     if isinstance(weights, pd.DataFrame):
         return weights
-    return pd.DataFrame(np.broadcast_to(weights.to_numpy(), (len(dates), len(weights))), index=dates, columns=weights.index)
+    repeated = np.broadcast_to(weights.to_numpy(), (len(dates), len(weights)))
+    return pd.DataFrame(repeated, index=dates, columns=weights.index)
 
 
 def _rate(rate, dates):

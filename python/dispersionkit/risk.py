@@ -92,7 +92,8 @@ def survivability(
         if premium_fraction < 0:
             raise ValueError(f"premium_at_risk: must be >= 0, got {premium_at_risk}")
         if premium_fraction > limits.max_premium_at_risk:
-            reasons.append(f"premium at risk {premium_fraction:.2%} of capital (limit <= {limits.max_premium_at_risk:.2%})")
+            limit = limits.max_premium_at_risk
+            reasons.append(f"premium at risk {premium_fraction:.2%} of capital (limit <= {limit:.2%})")
     return Survivability(capital, loss, ratio, loss_fraction, premium_fraction, not reasons, tuple(reasons))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import pandas as pd
 
@@ -46,25 +46,26 @@ class MarketState:
     realized_correlation: float
 
     def __post_init__(self):
-        for name in ("vix", "vix_change", "implied_correlation", "realized_correlation"):
-            _real(getattr(self, name), name)
+        for field in fields(self):
+            _real(getattr(self, field.name), field.name)
 
     @property
     def premium(self) -> float:
         return self.implied_correlation - self.realized_correlation
 
     @classmethod
-    def from_series(cls, vix: pd.Series, implied_correlation: pd.Series, realized_correlation: pd.Series, date, lookback: int = 5):
+    def from_series(
+        cls, vix: pd.Series, implied_correlation: pd.Series, realized_correlation: pd.Series, date, lookback: int = 5
+    ) -> "MarketState":
         """The state on ``date`` from dated Series (VIX trend over ``lookback`` rows of ``vix``)."""
         if isinstance(lookback, bool) or not isinstance(lookback, numbers.Integral) or lookback < 1:
             raise ValueError(f"lookback: expected an int >= 1, got {lookback!r}")
-        values = {}
-        for name, series in (("vix", vix), ("implied_correlation", implied_correlation), ("realized_correlation", realized_correlation)):
+        named = {"vix": vix, "implied_correlation": implied_correlation, "realized_correlation": realized_correlation}
+        for name, series in named.items():
             if not isinstance(series, pd.Series):
                 raise TypeError(f"{name}: expected a pandas Series indexed by date, got {type(series).__name__}")
             if date not in series.index:
                 raise ValueError(f"{name}: no value on {date}")
-            values[name] = series
         position = vix.index.get_loc(date)
         if not isinstance(position, numbers.Integral):
             raise ValueError(f"vix: date {date} is not unique in the index")
@@ -95,8 +96,8 @@ class PositionState:
     days_to_expiry: float
 
     def __post_init__(self):
-        for name in ("pnl", "premium", "elapsed", "implied_correlation", "realized_correlation", "vix_at_entry", "vix", "days_to_expiry"):
-            _real(getattr(self, name), name)
+        for field in fields(self):
+            _real(getattr(self, field.name), field.name)
         if not self.premium > 0:
             raise ValueError(f"premium: must be > 0 (the premium at risk), got {self.premium}")
 
@@ -126,7 +127,13 @@ class RegimeClassifier:
 
     vix_bands: tuple[float, float, float, float] = (15.0, 25.0, 35.0, 50.0)
     trend_points: float = 1.0
-    typical_correlation: tuple[tuple[float, float], ...] = ((0.15, 0.25), (0.25, 0.40), (0.40, 0.60), (0.55, 0.75), (0.70, 0.95))
+    typical_correlation: tuple[tuple[float, float], ...] = (
+        (0.15, 0.25),
+        (0.25, 0.40),
+        (0.40, 0.60),
+        (0.55, 0.75),
+        (0.70, 0.95),
+    )
 
     _LABELS = ("calm", "normal", "elevated", "high", "crisis")
 
@@ -193,8 +200,8 @@ class LongDispersionEntry:
         if failed:
             return RuleResult(False, "; ".join(failed), name)
         reason = (
-            f"VIX {state.vix:.1f} > {self.min_vix:g} and {'falling' if state.vix_change < 0 else 'not required to fall'}, "
-            f"implied correlation {state.implied_correlation:.0%}, premium {state.premium * 100:.1f} points"
+            f"VIX {state.vix:.1f} > {self.min_vix:g} ({_signed(state.vix_change)} points), implied correlation "
+            f"{state.implied_correlation:.0%}, premium {state.premium * 100:.1f} points"
         )
         return RuleResult(True, reason, name, "enter_long")
 
@@ -236,7 +243,9 @@ class ProfitTarget:
         _expect(state, PositionState)
         target = self.fraction * state.premium
         fired = state.pnl >= target
-        return _exit(self, fired, f"P&L {state.pnl:,.2f} {'>=' if fired else '<'} target {target:,.2f} ({self.fraction:.0%} of premium)")
+        relation = ">=" if fired else "<"
+        reason = f"P&L {state.pnl:,.2f} {relation} target {target:,.2f} ({self.fraction:.0%} of premium)"
+        return _exit(self, fired, reason)
 
 
 @dataclass(frozen=True)
@@ -252,7 +261,8 @@ class StopLoss:
         _expect(state, PositionState)
         stop = -self.fraction * state.premium
         fired = state.pnl <= stop
-        return _exit(self, fired, f"P&L {state.pnl:,.2f} {'<=' if fired else '>'} stop {stop:,.2f} ({self.fraction:.0%} of premium)")
+        relation = "<=" if fired else ">"
+        return _exit(self, fired, f"P&L {state.pnl:,.2f} {relation} stop {stop:,.2f} ({self.fraction:.0%} of premium)")
 
 
 @dataclass(frozen=True)
@@ -297,7 +307,9 @@ class CorrelationExit:
         gap = state.realized_correlation - state.implied_correlation
         against = gap if self.direction == "long" else -gap
         fired = against >= self.points - _SLACK
-        return _exit(self, fired, f"realized - implied correlation {gap * 100:+.1f} points (exit at {'+' if self.direction == 'long' else '-'}{self.points * 100:g})")
+        sign = "+" if self.direction == "long" else "-"
+        reason = f"realized - implied correlation {gap * 100:+.1f} points (exit at {sign}{self.points * 100:g})"
+        return _exit(self, fired, reason)
 
 
 @dataclass(frozen=True)
@@ -316,7 +328,8 @@ class VixExit:
         move = state.vix - state.vix_at_entry
         against = move if self.direction == "long" else -move
         fired = against >= self.points - _SLACK
-        return _exit(self, fired, f"VIX {_signed(move)} points since entry (exit at {'+' if self.direction == 'long' else '-'}{self.points:g})")
+        sign = "+" if self.direction == "long" else "-"
+        return _exit(self, fired, f"VIX {_signed(move)} points since entry (exit at {sign}{self.points:g})")
 
 
 @dataclass(frozen=True)
@@ -334,9 +347,9 @@ class ExpiryExit:
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
         fired = state.days_to_expiry <= self.days
-        verb = "roll" if self.action == "roll" else "close"
-        reason = f"{state.days_to_expiry:g} days to expiry ({verb} at <= {self.days:g})"
-        return RuleResult(fired, reason, type(self).__name__, ("roll" if self.action == "roll" else "exit") if fired else None)
+        reason = f"{state.days_to_expiry:g} days to expiry ({self.action} at <= {self.days:g})"
+        action = ("roll" if self.action == "roll" else "exit") if fired else None
+        return RuleResult(fired, reason, type(self).__name__, action)
 
 
 @dataclass(frozen=True)

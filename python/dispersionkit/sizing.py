@@ -46,7 +46,8 @@ def gamma_neutral(index_qty, index_gamma, index_spot, component_gamma, component
     (P&L per unit squared return, up to the common factor 1/2).
     """
     index_cash = _finite_nonzero_scalar(index_gamma, "index_gamma") * _positive_scalar(index_spot, "index_spot") ** 2
-    arrays, labels = _align({"component_gamma": component_gamma, "component_spots": component_spots, "weights": weights})
+    named = {"component_gamma": component_gamma, "component_spots": component_spots, "weights": weights}
+    arrays, labels = _align(named)
     spots = _positive(arrays["component_spots"], "component_spots")
     cash = arrays["component_gamma"] * spots * spots
     return _neutral(index_qty, index_cash, cash, arrays["weights"], labels, "index_gamma", "component_gamma")
@@ -124,7 +125,8 @@ def _neutral(index_qty, index_exposure, component, weights, labels, index_name, 
 
 def _neutral_from(index_qty, index_exposure, component_exposure, weights, index_name, component_name):
     arrays, labels = _align({component_name: component_exposure, "weights": weights})
-    return _neutral(index_qty, index_exposure, arrays[component_name], arrays["weights"], labels, index_name, component_name)
+    component = arrays[component_name]
+    return _neutral(index_qty, index_exposure, component, arrays["weights"], labels, index_name, component_name)
 
 
 def _align(named: dict) -> tuple[dict[str, np.ndarray], pd.Index | None]:
