@@ -112,6 +112,12 @@ def test_weights_must_sum_to_one():
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=per_date)
     with pytest.raises(ValueError, match="weights: must be >= 0"):
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=pd.Series([1.2, -0.2, 0, 0, 0], index=TICKERS))
+    with pytest.raises(ValueError, match=r"weights: constant weights must not be missing, NaN for \['JPM'\]"):
+        dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS.where(WEIGHTS.index != "JPM"))
+    per_date.iloc[3] = np.nan
+    gappy = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=per_date)
+    assert (gappy.missing["field"] == "weights").sum() == len(TICKERS)
+    assert np.isnan(gappy.implied_correlation().iloc[3]) and gappy.implied_correlation().drop(spots.index[3]).notna().all()
     equal = dk.MarketData(spots, index, vols=vols, index_vol=index_vol)
     assert np.allclose(equal.weights_frame().to_numpy(), 0.2)
 
@@ -124,6 +130,8 @@ def test_rate_and_dividends_shapes():
     assert list(market.div_yields.index) == TICKERS
     with pytest.raises(ValueError, match="rate: must be finite"):
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, rate=np.inf)
+    with pytest.raises(ValueError, match=r"div_yields: per-ticker yields must not be missing, NaN for \['MSFT'\]"):
+        dk.MarketData(spots, index, vols=vols, index_vol=index_vol, div_yields=divs.where(divs.index != "MSFT"))
     with pytest.raises(TypeError, match="div_yields: expected a real number"):
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, div_yields="0.01")
 

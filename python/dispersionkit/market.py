@@ -272,5 +272,9 @@ def _div_yields(div_yields, dates, tickers):
     if isinstance(div_yields, pd.DataFrame):
         return checks.frame_like(div_yields, "div_yields", dates, tickers)
     if isinstance(div_yields, pd.Series):
-        return checks.ticker_series(div_yields, "div_yields", tickers)
+        div_yields = checks.ticker_series(div_yields, "div_yields", tickers)
+        if div_yields.isna().any():
+            absent = list(div_yields.index[div_yields.isna()])
+            raise ValueError(f"div_yields: per-ticker yields must not be missing, NaN for {absent}")
+        return div_yields
     return checks.real_scalar(div_yields, "div_yields")
