@@ -77,6 +77,12 @@ def test_bad_dates_name_row(tmp_path):
     path = csv_lines(tmp_path, "s.csv", lines)
     with pytest.raises(ValueError, match=r"s\.csv: column 'date', row 4 \(line 5\): cannot parse 'not-a-date' as a date"):
         dk.MarketData.from_files(path, path)
+    for not_iso in ("01/07/2022", "7"):
+        lines = spots_csv()
+        lines[4] = f"{not_iso},1,2"
+        path = csv_lines(tmp_path, "us.csv", lines)
+        with pytest.raises(ValueError, match=f"us\\.csv: column 'date', row 4 \\(line 5\\): cannot parse '{not_iso}'"):
+            dk.MarketData.from_files(path, path)
     lines = spots_csv()
     lines[6] = lines[5]
     path = csv_lines(tmp_path, "dup.csv", lines)

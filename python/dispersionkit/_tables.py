@@ -22,7 +22,8 @@ def read_dated_table(path, what: str, date_column: str | None = None) -> pd.Data
     """A float64 DataFrame indexed by a sorted, unique DatetimeIndex named "date".
 
     ``date_column`` defaults to the first column (CSV) or, for Parquet written from a
-    DataFrame with a DatetimeIndex, that index. ``what`` names the argument in errors.
+    DataFrame with a DatetimeIndex, that index. Text dates must be ISO 8601 (2022-01-31,
+    optionally with a time). ``what`` names the argument in errors.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what}: expected a file path, got {type(path).__name__}")
@@ -96,7 +97,8 @@ def _parse_dates(raw: pd.DataFrame, date_column: str | None, where: _Locator) ->
         parsed = pd.to_datetime(column)
     else:
         text = column.astype(str).str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        # ISO 8601 only: guessing day/month order or reading "5" as a date would corrupt silently.
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
         raise ValueError(f"{where(str(name), bad[0])}: cannot parse {column.iloc[bad[0]]!r} as a date")

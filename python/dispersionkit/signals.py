@@ -121,8 +121,9 @@ class RegimeClassifier:
     ``vix_bands`` are the upper VIX bounds of calm, normal, elevated and high; above the last
     is crisis. The trend is "rising"/"falling" when |vix_change| >= ``trend_points``, else
     "flat". The reasons also place the implied correlation against the band typical of the
-    VIX level and state the premium; the "high" band (VIX 35-50), which the primer does not
-    quote, is interpolated between its neighbours.
+    VIX level and state the premium. The typical ranges are the primer's, widened to cover
+    each band's edges; the "high" band (VIX 35-50), which the primer does not quote, is
+    interpolated between its neighbours.
     """
 
     vix_bands: tuple[float, float, float, float] = (15.0, 25.0, 35.0, 50.0)
@@ -346,7 +347,7 @@ class ExpiryExit:
 
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
-        fired = state.days_to_expiry <= self.days
+        fired = bool(state.days_to_expiry <= self.days)
         reason = f"{state.days_to_expiry:g} days to expiry ({self.action} at <= {self.days:g})"
         action = ("roll" if self.action == "roll" else "exit") if fired else None
         return RuleResult(fired, reason, type(self).__name__, action)
