@@ -3,6 +3,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dispersionkit as dk
 
@@ -102,3 +104,26 @@ def test_to_frame_and_str():
 def test_bad_inputs_name_the_argument(equity, kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.compute_metrics(equity, **kwargs)
+
+
+def test_two_points_have_no_volatility_estimate():
+    m = dk.compute_metrics(curve([100.0, 105.0], ["2020-01-01", "2020-01-02"]))
+    assert math.isnan(m.annual_vol) and math.isnan(m.sharpe)
+    assert m.total_return == pytest.approx(0.05) and m.win_rate_days == 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 900))
+def test_random_curves_against_brute_force(seed, n):
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range("2019-11-01", periods=n)
+    equity = pd.Series(1e5 * np.exp(np.cumsum(rng.normal(0, 0.02, n))), index=dates)
+    m = dk.compute_metrics(equity)
+    values = equity.to_numpy()
+    later_over_earlier = np.triu(values[None, :] / values[:, None])  # [i, j] = E_j / E_i for j >= i
+    worst = np.min(np.where(np.triu(np.ones((n, n), bool)), later_over_earlier, np.inf)) - 1
+    assert m.max_drawdown == pytest.approx(worst, abs=1e-15)
+    assert np.prod(1 + m.per_year["return"]) == pytest.approx(1 + m.total_return, rel=1e-12)
+    assert m.per_year["days"].sum() == n - 1
+    assert m.best_year_return == m.per_year["return"].max() and m.worst_year_return == m.per_year["return"].min()
+    assert equity[m.drawdown_peak] == equity[: m.drawdown_trough].max()

@@ -96,11 +96,9 @@ def compute_metrics(equity: pd.Series, *, risk_free: float = 0.0, journal: pd.Da
         raise ValueError(f"risk_free: expected a finite annual rate, got {risk_free!r}")
     values = equity.to_numpy()
     returns = values[1:] / values[:-1] - 1.0
-    vol_daily = np.std(returns, ddof=1) if returns.size > 1 else math.nan
+    annual_vol, sharpe = _vol_and_sharpe(returns, risk_free)
     total = values[-1] / values[0] - 1.0
     years = (equity.index[-1] - equity.index[0]).days / DAYS_PER_YEAR
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sharpe = np.mean(returns - risk_free / TRADING_DAYS) / vol_daily * math.sqrt(TRADING_DAYS)
     peak, trough, recovery, max_dd = _drawdown(equity)
     per_year = _per_year(equity, risk_free)
     best, worst = per_year["return"].idxmax(), per_year["return"].idxmin()
@@ -110,8 +108,8 @@ def compute_metrics(equity: pd.Series, *, risk_free: float = 0.0, journal: pd.Da
         end=equity.index[-1],
         total_return=float(total),
         cagr=float((1.0 + total) ** (1.0 / years) - 1.0) if years > 0 else math.nan,
-        annual_vol=float(vol_daily * math.sqrt(TRADING_DAYS)),
-        sharpe=float(sharpe) if vol_daily > 0 else math.nan,
+        annual_vol=annual_vol,
+        sharpe=sharpe,
         risk_free=float(risk_free),
         max_drawdown=max_dd,
         drawdown_peak=peak,
@@ -149,6 +147,17 @@ def _check_equity(equity) -> pd.Series:
     return equity
 
 
+def _vol_and_sharpe(returns: np.ndarray, risk_free: float) -> tuple[float, float]:
+    """Annualized vol and Sharpe; NaN with fewer than 2 returns, Sharpe NaN when vol is 0."""
+    if returns.size < 2:
+        return math.nan, math.nan
+    sd = float(np.std(returns, ddof=1))
+    if sd == 0:
+        return 0.0, math.nan
+    excess = float(np.mean(returns - risk_free / TRADING_DAYS))
+    return sd * math.sqrt(TRADING_DAYS), excess / sd * math.sqrt(TRADING_DAYS)
+
+
 def _drawdown(equity: pd.Series):
     running_max = equity.cummax()
     drawdown = equity / running_max - 1.0
@@ -169,11 +178,10 @@ def _per_year(equity: pd.Series, risk_free: float) -> pd.DataFrame:
         inside = equity.to_numpy()[years == year]
         levels = inside if previous_end is None else np.concatenate([[previous_end], inside])
         returns = levels[1:] / levels[:-1] - 1.0
-        vol = np.std(returns, ddof=1) if returns.size > 1 else math.nan
-        sharpe = np.mean(returns - risk_free / TRADING_DAYS) / vol * math.sqrt(TRADING_DAYS) if vol > 0 else math.nan
+        vol, sharpe = _vol_and_sharpe(returns, risk_free)
         rows[int(year)] = {
             "return": levels[-1] / levels[0] - 1.0,
-            "vol": vol * math.sqrt(TRADING_DAYS),
+            "vol": vol,
             "sharpe": sharpe,
             "max_drawdown": float(np.min(levels / np.maximum.accumulate(levels) - 1.0)),
             "days": returns.size,
