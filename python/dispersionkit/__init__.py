@@ -7,6 +7,8 @@
 from . import reference
 from ._core import hardware_threads
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .paths import MarketPaths, simulate_market
+from .regimes import Regimes
 
 __version__ = "0.1.0"
 
@@ -19,4 +21,7 @@ __all__ = [
     "bs_price",
     "hardware_threads",
     "reference",
+    "MarketPaths",
+    "Regimes",
+    "simulate_market",
 ]
