@@ -4,7 +4,7 @@
     g = dk.bs_greeks(spot=100.0, strike=[90, 100, 110], tau=0.25, vol=0.2)
 """
 
-from . import reference
+from . import data, reference
 from ._core import hardware_threads
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
 from .paths import MarketPaths, simulate_market
@@ -24,4 +24,5 @@ __all__ = [
     "MarketPaths",
     "Regimes",
     "simulate_market",
+    "data",
 ]
