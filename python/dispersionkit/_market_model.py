@@ -22,7 +22,7 @@ class MarketModel:
 
     spot0: np.ndarray        # (n,)
     log_spot0: np.ndarray    # (n,)
-    vols: np.ndarray         # (n,) or (steps, n), as given
+    vols: np.ndarray         # (n,) or (steps, n)
     drift: np.ndarray        # (n,)
     drift_term: np.ndarray   # (1 or steps, n): (mu - vol^2 / 2) dt
     diffusion: np.ndarray    # (1 or steps, n): vol sqrt(dt)
@@ -75,8 +75,10 @@ def _spot(value) -> np.ndarray:
 
 def _vols(value, n: int, steps: int) -> np.ndarray:
     vols = as_float_array(value, "vols")
+    if vols.ndim == 0:
+        vols = np.full(n, vols)
     if vols.shape not in ((n,), (steps, n)):
-        raise ValueError(f"vols: expected shape ({n},) or (steps, n) = ({steps}, {n}), got {vols.shape}")
+        raise ValueError(f"vols: expected a scalar, shape ({n},) or (steps, n) = ({steps}, {n}), got {vols.shape}")
     if np.isinf(vols).any() or (vols < 0).any():
         raise ValueError("vols: must be >= 0 and finite (decimals, 0.20 = 20%; NaN propagates)")
     return vols

@@ -99,9 +99,9 @@ def simulate_market(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, drift=0.
                     index0=100.0, regimes=None, seed=0, first_path=0, threads=None) -> MarketPaths:
     """Simulate correlated GBM paths of n components and the index built from them.
 
-    ``spot0`` (n,) prices at t = 0. ``vols`` (n,) constant or (steps, n) per-step annualized
-    vols. ``corr`` (n, n) correlation matrix (symmetric, unit diagonal, PSD; singular is fine),
-    or None when ``regimes`` (a :class:`Regimes`) switches between several matrices. ``steps``
+    ``spot0`` (n,) prices at t = 0. ``vols`` annualized vols: scalar or (n,) constant over
+    steps, or (steps, n) per step. ``corr`` (n, n) correlation matrix (symmetric, unit
+    diagonal, PSD; singular is fine), or None when ``regimes`` (a :class:`Regimes`) switches between several matrices. ``steps``
     steps of ``dt`` years (default one trading day, 1/252). ``drift`` scalar or (n,)
     annualized mu. ``index_weights`` (n,) index weights at t = 0 (default equal), ``index0``
     the index level at t = 0. ``seed`` (0 <= seed < 2**64) and ``first_path`` select the
