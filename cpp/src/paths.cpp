@@ -29,12 +29,12 @@ constexpr double kTwoPi = 6.28318530717958647693;
 
 // Per-chunk working memory, allocated once per chunk (never per path or step).
 struct Scratch {
-    std::vector<double> log_s, s, eps, z, radius, angle;
+    std::vector<double> log_s, s, eps, z, radius, angle, level;
     std::vector<std::int32_t> reg;
     std::vector<std::uint32_t> lo, hi;
 
     Scratch(std::size_t n, std::size_t blocks)
-        : log_s(n * L), s(n * L), eps(2 * blocks * L), z(n * L), radius(L), angle(L), reg(L), lo(L), hi(L) {}
+        : log_s(n * L), s(n * L), eps(2 * blocks * L), z(n * L), radius(L), angle(L), level(L), reg(L), lo(L), hi(L) {}
 };
 
 // First regime j with u < cum[j]; rows end in +inf past their last reachable state.
@@ -56,6 +56,7 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
     double* __restrict z = w.z.data();
     double* __restrict radius = w.radius.data();
     double* __restrict angle = w.angle.data();
+    double* __restrict level = w.level.data();
     std::int32_t* __restrict reg = w.reg.data();
     std::uint32_t* __restrict lo = w.lo.data();
     std::uint32_t* __restrict hi = w.hi.data();
@@ -117,26 +118,27 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
 
         bool same_regime = true;
         for (std::size_t p = 1; p < L; ++p) same_regime = same_regime && reg[p] == reg[0];
-        // Both branches do the same arithmetic in the same order; the first only avoids gathers.
+        // z = L eps with k outermost: every z_i still sums k = 0..i in order, but the n - k
+        // updates per k are independent, so the loop runs at FMA throughput, not latency.
+        // Both branches do the same arithmetic in the same order; the first avoids gathers.
+        for (std::size_t q = 0; q < n * L; ++q) z[q] = 0.0;
         if (same_regime) {
             const double* __restrict chol = m.chol + static_cast<std::size_t>(reg[0]) * nn;
-            for (std::size_t i = 0; i < n; ++i) {
-                double* __restrict zi = z + i * L;
-                for (std::size_t p = 0; p < L; ++p) zi[p] = 0.0;
-                for (std::size_t k = 0; k <= i; ++k) {
+            for (std::size_t k = 0; k < n; ++k) {
+                const double* __restrict ek = eps + k * L;
+                for (std::size_t i = k; i < n; ++i) {
                     const double c = chol[i * n + k];
-                    const double* __restrict ek = eps + k * L;
+                    double* __restrict zi = z + i * L;
 #pragma omp simd
                     for (std::size_t p = 0; p < L; ++p) zi[p] += c * ek[p];
                 }
             }
         } else {
-            for (std::size_t i = 0; i < n; ++i) {
-                double* __restrict zi = z + i * L;
-                for (std::size_t p = 0; p < L; ++p) zi[p] = 0.0;
-                for (std::size_t k = 0; k <= i; ++k) {
-                    const double* __restrict ek = eps + k * L;
+            for (std::size_t k = 0; k < n; ++k) {
+                const double* __restrict ek = eps + k * L;
+                for (std::size_t i = k; i < n; ++i) {
                     const double* __restrict c = m.chol + i * n + k;
+                    double* __restrict zi = z + i * L;
 #pragma omp simd
                     for (std::size_t p = 0; p < L; ++p) zi[p] += c[static_cast<std::size_t>(reg[p]) * nn] * ek[p];
                 }
@@ -157,15 +159,19 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
             }
         }
 
+        // Index levels lane-parallel; each lane still sums over i in order 0..n-1.
+        for (std::size_t p = 0; p < L; ++p) level[p] = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double share = m.shares[i];
+            const double* __restrict si = s + i * L;
+#pragma omp simd
+            for (std::size_t p = 0; p < L; ++p) level[p] += share * si[p];
+        }
         for (std::size_t p = 0; p < count; ++p) {
             const std::size_t row = row0 + p;
             double* __restrict dst = out.components + (row * (steps + 1) + t + 1) * n;
-            double level = 0.0;
-            for (std::size_t i = 0; i < n; ++i) {
-                dst[i] = s[i * L + p];
-                level += m.shares[i] * s[i * L + p];
-            }
-            out.index[row * (steps + 1) + t + 1] = level;
+            for (std::size_t i = 0; i < n; ++i) dst[i] = s[i * L + p];
+            out.index[row * (steps + 1) + t + 1] = level[p];
         }
     }
 }
