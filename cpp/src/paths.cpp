@@ -34,7 +34,7 @@ struct Scratch {
     std::vector<std::uint32_t> lo, hi;
 
     Scratch(std::size_t n, std::size_t blocks)
-        : log_s(n * L), s(n * L), eps(2 * blocks * L), z(n * L), radius(L), angle(L), level(L), reg(L), lo(L), hi(L) {}
+        : log_s(n * L), s(n * L), eps(4 * blocks * L), z(n * L), radius(2 * L), angle(2 * L), level(L), reg(L), lo(L), hi(L) {}
 };
 
 // First regime j with u < cum[j]; rows end in +inf past their last reachable state.
@@ -49,7 +49,7 @@ inline std::int32_t next_regime(const double* cum_row, std::size_t k, double u) 
 DK_SIMD_CLONES
 void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, std::uint64_t g0,
                     std::size_t row0, std::size_t count, const PathsOut& out, Scratch& w) {
-    const std::size_t n = m.n, steps = m.steps, nn = n * n, blocks = (n + 1) / 2;
+    const std::size_t n = m.n, steps = m.steps, nn = n * n, blocks = (n + 3) / 4;
     double* __restrict log_s = w.log_s.data();
     double* __restrict s = w.s.data();
     double* __restrict eps = w.eps.data();
@@ -98,22 +98,28 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
         if (out.regime != nullptr)
             for (std::size_t p = 0; p < count; ++p) out.regime[(row0 + p) * steps + t] = reg[p];
 
-        // Box-Muller in separate loops: GCC would otherwise fuse cos and sin of the same angle
-        // into a sincos call, which has no SIMD variant and blocks vectorization.
+        // Box-Muller, four normals per Philox block, in separate loops: GCC would otherwise fuse
+        // cos and sin of one angle into a sincos call, which has no SIMD variant.
         for (std::size_t j = 0; j < blocks; ++j) {
-            double* __restrict e0 = eps + (2 * j) * L;
-            double* __restrict e1 = eps + (2 * j + 1) * L;
 #pragma omp simd
             for (std::size_t p = 0; p < L; ++p) {
                 const rng::Philox4x32 x =
                     rng::philox4x32_10(static_cast<std::uint32_t>(j), step, lo[p], hi[p], k0, k1);
-                radius[p] = std::sqrt(-2.0 * std::log(rng::open_unit(x.v[0], x.v[1])));
-                angle[p] = kTwoPi * rng::open_unit(x.v[2], x.v[3]);
+                radius[p] = std::sqrt(-2.0 * std::log(rng::open_unit32(x.v[0])));
+                angle[p] = kTwoPi * rng::open_unit32(x.v[1]);
+                radius[L + p] = std::sqrt(-2.0 * std::log(rng::open_unit32(x.v[2])));
+                angle[L + p] = kTwoPi * rng::open_unit32(x.v[3]);
             }
+            for (std::size_t h = 0; h < 2; ++h) {
+                const double* __restrict r = radius + h * L;
+                const double* __restrict a = angle + h * L;
+                double* __restrict e0 = eps + (4 * j + 2 * h) * L;
+                double* __restrict e1 = e0 + L;
 #pragma omp simd
-            for (std::size_t p = 0; p < L; ++p) e0[p] = radius[p] * std::cos(angle[p]);
+                for (std::size_t p = 0; p < L; ++p) e0[p] = r[p] * std::cos(a[p]);
 #pragma omp simd
-            for (std::size_t p = 0; p < L; ++p) e1[p] = radius[p] * std::sin(angle[p]);
+                for (std::size_t p = 0; p < L; ++p) e1[p] = r[p] * std::sin(a[p]);
+            }
         }
 
         bool same_regime = true;
@@ -184,7 +190,7 @@ void simulate_market(const MarketModel& m, std::uint64_t seed, std::uint64_t fir
     const std::size_t per_path = std::max<std::size_t>(1, m.steps * m.n);
     const std::size_t min_chunk = std::max<std::size_t>(1, kPathsMinWork / per_path);
     parallel_for(paths, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
-        Scratch w(m.n, (m.n + 1) / 2);
+        Scratch w(m.n, (m.n + 3) / 4);
         for (std::size_t row = begin; row < end; row += L)
             simulate_group(m, k0, k1, first_path + row, row, std::min(L, end - row), out, w);
     });

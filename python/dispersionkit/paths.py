@@ -13,8 +13,9 @@ index[t] = sum_i shares_i S[t, i]; so index[0] = index0 and ``index_weights`` ar
 weights at t = 0 (they drift with prices afterwards, as in a price-weighted basket held
 unchanged). Weights not summing to 1 are normalized (only their ratios matter).
 
-Random numbers: Philox4x32-10 keyed by ``seed`` with counter (block, step, path), normals by
-Box-Muller (dispersionkit/rng.hpp). A path depends only on (seed, absolute path index), so
+Random numbers: Philox4x32-10 keyed by ``seed`` with counter (block, step, path), four
+normals per block by Box-Muller on 32-bit uniforms (dispersionkit/rng.hpp; |normal| <= 6.76,
+a cut N(0, 1) crosses with probability 1.4e-11). A path depends only on (seed, absolute path index), so
 any thread count, any chunking and any split into ``first_path`` ranges (e.g. Dask workers
 each simulating paths [a, b)) reproduce the same paths bit for bit.
 

@@ -10,8 +10,8 @@
 // the C++ core and the NumPy reference share that arithmetic exactly.
 //
 // Random numbers: block j of step t of absolute path g is Philox(ctr = (j, t, g_lo, g_hi),
-// key = (seed_lo, seed_hi)); its four words give two uniforms and, by Box-Muller, normals
-// 2j and 2j+1 of that step. The Markov regime draw of step t uses block kRegimeBlock. A path
+// key = (seed_lo, seed_hi)); its words (w0, w1) and (w2, w3) give, by Box-Muller on 32-bit
+// uniforms (rng::open_unit32), normals 4j, 4j+1 and 4j+2, 4j+3 of that step. The Markov regime draw of step t uses block kRegimeBlock. A path
 // depends only on (seed, absolute path index), never on threads or chunking.
 #pragma once
 

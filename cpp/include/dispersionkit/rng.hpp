@@ -54,4 +54,15 @@ inline double open_unit(std::uint32_t lo, std::uint32_t hi) {
     return (one_plus - 1.0) + 0x1.0p-53;
 }
 
+// Uniform on (0, 1) from one word: (x + 1/2) / 2^32, built the same exact way. Used for
+// Box-Muller (as cuRAND's normal4 does), so one Philox block gives four normals; the
+// smallest value 2^-33 caps |normal| at sqrt(66 ln 2) = 6.76, which a draw from N(0, 1)
+// exceeds with probability 1.4e-11.
+inline double open_unit32(std::uint32_t x) {
+    const std::uint64_t bits = 0x3FF0000000000000ull | (static_cast<std::uint64_t>(x) << 20);
+    double one_plus;
+    std::memcpy(&one_plus, &bits, sizeof one_plus);
+    return (one_plus - 1.0) + 0x1.0p-33;
+}
+
 }  // namespace dk::rng

@@ -34,8 +34,17 @@ def open_unit(lo, hi) -> np.ndarray:
     return (k.astype(np.float64) + 0.5) * 2.0**-52
 
 
-def box_muller(words) -> tuple[np.ndarray, np.ndarray]:
-    """Two standard normals per Philox block: (r cos a, r sin a), r = sqrt(-2 log u1), a = 2 pi u2."""
-    radius = np.sqrt(-2.0 * np.log(open_unit(words[0], words[1])))
-    angle = 2.0 * np.pi * open_unit(words[2], words[3])
-    return radius * np.cos(angle), radius * np.sin(angle)
+def open_unit32(word) -> np.ndarray:
+    """(x + 1/2) / 2**32 of one 32-bit word, in (0, 1); exact, as rng::open_unit32."""
+    return (word.astype(np.float64) + 0.5) * 2.0**-32
+
+
+def box_muller(words) -> np.ndarray:
+    """Four standard normals per Philox block, (..., 4): (r cos a, r sin a) from words (0, 1)
+    and from words (2, 3), with r = sqrt(-2 log u), a = 2 pi u' on 32-bit uniforms."""
+    out = []
+    for w_radius, w_angle in ((words[0], words[1]), (words[2], words[3])):
+        radius = np.sqrt(-2.0 * np.log(open_unit32(w_radius)))
+        angle = 2.0 * np.pi * open_unit32(w_angle)
+        out += [radius * np.cos(angle), radius * np.sin(angle)]
+    return np.stack(out, axis=-1)

@@ -17,10 +17,9 @@ _REGIME_BLOCK = 0xFFFFFFFF
 
 def _normals(model: MarketModel, step: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     n = model.spot0.size
-    blocks = np.arange((n + 1) // 2, dtype=np.uint64)
+    blocks = np.arange((n + 3) // 4, dtype=np.uint64)
     words = philox4x32_10(blocks[None, :], step, lo[:, None], hi[:, None], model.seed & 0xFFFFFFFF, model.seed >> 32)
-    first, second = box_muller(words)
-    return np.stack([first, second], axis=-1).reshape(lo.size, 2 * blocks.size)[:, :n]
+    return box_muller(words).reshape(lo.size, 4 * blocks.size)[:, :n]
 
 
 def _next_regime(model: MarketModel, step: int, previous: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
