@@ -23,6 +23,7 @@ void simulate(const py::array& spot0, const py::array& log_spot0, const py::arra
     if (rows < 1 || n < 1) throw py::value_error("components: need steps >= 0 and n >= 1");
     if (chol.ndim() != 3) throw py::value_error("chol: expected (regimes, n, n)");
     const py::ssize_t k = chol.shape(0), steps = rows - 1;
+    if (steps >= static_cast<py::ssize_t>(kRegimeBlock)) throw py::value_error("steps: must be < 2**32 - 1");
     if (drift_term.ndim() != 2) throw py::value_error("drift_term: expected (1 or steps, n)");
     const py::ssize_t term_rows = drift_term.shape(0);
     if (term_rows != 1 && term_rows != steps) throw py::value_error("drift_term: expected (1 or steps, n)");
@@ -42,12 +43,16 @@ void simulate(const py::array& spot0, const py::array& log_spot0, const py::arra
     if (k < 1) throw py::value_error("chol: need at least one regime");
     if (!cum_transition.is_none() && !schedule.is_none())
         throw py::value_error("give either cum_transition or schedule, not both");
+    // Held for the whole call: a cast that had to convert would otherwise free its copy.
+    py::array cum_array, schedule_array, regime_array;
     if (!cum_transition.is_none()) {
-        m.cum_transition = contiguous_input<double>(cum_transition.cast<py::array>(), {k, k}, "cum_transition");
+        cum_array = cum_transition.cast<py::array>();
+        m.cum_transition = contiguous_input<double>(cum_array, {k, k}, "cum_transition");
         if (initial < 0 || initial >= k) throw py::value_error("initial: not a regime index");
     }
     if (!schedule.is_none()) {
-        m.schedule = contiguous_input<std::int32_t>(schedule.cast<py::array>(), {steps}, "schedule");
+        schedule_array = schedule.cast<py::array>();
+        m.schedule = contiguous_input<std::int32_t>(schedule_array, {steps}, "schedule");
         for (py::ssize_t t = 0; t < steps; ++t)
             if (m.schedule[t] < 0 || m.schedule[t] >= k) throw py::value_error("schedule: regime index out of range");
     }
@@ -58,8 +63,8 @@ void simulate(const py::array& spot0, const py::array& log_spot0, const py::arra
     out.components = contiguous_output<double>(components, {paths, rows, n}, "components");
     out.index = contiguous_output<double>(index, {paths, rows}, "index");
     if (!regime.is_none()) {
-        py::array r = regime.cast<py::array>();
-        out.regime = contiguous_output<std::int32_t>(r, {paths, steps}, "regime");
+        regime_array = regime.cast<py::array>();
+        out.regime = contiguous_output<std::int32_t>(regime_array, {paths, steps}, "regime");
     }
     py::gil_scoped_release release;
     simulate_market(m, seed, first_path, static_cast<std::size_t>(paths), out, threads);

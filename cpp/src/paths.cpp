@@ -29,12 +29,12 @@ constexpr double kTwoPi = 6.28318530717958647693;
 
 // Per-chunk working memory, allocated once per chunk (never per path or step).
 struct Scratch {
-    std::vector<double> log_s, s, eps, z, radius, angle, level;
+    std::vector<double> log_s, s, eps, z, zr, radius, angle, level;
     std::vector<std::int32_t> reg;
     std::vector<std::uint32_t> lo, hi;
 
     Scratch(std::size_t n, std::size_t blocks)
-        : log_s(n * L), s(n * L), eps(4 * blocks * L), z(n * L), radius(2 * L), angle(2 * L), level(L), reg(L), lo(L), hi(L) {}
+        : log_s(n * L), s(n * L), eps(4 * blocks * L), z(n * L), zr(n * L), radius(2 * L), angle(2 * L), level(L), reg(L), lo(L), hi(L) {}
 };
 
 // First regime j with u < cum[j]; rows end in +inf past their last reachable state.
@@ -42,6 +42,22 @@ inline std::int32_t next_regime(const double* cum_row, std::size_t k, double u) 
     std::size_t j = 0;
     while (j + 1 < k && !(u < cum_row[j])) ++j;
     return static_cast<std::int32_t>(j);
+}
+
+// z = chol eps for all lanes, with k outermost: every z_i still sums k = 0..i in order, but
+// the n - k updates per k are independent, so the loop runs at FMA throughput, not latency.
+inline void correlate(const double* __restrict chol, const double* __restrict eps, double* __restrict z,
+                      std::size_t n) {
+    for (std::size_t q = 0; q < n * L; ++q) z[q] = 0.0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double* __restrict ek = eps + k * L;
+        for (std::size_t i = k; i < n; ++i) {
+            const double c = chol[i * n + k];
+            double* __restrict zi = z + i * L;
+#pragma omp simd
+            for (std::size_t p = 0; p < L; ++p) zi[p] += c * ek[p];
+        }
+    }
 }
 
 // One group of L paths starting at absolute path `g0` over all steps; lanes >= `count` are
@@ -54,6 +70,7 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
     double* __restrict s = w.s.data();
     double* __restrict eps = w.eps.data();
     double* __restrict z = w.z.data();
+    double* __restrict zr = w.zr.data();
     double* __restrict radius = w.radius.data();
     double* __restrict angle = w.angle.data();
     double* __restrict level = w.level.data();
@@ -122,33 +139,22 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
             }
         }
 
-        bool same_regime = true;
-        for (std::size_t p = 1; p < L; ++p) same_regime = same_regime && reg[p] == reg[0];
-        // z = L eps with k outermost: every z_i still sums k = 0..i in order, but the n - k
-        // updates per k are independent, so the loop runs at FMA throughput, not latency.
-        // Both branches do the same arithmetic in the same order; the first avoids gathers.
-        for (std::size_t q = 0; q < n * L; ++q) z[q] = 0.0;
-        if (same_regime) {
-            const double* __restrict chol = m.chol + static_cast<std::size_t>(reg[0]) * nn;
-            for (std::size_t k = 0; k < n; ++k) {
-                const double* __restrict ek = eps + k * L;
-                for (std::size_t i = k; i < n; ++i) {
-                    const double c = chol[i * n + k];
-                    double* __restrict zi = z + i * L;
-#pragma omp simd
-                    for (std::size_t p = 0; p < L; ++p) zi[p] += c * ek[p];
-                }
+        // Lanes in different regimes: each distinct regime's product over all lanes, then a
+        // per-lane select. A lane's z is the same arithmetic whatever its neighbours do.
+        for (std::size_t q = 0; q < L; ++q) {
+            bool seen = false;
+            for (std::size_t p = 0; p < q; ++p) seen = seen || reg[p] == reg[q];
+            if (seen) continue;
+            const double* chol = m.chol + static_cast<std::size_t>(reg[q]) * nn;
+            if (q == 0) {
+                correlate(chol, eps, z, n);
+                continue;
             }
-        } else {
-            for (std::size_t k = 0; k < n; ++k) {
-                const double* __restrict ek = eps + k * L;
-                for (std::size_t i = k; i < n; ++i) {
-                    const double* __restrict c = m.chol + i * n + k;
-                    double* __restrict zi = z + i * L;
+            correlate(chol, eps, zr, n);
+            for (std::size_t i = 0; i < n; ++i)
 #pragma omp simd
-                    for (std::size_t p = 0; p < L; ++p) zi[p] += c[static_cast<std::size_t>(reg[p]) * nn] * ek[p];
-                }
-            }
+                for (std::size_t p = 0; p < L; ++p)
+                    z[i * L + p] = reg[p] == reg[q] ? zr[i * L + p] : z[i * L + p];
         }
 
         const double* __restrict a = m.drift_term + t * m.term_row_stride;

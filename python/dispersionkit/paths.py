@@ -15,9 +15,9 @@ unchanged). Weights not summing to 1 are normalized (only their ratios matter).
 
 Random numbers: Philox4x32-10 keyed by ``seed`` with counter (block, step, path), four
 normals per block by Box-Muller on 32-bit uniforms (dispersionkit/rng.hpp; |normal| <= 6.76,
-a cut N(0, 1) crosses with probability 1.4e-11). A path depends only on (seed, absolute path index), so
-any thread count, any chunking and any split into ``first_path`` ranges (e.g. Dask workers
-each simulating paths [a, b)) reproduce the same paths bit for bit.
+a cut N(0, 1) crosses with probability 1.4e-11). A path depends only on (seed, absolute
+path index), so any thread count, any chunking and any split into ``first_path`` ranges
+(e.g. Dask workers each simulating paths [a, b)) reproduce the same paths bit for bit.
 
 NaN policy: NaN in ``spot0``, ``vols`` or ``drift`` propagates to that component's path and
 to the index; non-positive prices, negative vols and invalid correlation matrices raise.
