@@ -43,15 +43,15 @@ def numpy_native(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, seed=0):
     n = spot0.size
     chol = np.linalg.cholesky(corr)
     rng = np.random.default_rng(seed)
-    log_prices = np.empty((paths, steps + 1, n))
-    log_prices[:, 0] = np.log(spot0)
+    log_prices = np.empty((steps + 1, paths, n))  # time-major: each step writes one block
+    log_prices[0] = np.log(spot0)
     drift_term, diffusion = -0.5 * vols**2 * dt, vols * np.sqrt(dt)
     for t in range(steps):
         z = rng.standard_normal((paths, n)) @ chol.T
-        log_prices[:, t + 1] = log_prices[:, t] + (drift_term + diffusion * z)
+        np.add(log_prices[t], drift_term + diffusion * z, out=log_prices[t + 1])
     components = np.exp(log_prices, out=log_prices)
     shares = 100.0 / n / spot0
-    return components, components @ shares
+    return components.transpose(1, 0, 2), (components @ shares).T
 
 
 def output_floor(paths: int, steps: int, n: int) -> None:

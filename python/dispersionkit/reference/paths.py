@@ -1,7 +1,8 @@
 """NumPy twin of dispersionkit.simulate_market: same model, same Philox stream, same paths.
 
 Vectorized over paths, looping over steps; agrees with the C++ core to rounding (~1e-12),
-and exactly in the regime sequences.
+and exactly in the regime sequences. Arrays in the result are (paths, ...) views of
+time-major storage, so they are not C-contiguous.
 """
 
 from __future__ import annotations
@@ -45,24 +46,26 @@ def simulate_market(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, drift=0.
     absolute = np.uint64(model.first_path) + np.arange(count, dtype=np.uint64)
     lo, hi = absolute & np.uint64(0xFFFFFFFF), absolute >> np.uint64(32)
 
-    log_prices = np.empty((count, model.steps + 1, n))
-    log_prices[:, 0] = model.log_spot0
+    # Time-major storage: each step writes one contiguous block; the result is returned as a
+    # (paths, steps + 1, n) view, which is what a NumPy user would do rather than copy.
+    log_prices = np.empty((model.steps + 1, count, n))
+    log_prices[0] = model.log_spot0
     regime = np.zeros(count, dtype=np.int32)
-    history = None if model.regimes is None else np.empty((count, model.steps), dtype=np.int32)
+    history = None if model.regimes is None else np.empty((model.steps, count), dtype=np.int32)
     per_step = model.drift_term.shape[0] > 1
     with np.errstate(invalid="ignore"):
         for t in range(model.steps):
             regime = _regime(model, t, regime, lo, hi)
             if history is not None:
-                history[:, t] = regime
+                history[t] = regime
             eps = _normals(model, t, lo, hi)
             z = np.empty_like(eps)
             for r in np.unique(regime):
                 rows = regime == r
                 z[rows] = eps[rows] @ model.chol[r].T
             row = t if per_step else 0
-            log_prices[:, t + 1] = log_prices[:, t] + (model.drift_term[row] + model.diffusion[row] * z)
+            np.add(log_prices[t], model.drift_term[row] + model.diffusion[row] * z, out=log_prices[t + 1])
         components = np.exp(log_prices, out=log_prices)
-        components[:, 0] = model.spot0
+        components[0] = model.spot0
         index = components @ model.shares
-    return wrap(model, components, index, history)
+    return wrap(model, components.transpose(1, 0, 2), index.T, None if history is None else history.T)
