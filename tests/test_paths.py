@@ -351,6 +351,8 @@ def test_bad_regimes():
         dk.Regimes(pair, transition=np.eye(2), initial=2)
     with pytest.raises(ValueError, match=r"regimes.schedule: regime indices must be in \[0, 2\)"):
         dk.Regimes(pair, schedule=[0, 2])
+    with pytest.raises(ValueError, match="regimes.initial: only used with transition"):
+        dk.Regimes(pair, schedule=[0, 1], initial=1)
     with pytest.raises(TypeError, match="regimes.schedule: expected integer"):
         dk.Regimes(pair, schedule=[0.0, 1.0])
     with pytest.raises(ValueError, match=r"regimes.matrices\[1\]: not symmetric"):

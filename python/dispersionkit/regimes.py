@@ -58,6 +58,8 @@ class Regimes:
                 raise ValueError(f"regimes.initial: must be in [0, {k}), got {initial}")
             object.__setattr__(self, "initial", initial)
         else:
+            if self.initial != 0:
+                raise ValueError("regimes.initial: only used with transition; a schedule sets every step")
             object.__setattr__(self, "schedule", _frozen(_check_schedule(self.schedule, k)))
 
     @property
