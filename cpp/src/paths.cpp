@@ -193,12 +193,16 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
 void simulate_market(const MarketModel& m, std::uint64_t seed, std::uint64_t first_path, std::size_t paths,
                      const PathsOut& out, int threads) {
     const auto k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-    const std::size_t per_path = std::max<std::size_t>(1, m.steps * m.n);
-    const std::size_t min_chunk = std::max<std::size_t>(1, kPathsMinWork / per_path);
-    parallel_for(paths, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
+    // Chunks are whole lane groups, so only the last group of the call is padded.
+    const std::size_t groups = (paths + L - 1) / L;
+    const std::size_t per_group = std::max<std::size_t>(1, m.steps * m.n * L);
+    const std::size_t min_chunk = std::max<std::size_t>(1, kPathsMinWork / per_group);
+    parallel_for(groups, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
         Scratch w(m.n, (m.n + 3) / 4);
-        for (std::size_t row = begin; row < end; row += L)
-            simulate_group(m, k0, k1, first_path + row, row, std::min(L, end - row), out, w);
+        for (std::size_t group = begin; group < end; ++group) {
+            const std::size_t row = group * L;
+            simulate_group(m, k0, k1, first_path + row, row, std::min(L, paths - row), out, w);
+        }
     });
 }
 
