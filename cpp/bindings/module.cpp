@@ -3,9 +3,11 @@
 #include "prelude.hpp"
 
 void register_greeks(py::module_& m);
+void register_paths(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
     m.def("hardware_threads", &dk::hardware_threads, "Number of hardware threads threads=None uses.");
     register_greeks(m);
+    register_paths(m);
 }

@@ -4,9 +4,11 @@
     g = dk.bs_greeks(spot=100.0, strike=[90, 100, 110], tau=0.25, vol=0.2)
 """
 
-from . import reference
+from . import data, reference
 from ._core import hardware_threads
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .paths import MarketPaths, simulate_market
+from .regimes import Regimes
 
 __version__ = "0.1.0"
 
@@ -19,6 +21,10 @@ __all__ = [
     "bs_price",
     "hardware_threads",
     "reference",
+    "MarketPaths",
+    "Regimes",
+    "simulate_market",
+    "data",
 ]
 
 # Strategy layer (pure Python on top of the core).

@@ -1,0 +1,64 @@
+"""Bundled real market data (offline), loaded as pandas objects.
+
+Files (sources and licenses in NOTICE.md, shipped beside this module):
+
+- ``sp500_dataset.csv.gz``: daily adjusted closes (splits and dividends, as published by
+  skfolio) of 20 large S&P 500 stocks, 1990-01-02 to 2022-12-28, 8313 trading days.
+- ``sp500_index.csv.gz``: S&P 500 index daily closes (price index, not total return) on the
+  same dates.
+- ``vix.csv.gz``: CBOE VIX daily closes, 2014-01-03 to 2019-01-03, in vol points
+  (15.0 = 15% annualized implied vol). The source lists US market holidays with a '.'
+  placeholder; those rows are dropped.
+
+The loaders read fresh copies each call (callers may modify them) and do not need skfolio or
+arch installed.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+SP500_TICKERS = ("AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO",
+                 "LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM")
+"""Columns of :func:`load_sp500` prices, in file order."""
+
+
+def _read(name: str, **kwargs) -> pd.DataFrame:
+    with resources.files(__name__).joinpath(name).open("rb") as handle:
+        return pd.read_csv(handle, compression="gzip", index_col=0, **kwargs)
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    return frame.astype("float64").sort_index()
+
+
+def load_sp500() -> tuple[pd.DataFrame, pd.Series]:
+    """Daily closes of 20 large S&P 500 stocks and of the S&P 500 index, 1990-2022.
+
+    Returns ``(prices, index)``: ``prices`` a float64 DataFrame (dates x tickers, columns
+    :data:`SP500_TICKERS`, adjusted closes in USD) and ``index`` a float64 Series named
+    ``"SP500"`` (index points), both on the same sorted DatetimeIndex named ``"date"``.
+    The 20 stocks are a fixed sample, not the index's constituents or weights.
+    """
+    prices = _finish(_read("sp500_dataset.csv.gz", parse_dates=True))
+    prices.columns.name = "ticker"
+    index = _finish(_read("sp500_index.csv.gz", parse_dates=True))["SP500"]
+    return prices, index
+
+
+def load_vix() -> pd.Series:
+    """CBOE VIX daily closes 2014-01-03 to 2019-01-03 as a float64 Series named ``"VIX"``.
+
+    Values are in vol points (divide by 100 for the decimal convention used elsewhere);
+    the index is a sorted DatetimeIndex named ``"date"`` of trading days only.
+    """
+    frame = _read("vix.csv.gz", na_values=["."])
+    frame.index = pd.to_datetime(frame.index, format="%m/%d/%Y")
+    vix = _finish(frame.dropna())["vix"]
+    return vix.rename("VIX")
+
+
+__all__ = ["SP500_TICKERS", "load_sp500", "load_vix"]
