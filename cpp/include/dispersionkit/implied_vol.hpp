@@ -1,0 +1,51 @@
+// Batched Black-Scholes-Merton implied volatility in the normalized Black formulation.
+//
+// Inputs: price (today's premium), spot, strike, tau (years), rate, div_yield (continuous),
+// is_call (nonzero = call). Output: vol (decimal, per sqrt(year)) and an optional status code.
+// In-the-money options are reduced to out-of-the-money ones through put-call parity in
+// normalized form; the normalized time value is inverted with Householder(3) steps on the
+// "Let's Be Rational" objective transforms, inside a bracket that makes every step safe.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "dispersionkit/strided.hpp"
+
+namespace dk {
+
+// Keep in sync with dispersionkit.IVStatus.
+enum class IVStatus : std::int8_t {
+    Ok = 0,              // solved; vol is accurate to ~1e-12 times the condition number
+    AtIntrinsic = 1,     // zero time value: vol 0
+    BelowIntrinsic = 2,  // price below intrinsic value (or negative): NaN
+    AboveMax = 3,        // price >= S e^{-q tau} (call) / K e^{-r tau} (put): NaN
+    NoInformation = 4,   // time value within rounding of the price, or underflowing: NaN
+    InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0: NaN
+};
+
+struct ImpliedVolPoint {
+    double vol;
+    IVStatus status;
+};
+
+// One option. Deterministic: depends only on its own inputs.
+ImpliedVolPoint implied_vol_one(double price, double spot, double strike, double tau, double rate,
+                                double div, double is_call);
+
+// Normalized solver: s = vol * sqrt(tau) with b(x, s) = beta for x <= 0, 0 < beta < e^{x/2}.
+// `iterations` (optional) receives the number of Householder steps taken.
+double normalized_implied_stddev(double beta, double x, int* iterations = nullptr);
+
+// Inputs in order: price, spot, strike, tau, rate, div_yield, is_call.
+constexpr std::size_t kIvArgs = 7;
+
+// Elements per chunk below which a call stays on the calling thread (~1 us per element).
+constexpr std::size_t kIvMinChunk = 1 << 10;
+
+// Fills vol (C-contiguous) and, if non-null, status over a broadcast layout.
+void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
+                 int threads);
+
+}  // namespace dk

@@ -1,0 +1,141 @@
+#include "dispersionkit/implied_vol.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "dispersionkit/normalized_black.hpp"
+#include "dispersionkit/parallel.hpp"
+
+namespace dk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+// Below this normalized time value b(x, s) and its derivatives leave the normal range of
+// doubles during the solve and lose relative precision: the price carries no information.
+constexpr double kTinyTimeValue = std::numeric_limits<double>::min() / kEps;  // ~1e-292
+// A time value within this many ulps of the normalized price is rounding noise.
+constexpr double kInfoUlps = 16.0;
+constexpr int kMaxIterations = 32;
+
+// One Householder(3) step from the objective's ratios: nu = -f/f', g2 = f''/f', g3 = f'''/f'.
+inline double householder3(double nu, double g2, double g3) {
+    const double den = 1.0 + nu * (g2 + g3 * nu / 6.0);
+    const double step = nu * (1.0 + 0.5 * g2 * nu) / den;
+    return std::isfinite(step) && den > 0.0 ? step : nu;
+}
+
+}  // namespace
+
+double normalized_implied_stddev(double beta, double x, int* iterations) {
+    // The inflection point s_c = sqrt(2|x|) of b(s) splits the objectives: below it
+    // f = 1/ln b - 1/ln beta, above it f = ln(bmax - beta) - ln(bmax - b). Both are close to
+    // linear in s on their side, so a crude first guess converges in a few steps.
+    const double bmax = std::exp(0.5 * x);
+    const double sc = std::sqrt(-2.0 * x);
+    double vc = 0.0;
+    const double bc = sc > 0.0 ? nb::otm_price(x, sc, vc) : 0.0;
+    if (sc == 0.0) vc = nb::kInvSqrt2Pi_;
+    const bool lower = beta < bc;
+    const double ln_beta = std::log(beta);
+
+    double s, lo, hi;
+    if (lower) {
+        // ln b ~ -(x^2/s^2 + s^2/4)/2 for small s: the smaller root of that quadratic in s^2.
+        const double L = -ln_beta;
+        const double s2 = 2.0 * x * x / (2.0 * L + std::sqrt(std::fmax(4.0 * L * L - x * x, 0.0)));
+        lo = 0.0;
+        hi = sc;
+        s = std::fmin(std::sqrt(s2), sc);
+    } else {
+        lo = sc;
+        hi = kInf;
+        s = sc + (beta - bc) / vc;
+    }
+
+    int it = 0;
+    for (; it < kMaxIterations; ++it) {
+        double v;
+        const double b = nb::otm_price(x, s, v);
+        if (!(b > 0.0) || !(v > 0.0)) {  // underflow far below the root
+            lo = s;
+            s = std::isfinite(hi) ? 0.5 * (s + hi) : 2.0 * s;
+            continue;
+        }
+        if (b == beta) break;
+        if (b < beta) lo = std::fmax(lo, s);
+        else hi = std::fmin(hi, s);
+
+        const double h = x / s, t = 0.5 * s;
+        const double w2 = h * h / s - 0.5 * t;                    // b''/b'
+        const double w3 = w2 * w2 - 3.0 * h * h / (s * s) - 0.25;  // b'''/b'
+        double step;
+        if (lower) {
+            const double L = std::log(b);
+            const double r1 = v / b;
+            const double dl = std::log1p((beta - b) / b);  // ln beta - ln b without cancellation
+            const double nu = dl * L / (ln_beta * r1);
+            const double q = (L + 2.0) / L;
+            const double g2 = -q * r1 + w2;
+            const double g3 = 2.0 * (L * L + 3.0 * L + 3.0) / (L * L) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
+            step = householder3(nu, g2, g3);
+        } else {
+            const double c = nb::otm_complement(x, s);
+            const double u = v / c;
+            const double nu = -std::log1p((b - beta) / c) / u;
+            step = householder3(nu, w2 + u, w3 + 3.0 * u * w2 + 2.0 * u * u);
+        }
+        if (std::fabs(step) <= 4.0 * kEps * s) {
+            s += step;
+            break;
+        }
+        double next = s + step;
+        if (!(next > lo && next < hi)) next = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
+        s = next;
+    }
+    if (iterations) *iterations = it + 1;
+    return s;
+}
+
+ImpliedVolPoint implied_vol_one(double P, double S, double K, double T, double r, double q, double call) {
+    if (!(std::isfinite(P) && std::isfinite(S) && std::isfinite(K) && std::isfinite(T) && std::isfinite(r) &&
+          std::isfinite(q) && !std::isnan(call) && S > 0.0 && K > 0.0 && T > 0.0))
+        return {kNaN, IVStatus::InvalidInput};
+    if (P < 0.0) return {kNaN, IVStatus::BelowIntrinsic};
+    const bool is_call = call != 0.0;
+    const double fwd_disc = S * std::exp(-q * T);    // S e^{-q tau}
+    const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
+    if (P >= (is_call ? fwd_disc : strike_disc)) return {kNaN, IVStatus::AboveMax};
+
+    const double x = std::log(S / K) + (r - q) * T;
+    const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
+    const bool itm = is_call ? x > 0.0 : x < 0.0;
+    // Put-call parity in normalized form: the ITM price minus 2 sinh(|x|/2) is the OTM price
+    // at -|x|, which is where the solver works.
+    const double tv = itm ? beta - 2.0 * std::sinh(0.5 * std::fabs(x)) : beta;
+    const double xo = -std::fabs(x);
+    const double noise = kInfoUlps * kEps * beta;
+    if (tv < -noise) return {kNaN, IVStatus::BelowIntrinsic};
+    if (tv == 0.0) return {0.0, IVStatus::AtIntrinsic};
+    if (tv <= noise || tv < kTinyTimeValue) return {kNaN, IVStatus::NoInformation};
+    if (tv >= std::exp(0.5 * xo)) return {kNaN, IVStatus::AboveMax};
+    return {normalized_implied_stddev(tv, xo) / std::sqrt(T), IVStatus::Ok};
+}
+
+void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
+                 int threads) {
+    coalesce(layout, args);
+    parallel_for(layout_size(layout), threads, kIvMinChunk, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const ImpliedVolPoint r = implied_vol_one(p[0][i], p[1][i], p[2][i], p[3][i], p[4][i], p[5][i], p[6][i]);
+                vol[flat + i] = r.vol;
+                if (status) status[flat + i] = static_cast<std::int8_t>(r.status);
+            }
+        });
+    });
+}
+
+}  // namespace dk
