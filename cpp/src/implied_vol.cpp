@@ -19,6 +19,8 @@ constexpr double kTinyTimeValue = std::numeric_limits<double>::min() / kEps;  //
 // A time value within this many ulps of the normalized price is rounding noise.
 constexpr double kInfoUlps = 16.0;
 constexpr int kMaxIterations = 32;
+// Relative Householder step after which the iteration stops (see the solver).
+constexpr double kConvergedStep = 1e-6;
 
 // One Householder(3) step from the objective's ratios: nu = -f/f', g2 = f''/f', g3 = f'''/f'.
 inline double householder3(double nu, double g2, double g3) {
@@ -32,23 +34,29 @@ inline double householder3(double nu, double g2, double g3) {
 double normalized_implied_stddev(double beta, double x, int* iterations) {
     // The inflection point s_c = sqrt(2|x|) of b(s) splits the objectives: below it
     // f = 1/ln b - 1/ln beta, above it f = ln(bmax - beta) - ln(bmax - b). Both are close to
-    // linear in s on their side, so a crude first guess converges in a few steps.
-    const double bmax = std::exp(0.5 * x);
+    // linear in s on their side, so Householder(3) converges in 2-3 steps from the guesses.
+    const double ex = std::exp(0.5 * x);
     const double sc = std::sqrt(-2.0 * x);
-    double vc = 0.0;
-    const double bc = sc > 0.0 ? nb::otm_price(x, sc, vc) : 0.0;
-    if (sc == 0.0) vc = nb::kInvSqrt2Pi_;
+    // At s_c: h + t = 0, h - t = -s_c, h^2 + t^2 = |x|.
+    const double bc = 0.5 * ex - 0.5 * std::erfc(sc * nb::kInvSqrt2_) / ex;
+    const double vc = nb::kInvSqrt2Pi_ * ex;
     const bool lower = beta < bc;
     const double ln_beta = std::log(beta);
 
     double s, lo, hi;
     if (lower) {
-        // ln b ~ -(x^2/s^2 + s^2/4)/2 for small s: the smaller root of that quadratic in s^2.
-        const double L = -ln_beta;
-        const double s2 = 2.0 * x * x / (2.0 * L + std::sqrt(std::fmax(4.0 * L * L - x * x, 0.0)));
+        // For s << s_c, b ~ e^{-(x^2/s^2 + s^2/4)/2} s^3 / (x^2 sqrt(2 pi)): solve the quadratic
+        // in s^2 with the prefactor frozen, twice.
         lo = 0.0;
         hi = sc;
-        s = std::fmin(std::sqrt(s2), sc);
+        double L = -ln_beta;
+        s = sc;
+        for (int pass = 0; pass < 3; ++pass) {
+            const double Lc = std::fmax(L, -0.5 * x);
+            s = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(std::fmax(4.0 * Lc * Lc - x * x, 0.0))));
+            L = -ln_beta + std::log(s * s * s / (x * x) * nb::kInvSqrt2Pi_);
+        }
+        s = std::fmin(s, sc);
     } else {
         lo = sc;
         hi = kInf;
@@ -56,9 +64,10 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
     }
 
     int it = 0;
-    for (; it < kMaxIterations; ++it) {
-        double v;
-        const double b = nb::otm_price(x, s, v);
+    while (it < kMaxIterations) {
+        ++it;
+        const nb::OtmValues o = nb::otm_values(x, s, ex, !lower);
+        const double b = o.price, v = o.vega;
         if (!(b > 0.0) || !(v > 0.0)) {  // underflow far below the root
             lo = s;
             s = std::isfinite(hi) ? 0.5 * (s + hi) : 2.0 * s;
@@ -82,20 +91,24 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
             const double g3 = 2.0 * (L * L + 3.0 * L + 3.0) / (L * L) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
             step = householder3(nu, g2, g3);
         } else {
-            const double c = nb::otm_complement(x, s);
+            const double c = o.complement;
             const double u = v / c;
             const double nu = -std::log1p((b - beta) / c) / u;
             step = householder3(nu, w2 + u, w3 + 3.0 * u * w2 + 2.0 * u * u);
         }
-        if (std::fabs(step) <= 4.0 * kEps * s) {
-            s += step;
-            break;
+        const double next = s + step;
+        if (next > lo && next < hi) {
+            s = next;
+            // Householder(3) converges with order 4: after a step this small the error left
+            // is far below rounding, so no confirming evaluation is needed.
+            if (std::fabs(step) <= kConvergedStep * s) break;
+        } else if (std::fabs(step) <= 4.0 * kEps * s) {
+            break;  // the root sits at a bracket end to rounding
+        } else {
+            s = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
         }
-        double next = s + step;
-        if (!(next > lo && next < hi)) next = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
-        s = next;
     }
-    if (iterations) *iterations = it + 1;
+    if (iterations) *iterations = it;
     return s;
 }
 

@@ -7,6 +7,7 @@
 from . import reference
 from ._core import hardware_threads
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,7 @@ __all__ = [
     "bs_price",
     "hardware_threads",
     "reference",
+    "ImpliedVolResult",
+    "IVStatus",
+    "implied_vol",
 ]
