@@ -132,8 +132,11 @@ ImpliedVolPoint implied_vol_one(double P, double S, double K, double T, double r
     const double noise = kInfoUlps * kEps * beta;
     if (tv < -noise) return {kNaN, IVStatus::BelowIntrinsic};
     if (tv == 0.0) return {0.0, IVStatus::AtIntrinsic};
-    if (tv <= noise || tv < kTinyTimeValue) return {kNaN, IVStatus::NoInformation};
-    if (tv >= std::exp(0.5 * xo)) return {kNaN, IVStatus::AboveMax};
+    const double upper = std::exp(0.5 * xo);
+    if (tv >= upper) return {kNaN, IVStatus::AboveMax};
+    // Within rounding of zero time value, underflowing, or within rounding of the upper bound.
+    if (tv <= noise || tv < kTinyTimeValue || upper - tv <= kInfoUlps * kEps * upper)
+        return {kNaN, IVStatus::NoInformation};
     return {normalized_implied_stddev(tv, xo) / std::sqrt(T), IVStatus::Ok};
 }
 

@@ -15,8 +15,9 @@ by a bracket; 3-5 steps reach machine precision.
 
 When a price carries information: its normalized time value tv (beta minus normalized
 intrinsic) satisfies tv > 16 eps beta (the time value is more than rounding noise of the
-price; eps = 2.2e-16) and tv >= 2.2e-308 / eps (about 1e-292, so the normalized price and its
-derivatives stay in the normal double range). There the returned vol reprices to ~1e-14
+price; eps = 2.2e-16), tv >= 2.2e-308 / eps (about 1e-292, so the normalized price and its
+derivatives stay in the normal double range), and tv is below the upper bound e^{-|x|/2} by
+more than 16 eps of it (the price is distinguishable from S e^{-q tau} or K e^{-r tau}). There the returned vol reprices to ~1e-14
 relative and differs from the true vol by at most ~1e-12 times the condition number
 cond = price / (vol * vega) (the relative change of vol per relative change of price).
 
@@ -26,7 +27,8 @@ Status codes (:class:`IVStatus`), one per element; no element raises:
 - ``AT_INTRINSIC`` (1): time value exactly zero (e.g. a zero OTM price): vol 0.
 - ``BELOW_INTRINSIC`` (2): price below intrinsic value by more than rounding, or negative: NaN.
 - ``ABOVE_MAX`` (3): price >= S e^{-q tau} for a call, >= K e^{-r tau} for a put: NaN.
-- ``NO_INFORMATION`` (4): 0 < |time value| <= 16 eps beta, or time value below ~1e-292: NaN.
+- ``NO_INFORMATION`` (4): 0 < |time value| <= 16 eps beta, time value below ~1e-292, or price
+  within 16 eps of the upper bound: NaN.
 - ``INVALID_INPUT`` (5): NaN/inf in any input, spot <= 0, strike <= 0 or tau <= 0: NaN.
 """
 

@@ -167,8 +167,10 @@ def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True,
         settle(P >= np.where(call, fwd_disc, strike_disc), IVStatus.ABOVE_MAX, np.nan)
         settle(tv < -noise, IVStatus.BELOW_INTRINSIC, np.nan)
         settle(tv == 0.0, IVStatus.AT_INTRINSIC, 0.0)
-        settle((tv <= noise) | (tv < _TINY_TIME_VALUE), IVStatus.NO_INFORMATION, np.nan)
-        settle(tv >= np.exp(0.5 * xo), IVStatus.ABOVE_MAX, np.nan)
+        upper = np.exp(0.5 * xo)
+        settle(tv >= upper, IVStatus.ABOVE_MAX, np.nan)
+        no_info = (tv <= noise) | (tv < _TINY_TIME_VALUE) | (upper - tv <= _INFO_ULPS * _EPS * upper)
+        settle(no_info, IVStatus.NO_INFORMATION, np.nan)
         solve = undecided
         status[solve] = IVStatus.OK
         vol[solve] = normalized_implied_stddev(tv[solve], xo[solve]) / np.sqrt(T[solve])
