@@ -18,9 +18,11 @@ constexpr double kEps = std::numeric_limits<double>::epsilon();
 constexpr double kTinyTimeValue = std::numeric_limits<double>::min() / kEps;  // ~1e-292
 // A time value within this many ulps of the normalized price is rounding noise.
 constexpr double kInfoUlps = 16.0;
-constexpr int kMaxIterations = 32;
+constexpr int kMaxIterations = 64;
 // Relative Householder step after which the iteration stops (see the solver).
 constexpr double kConvergedStep = 1e-6;
+// The middle objective is used for beta in [kMiddleRatio * b(s_c), b(s_c)).
+constexpr double kMiddleRatio = 0.3;
 
 // One Householder(3) step from the objective's ratios: nu = -f/f', g2 = f''/f', g3 = f'''/f'.
 inline double householder3(double nu, double g2, double g3) {
@@ -28,6 +30,8 @@ inline double householder3(double nu, double g2, double g3) {
     const double step = nu * (1.0 + 0.5 * g2 * nu) / den;
     return std::isfinite(step) && den > 0.0 ? step : nu;
 }
+
+enum class Branch { Lower, Middle, Upper };
 
 }  // namespace
 
@@ -40,13 +44,21 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
     // At s_c: h + t = 0, h - t = -s_c, h^2 + t^2 = |x|.
     const double bc = 0.5 * ex - 0.5 * std::erfc(sc * nb::kInvSqrt2_) / ex;
     const double vc = nb::kInvSqrt2Pi_ * ex;
-    const bool lower = beta < bc;
+    // Just below s_c, b(s) is close to its tangent there (b'' = 0 at s_c), so the plain
+    // objective b - beta from the tangent guess converges fastest.
+    const Branch branch = beta >= bc ? Branch::Upper : (beta >= kMiddleRatio * bc ? Branch::Middle : Branch::Lower);
+    const bool lower = branch == Branch::Lower;
     const double ln_beta = std::log(beta);
 
     double s, lo, hi;
-    if (lower) {
-        // For s << s_c, b ~ e^{-(x^2/s^2 + s^2/4)/2} s^3 / (x^2 sqrt(2 pi)): solve the quadratic
-        // in s^2 with the prefactor frozen, twice.
+    if (branch == Branch::Middle) {
+        lo = 0.0;
+        hi = sc;
+        s = std::fmax(sc + (beta - bc) / vc, 0.5 * sc);
+    } else if (lower) {
+        // For s << s_c: b = phi(h, t) [R(h + t) - R(h - t)] with R(z) ~ -1/z + 1/z^3, i.e.
+        // ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)), D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2]
+        // with a = |h|. Freeze the prefactor, solve the quadratic in s^2, repeat.
         lo = 0.0;
         hi = sc;
         double L = -ln_beta;
@@ -54,7 +66,10 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
         for (int pass = 0; pass < 3; ++pass) {
             const double Lc = std::fmax(L, -0.5 * x);
             s = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(std::fmax(4.0 * Lc * Lc - x * x, 0.0))));
-            L = -ln_beta + std::log(s * s * s / (x * x) * nb::kInvSqrt2Pi_);
+            const double a = -x / s, t = 0.5 * s, gap = a * a - t * t;
+            const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
+            const double D = 2.0 * t / gap * (corr > 0.5 ? corr : 0.5);
+            L = -ln_beta + std::log(D * nb::kInvSqrt2Pi_);
         }
         s = std::fmin(s, sc);
     } else {
@@ -66,7 +81,7 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
     int it = 0;
     while (it < kMaxIterations) {
         ++it;
-        const nb::OtmValues o = nb::otm_values(x, s, ex, !lower);
+        const nb::OtmValues o = nb::otm_values(x, s, ex, branch == Branch::Upper);
         const double b = o.price, v = o.vega;
         if (!(b > 0.0) || !(v > 0.0)) {  // underflow far below the root
             lo = s;
@@ -81,7 +96,9 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
         const double w2 = h * h / s - 0.5 * t;                    // b''/b'
         const double w3 = w2 * w2 - 3.0 * h * h / (s * s) - 0.25;  // b'''/b'
         double step;
-        if (lower) {
+        if (branch == Branch::Middle) {
+            step = householder3((beta - b) / v, w2, w3);
+        } else if (lower) {
             const double L = std::log(b);
             const double r1 = v / b;
             const double dl = std::log1p((beta - b) / b);  // ln beta - ln b without cancellation

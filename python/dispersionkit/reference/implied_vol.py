@@ -16,11 +16,12 @@ from ..implied_vol import ImpliedVolResult, IVStatus, prepare_inputs
 _EPS = np.finfo(np.float64).eps
 _TINY_TIME_VALUE = np.finfo(np.float64).tiny / _EPS
 _INFO_ULPS = 16.0
-_MAX_ITERATIONS = 32
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
 _QUAD_WIDTH = 0.15
 _CONVERGED_STEP = 1e-6
+_MIDDLE_RATIO = 0.3
+_MAX_ITERATIONS = 64
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)
 
 
@@ -78,18 +79,25 @@ def normalized_implied_stddev(beta, x):
     sc = np.sqrt(-2.0 * x)
     bc = 0.5 * ex - ndtr(-sc) / ex  # at s_c: h + t = 0, h - t = -s_c
     vc = _INV_SQRT_2PI * ex
-    lower = beta < bc
+    upper = beta >= bc
+    middle = ~upper & (beta >= _MIDDLE_RATIO * bc)  # b ~ its tangent at s_c: objective b - beta
+    lower = ~upper & ~middle
     ln_beta = np.log(beta)
-    # Lower guess: b ~ e^{-(x^2/s^2 + s^2/4)/2} s^3 / (x^2 sqrt(2 pi)) solved as a quadratic in s^2
-    # with the prefactor frozen, three passes.
+    # Lower guess: ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)) with R(z) ~ -1/z + 1/z^3, i.e.
+    # D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2], a = |h|: quadratic in s^2 with the
+    # prefactor frozen, three passes.
     L = -ln_beta
     for _ in range(3):
         Lc = np.maximum(L, -0.5 * x)
         guess = np.sqrt(2.0 * x * x / (2.0 * Lc + np.sqrt(np.maximum(4.0 * Lc * Lc - x * x, 0.0))))
-        L = -ln_beta + np.log(guess**3 / (x * x) * _INV_SQRT_2PI)
-    s = np.where(lower, np.minimum(guess, sc), sc + (beta - bc) / vc)
-    lo = np.where(lower, 0.0, sc)
-    hi = np.where(lower, sc, np.inf)
+        a, t = -x / guess, 0.5 * guess
+        gap = a * a - t * t
+        corr = np.maximum(1.0 - (3.0 * a * a + t * t) / (gap * gap), 0.5)
+        L = -ln_beta + np.log(2.0 * t / gap * corr * _INV_SQRT_2PI)
+    tangent = sc + (beta - bc) / vc
+    s = np.where(lower, np.minimum(guess, sc), np.where(middle, np.maximum(tangent, 0.5 * sc), tangent))
+    lo = np.where(upper, sc, 0.0)
+    hi = np.where(upper, np.inf, sc)
 
     active = np.arange(x.size)
     for _ in range(_MAX_ITERATIONS):
@@ -105,8 +113,9 @@ def normalized_implied_stddev(beta, x):
         h, t = xa / sa, 0.5 * sa
         w2 = h * h / sa - 0.5 * t
         w3 = w2 * w2 - 3.0 * h * h / (sa * sa) - 0.25
-        low = lower[active]
+        low, mid = lower[active], middle[active]
         step = np.empty_like(sa)
+        step[mid] = _householder3((ba_target[mid] - b[mid]) / v[mid], w2[mid], w3[mid])
         # 1/ln b objective below the inflection point.
         Lb = np.log(b[low])
         r1 = v[low] / b[low]
@@ -116,7 +125,7 @@ def normalized_implied_stddev(beta, x):
         g3 = 2.0 * (Lb * Lb + 3.0 * Lb + 3.0) / (Lb * Lb) * r1 * r1 - 3.0 * q * r1 * w2[low] + w3[low]
         step[low] = _householder3(nu, g2, g3)
         # ln(bmax - b) objective above it.
-        up = ~low
+        up = upper[active]
         c = _otm_complement(xa[up], sa[up])
         u = v[up] / c
         nu = -np.log1p((b[up] - ba_target[up]) / c) / u
