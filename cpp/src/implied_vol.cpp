@@ -66,7 +66,8 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
         for (int pass = 0; pass < 3; ++pass) {
             const double Lc = std::fmax(L, -0.5 * x);
             s = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(std::fmax(4.0 * Lc * Lc - x * x, 0.0))));
-            const double a = -x / s, t = 0.5 * s, gap = a * a - t * t;
+            const double a = -x / s, t = 0.5 * s;
+            const double gap = std::fmax(a * a - t * t, 0.19 * a * a);  // a > t below s_c; cap at 0.9 s_c
             const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
             const double D = 2.0 * t / gap * (corr > 0.5 ? corr : 0.5);
             L = -ln_beta + std::log(D * nb::kInvSqrt2Pi_);
@@ -148,7 +149,7 @@ ImpliedVolPoint implied_vol_one(double P, double S, double K, double T, double r
     const double xo = -std::fabs(x);
     const double noise = kInfoUlps * kEps * beta;
     if (tv < -noise) return {kNaN, IVStatus::BelowIntrinsic};
-    if (tv == 0.0) return {0.0, IVStatus::AtIntrinsic};
+    if (tv == 0.0 && !(beta == 0.0 && P > 0.0)) return {0.0, IVStatus::AtIntrinsic};  // not an underflow
     const double upper = std::exp(0.5 * xo);
     if (tv >= upper) return {kNaN, IVStatus::AboveMax};
     // Within rounding of zero time value, underflowing, or within rounding of the upper bound.

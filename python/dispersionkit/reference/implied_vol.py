@@ -91,8 +91,9 @@ def normalized_implied_stddev(beta, x):
         Lc = np.maximum(L, -0.5 * x)
         guess = np.sqrt(2.0 * x * x / (2.0 * Lc + np.sqrt(np.maximum(4.0 * Lc * Lc - x * x, 0.0))))
         a, t = -x / guess, 0.5 * guess
-        gap = a * a - t * t
-        corr = np.maximum(1.0 - (3.0 * a * a + t * t) / (gap * gap), 0.5)
+        gap = np.maximum(a * a - t * t, 0.19 * a * a)  # a > t below s_c; cap at 0.9 s_c
+        corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap)
+        corr = np.where(corr > 0.5, corr, 0.5)
         L = -ln_beta + np.log(2.0 * t / gap * corr * _INV_SQRT_2PI)
     tangent = sc + (beta - bc) / vc
     s = np.where(lower, np.minimum(guess, sc), np.where(middle, np.maximum(tangent, 0.5 * sc), tangent))
@@ -175,7 +176,7 @@ def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True,
         settle(P < 0.0, IVStatus.BELOW_INTRINSIC, np.nan)
         settle(P >= np.where(call, fwd_disc, strike_disc), IVStatus.ABOVE_MAX, np.nan)
         settle(tv < -noise, IVStatus.BELOW_INTRINSIC, np.nan)
-        settle(tv == 0.0, IVStatus.AT_INTRINSIC, 0.0)
+        settle((tv == 0.0) & ~((beta == 0.0) & (P > 0.0)), IVStatus.AT_INTRINSIC, 0.0)  # not an underflow
         upper = np.exp(0.5 * xo)
         settle(tv >= upper, IVStatus.ABOVE_MAX, np.nan)
         no_info = (tv <= noise) | (tv < _TINY_TIME_VALUE) | (upper - tv <= _INFO_ULPS * _EPS * upper)
