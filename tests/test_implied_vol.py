@@ -324,3 +324,30 @@ def test_two_python_threads_concurrently():
         w.join()
     for got, want in zip(results, expected):
         assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("iv", IMPLEMENTATIONS)
+def test_unrepresentable_discounting_is_invalid(iv):
+    res = iv([10.0, 10.0], 100.0, 100.0, 1e4, rate=[-0.2, 0.0], div_yield=[0.0, 0.2], return_status=True)
+    np.testing.assert_array_equal(res.status, [IVStatus.INVALID_INPUT] * 2)
+    assert np.isnan(res.vol).all()
+
+
+def test_extreme_inputs_never_report_ok_without_a_vol():
+    rng = np.random.default_rng(5)
+    n = 20_000
+    S = np.exp(rng.uniform(-20, 20, n))
+    K = S * np.exp(rng.uniform(-8, 8, n))
+    T = np.exp(rng.uniform(-12, 12, n))
+    price = S * np.exp(rng.uniform(-20, 20, n))
+    r, q = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    call = rng.integers(0, 2, n).astype(bool)
+    a = dk.implied_vol(price, S, K, T, r, q, call, return_status=True)
+    b = dk.reference.implied_vol(price, S, K, T, r, q, call, return_status=True)
+    for res in (a, b):
+        ok = res.status == IVStatus.OK
+        assert np.all(np.isfinite(res.vol[ok]) & (res.vol[ok] > 0))
+        assert np.all(np.isnan(res.vol[~ok]) | (res.status[~ok] == IVStatus.AT_INTRINSIC))
+    differ = a.status != b.status
+    edge = {IVStatus.AT_INTRINSIC, IVStatus.NO_INFORMATION}
+    assert all(x in edge and y in edge for x, y in zip(a.status[differ], b.status[differ]))

@@ -134,14 +134,17 @@ ImpliedVolPoint implied_vol_one(double P, double S, double K, double T, double r
     if (!(std::isfinite(P) && std::isfinite(S) && std::isfinite(K) && std::isfinite(T) && std::isfinite(r) &&
           std::isfinite(q) && !std::isnan(call) && S > 0.0 && K > 0.0 && T > 0.0))
         return {kNaN, IVStatus::InvalidInput};
-    if (P < 0.0) return {kNaN, IVStatus::BelowIntrinsic};
     const bool is_call = call != 0.0;
     const double fwd_disc = S * std::exp(-q * T);    // S e^{-q tau}
     const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
-    if (P >= (is_call ? fwd_disc : strike_disc)) return {kNaN, IVStatus::AboveMax};
-
+    // Discounting that overflows or underflows leaves nothing to invert.
+    if (!(fwd_disc > 0.0 && strike_disc > 0.0 && std::isfinite(fwd_disc) && std::isfinite(strike_disc)))
+        return {kNaN, IVStatus::InvalidInput};
     const double x = std::log(S / K) + (r - q) * T;
     const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
+    if (!(std::isfinite(x) && std::isfinite(beta))) return {kNaN, IVStatus::InvalidInput};
+    if (P < 0.0) return {kNaN, IVStatus::BelowIntrinsic};
+    if (P >= (is_call ? fwd_disc : strike_disc)) return {kNaN, IVStatus::AboveMax};
     const bool itm = is_call ? x > 0.0 : x < 0.0;
     // Put-call parity in normalized form: the ITM price minus 2 sinh(|x|/2) is the OTM price
     // at -|x|, which is where the solver works.

@@ -22,7 +22,7 @@ enum class IVStatus : std::int8_t {
     BelowIntrinsic = 2,  // price below intrinsic value (or negative): NaN
     AboveMax = 3,        // price >= S e^{-q tau} (call) / K e^{-r tau} (put): NaN
     NoInformation = 4,   // time value within rounding of 0 or of the upper bound, or underflowing: NaN
-    InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0: NaN
+    InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0, unrepresentable discounting: NaN
 };
 
 struct ImpliedVolPoint {

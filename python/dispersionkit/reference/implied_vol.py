@@ -164,7 +164,9 @@ def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True,
         xo = -np.abs(x)
         noise = _INFO_ULPS * _EPS * beta
 
-        undecided = valid.copy()
+        # Discounting that overflows or underflows leaves nothing to invert.
+        representable = (fwd_disc > 0) & (strike_disc > 0) & np.isfinite(fwd_disc) & np.isfinite(strike_disc)
+        undecided = valid & representable & np.isfinite(x) & np.isfinite(beta)
 
         def settle(mask, code, value):
             nonlocal undecided
