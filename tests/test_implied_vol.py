@@ -115,10 +115,11 @@ def test_quantlib_body():
     body = price > 1e-4 * S
     assert body.mean() > 0.9
     np.testing.assert_allclose(ours[body], theirs[body], rtol=1e-9)
-    # Everywhere, ours is exact to rounding and never less accurate than QuantLib.
+    # Everywhere, ours is exact to rounding and never less accurate than QuantLib beyond rounding
+    # (inputs go through 4-ulp vector exp/log before the solve).
     our_err, their_err = np.abs(ours - vol) / vol, np.abs(theirs - vol) / vol
     assert np.all(our_err <= 1e-13)
-    assert np.all(our_err <= np.maximum(their_err, 1e-15))
+    assert np.all(our_err <= np.maximum(their_err, 4e-15))
 
 
 @pytest.mark.parametrize("iv", IMPLEMENTATIONS)

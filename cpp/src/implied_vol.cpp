@@ -5,6 +5,17 @@
 
 #include "dispersionkit/normalized_black.hpp"
 #include "dispersionkit/parallel.hpp"
+#include "dispersionkit/simd_dispatch.hpp"
+#include "dispersionkit/vector_math.hpp"
+
+// libmvec's expm1 as well (same conditions as vector_math.hpp), for the classification loop.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__)
+extern "C" {
+#pragma omp declare simd notinbranch
+double expm1(double) noexcept;
+}
+#endif
 
 namespace dk {
 namespace {
@@ -19,6 +30,8 @@ constexpr double kTinyTimeValue = std::numeric_limits<double>::min() / kEps;  //
 // A time value within this many ulps of the normalized price is rounding noise.
 constexpr double kInfoUlps = 16.0;
 constexpr int kMaxIterations = 64;
+// Block-stage code for "solve this one" (status codes are 0-5).
+constexpr int kSolve = 6;
 // Relative Householder step after which the iteration stops (see the solver).
 constexpr double kConvergedStep = 1e-6;
 // The middle objective is used for beta in [kMiddleRatio * b(s_c), b(s_c)).
@@ -130,35 +143,66 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
     return s;
 }
 
-ImpliedVolPoint implied_vol_one(double P, double S, double K, double T, double r, double q, double call) {
-    if (!(std::isfinite(P) && std::isfinite(S) && std::isfinite(K) && std::isfinite(T) && std::isfinite(r) &&
-          std::isfinite(q) && !std::isnan(call) && S > 0.0 && K > 0.0 && T > 0.0))
-        return {kNaN, IVStatus::InvalidInput};
-    const bool is_call = call != 0.0;
-    const double fwd_disc = S * std::exp(-q * T);    // S e^{-q tau}
-    const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
-    // Discounting that overflows or underflows leaves nothing to invert.
-    if (!(fwd_disc > 0.0 && strike_disc > 0.0 && std::isfinite(fwd_disc) && std::isfinite(strike_disc)))
-        return {kNaN, IVStatus::InvalidInput};
-    const double x = std::log(S / K) + (r - q) * T;
-    const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
-    if (!(std::isfinite(x) && std::isfinite(beta))) return {kNaN, IVStatus::InvalidInput};
-    if (P < 0.0) return {kNaN, IVStatus::BelowIntrinsic};
-    if (P >= (is_call ? fwd_disc : strike_disc)) return {kNaN, IVStatus::AboveMax};
-    const bool itm = is_call ? x > 0.0 : x < 0.0;
-    // Put-call parity in normalized form: the ITM price minus 2 sinh(|x|/2) is the OTM price
-    // at -|x|, which is where the solver works.
-    const double tv = itm ? beta - 2.0 * std::sinh(0.5 * std::fabs(x)) : beta;
-    const double xo = -std::fabs(x);
-    const double noise = kInfoUlps * kEps * beta;
-    if (tv < -noise) return {kNaN, IVStatus::BelowIntrinsic};
-    if (tv == 0.0 && !(beta == 0.0 && P > 0.0)) return {0.0, IVStatus::AtIntrinsic};  // not an underflow
-    const double upper = std::exp(0.5 * xo);
-    if (tv >= upper) return {kNaN, IVStatus::AboveMax};
-    // Within rounding of zero time value, underflowing, or within rounding of the upper bound.
-    if (tv <= noise || tv < kTinyTimeValue || upper - tv <= kInfoUlps * kEps * upper)
-        return {kNaN, IVStatus::NoInformation};
-    return {normalized_implied_stddev(tv, xo) / std::sqrt(T), IVStatus::Ok};
+// Classifies a block of options and normalizes them. Branch-free so the loop runs on
+// libmvec; the block is padded to whole vectors so every element takes the same (vector) code
+// path wherever chunk boundaries fall, keeping results identical for any thread count.
+DK_SIMD_CLONES
+void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status) {
+    constexpr std::size_t kLanes = 8;
+    alignas(64) double Pb[kBlock], Sb[kBlock], Kb[kBlock], Tb[kBlock], rb[kBlock], qb[kBlock], cb[kBlock];
+    alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock];
+    double* const buf[kIvArgs] = {Pb, Sb, Kb, Tb, rb, qb, cb};
+    const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
+    for (std::size_t a = 0; a < kIvArgs; ++a) {
+        for (std::size_t i = 0; i < n; ++i) buf[a][i] = in[a][i];
+        for (std::size_t i = n; i < padded; ++i) buf[a][i] = 1.0;
+    }
+    const double solve = static_cast<double>(kSolve);
+#pragma omp simd
+    for (std::size_t i = 0; i < padded; ++i) {
+        const double P = Pb[i], S = Sb[i], K = Kb[i], T = Tb[i], r = rb[i], q = qb[i], call = cb[i];
+        // Sums of x - x are 0 only if every x is finite: isfinite() in a form that vectorizes.
+        const double finite = (P - P) + (S - S) + (K - K) + (T - T) + (r - r) + (q - q) + (call - call);
+        const double fwd_disc = S * std::exp(-q * T);    // S e^{-q tau}
+        const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
+        const double x = std::log(S / K) + (r - q) * T;
+        const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
+        const double derived = (fwd_disc - fwd_disc) + (strike_disc - strike_disc) + (x - x) + (beta - beta);
+        const double bound = call != 0.0 ? fwd_disc : strike_disc;
+        const double sign = call != 0.0 ? 1.0 : -1.0;
+        // Put-call parity in normalized form: the ITM price minus 2 sinh(|x|/2) is the OTM price
+        // at -|x|, which is where the solver works. 2 sinh(a) = u + u / (1 + u), u = e^a - 1.
+        const double ax = std::fabs(x);
+        const double u = std::expm1(0.5 * ax);
+        const double t = sign * x > 0.0 ? beta - (u + u / (1.0 + u)) : beta;
+        const double upper = std::exp(-0.5 * ax);
+        const double noise = kInfoUlps * kEps * beta;
+        // Later rules take precedence; the order mirrors the documented status rules.
+        double c = solve;
+        c = t <= noise ? 4.0 : c;                                   // NoInformation: rounding noise
+        c = t < kTinyTimeValue ? 4.0 : c;                           //   or underflowing
+        c = upper - t <= kInfoUlps * kEps * upper ? 4.0 : c;        //   or at the upper bound
+        c = t >= upper ? 3.0 : c;                                   // AboveMax
+        c = t == 0.0 ? (beta == 0.0 && P > 0.0 ? 4.0 : 1.0) : c;    // AtIntrinsic, unless underflow
+        c = t < -noise ? 2.0 : c;                                   // BelowIntrinsic
+        c = P >= bound ? 3.0 : c;                                   // AboveMax
+        c = P < 0.0 ? 2.0 : c;                                      // BelowIntrinsic
+        // Discounting that overflows or underflows leaves nothing to invert.
+        c = derived == 0.0 && fwd_disc > 0.0 && strike_disc > 0.0 ? c : 5.0;
+        c = finite == 0.0 && S > 0.0 && K > 0.0 && T > 0.0 ? c : 5.0;  // InvalidInput
+        code[i] = c;
+        tv[i] = t;
+        xo[i] = -ax;
+        sqrt_tau[i] = std::sqrt(T);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const double c = code[i];
+        double v = kNaN;
+        if (c == solve) v = normalized_implied_stddev(tv[i], xo[i]) / sqrt_tau[i];
+        else if (c == 1.0) v = 0.0;
+        vol[i] = v;
+        if (status) status[i] = static_cast<std::int8_t>(c == solve ? 0.0 : c);
+    }
 }
 
 void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
@@ -166,11 +210,8 @@ void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vo
     coalesce(layout, args);
     parallel_for(layout_size(layout), threads, kIvMinChunk, [&](std::size_t b, std::size_t e) {
         for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
-            for (std::size_t i = 0; i < n; ++i) {
-                const ImpliedVolPoint r = implied_vol_one(p[0][i], p[1][i], p[2][i], p[3][i], p[4][i], p[5][i], p[6][i]);
-                vol[flat + i] = r.vol;
-                if (status) status[flat + i] = static_cast<std::int8_t>(r.status);
-            }
+            const double* const in[kIvArgs] = {p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
+            implied_vol_block(n, in, vol + flat, status ? status + flat : nullptr);
         });
     });
 }

@@ -25,15 +25,6 @@ enum class IVStatus : std::int8_t {
     InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0, unrepresentable discounting: NaN
 };
 
-struct ImpliedVolPoint {
-    double vol;
-    IVStatus status;
-};
-
-// One option. Deterministic: depends only on its own inputs.
-ImpliedVolPoint implied_vol_one(double price, double spot, double strike, double tau, double rate,
-                                double div, double is_call);
-
 // Normalized solver: s = vol * sqrt(tau) with b(x, s) = beta for x <= 0, 0 < beta < e^{x/2}.
 // `iterations` (optional) receives the number of Householder steps taken.
 double normalized_implied_stddev(double beta, double x, int* iterations = nullptr);
@@ -41,8 +32,11 @@ double normalized_implied_stddev(double beta, double x, int* iterations = nullpt
 // Inputs in order: price, spot, strike, tau, rate, div_yield, is_call.
 constexpr std::size_t kIvArgs = 7;
 
-// Elements per chunk below which a call stays on the calling thread (~1 us per element).
-constexpr std::size_t kIvMinChunk = 1 << 10;
+// Elements per chunk below which a call stays on the calling thread (~0.3 us per element).
+constexpr std::size_t kIvMinChunk = 1 << 11;
+
+// n <= kBlock contiguous options (inputs in the order above); status may be null.
+void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status);
 
 // Fills vol (C-contiguous) and, if non-null, status over a broadcast layout.
 void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
