@@ -46,51 +46,62 @@ inline double householder3(double nu, double g2, double g3) {
 
 enum class Branch { Lower, Middle, Upper };
 
-}  // namespace
+// Branch codes as doubles so the start stage vectorizes.
+constexpr double kLower = 0.0, kMiddle = 1.0, kUpper = 2.0;
 
-double normalized_implied_stddev(double beta, double x, int* iterations) {
-    // The inflection point s_c = sqrt(2|x|) of b(s) splits the objectives: below it
-    // f = 1/ln b - 1/ln beta, above it f = ln(bmax - beta) - ln(bmax - b). Both are close to
-    // linear in s on their side, so Householder(3) converges in 2-3 steps from the guesses.
-    const double ex = std::exp(0.5 * x);
+struct SolverStart {
+    double s, lo, hi;  // first iterate and bracket
+    double ex;         // e^{x/2}
+    double ln_beta;
+    double branch;     // kLower / kMiddle / kUpper
+};
+
+// Branch-free (vectorizable) initial guess and bracket for solving b(x, s) = beta.
+//
+// The inflection point s_c = sqrt(2|x|) of b(s) splits the objectives: far below it
+// f = 1/ln b - 1/ln beta, just below it (beta >= kMiddleRatio b(s_c), where b is close to its
+// tangent at s_c since b''(s_c) = 0) f = b - beta, above it f = ln(bmax - beta) - ln(bmax - b).
+// Each is close to linear in s on its side, so Householder(3) converges in 2-3 steps.
+inline SolverStart solver_start(double beta, double x, double ex) {
     const double sc = std::sqrt(-2.0 * x);
     // At s_c: h + t = 0, h - t = -s_c, h^2 + t^2 = |x|.
     const double bc = 0.5 * ex - 0.5 * std::erfc(sc * nb::kInvSqrt2_) / ex;
     const double vc = nb::kInvSqrt2Pi_ * ex;
-    // Just below s_c, b(s) is close to its tangent there (b'' = 0 at s_c), so the plain
-    // objective b - beta from the tangent guess converges fastest.
-    const Branch branch = beta >= bc ? Branch::Upper : (beta >= kMiddleRatio * bc ? Branch::Middle : Branch::Lower);
-    const bool lower = branch == Branch::Lower;
     const double ln_beta = std::log(beta);
+    const double tangent = sc + (beta - bc) / vc;
 
-    double s, lo, hi;
-    if (branch == Branch::Middle) {
-        lo = 0.0;
-        hi = sc;
-        s = std::fmax(sc + (beta - bc) / vc, 0.5 * sc);
-    } else if (lower) {
-        // For s << s_c: b = phi(h, t) [R(h + t) - R(h - t)] with R(z) ~ -1/z + 1/z^3, i.e.
-        // ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)), D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2]
-        // with a = |h|. Freeze the prefactor, solve the quadratic in s^2, repeat.
-        lo = 0.0;
-        hi = sc;
-        double L = -ln_beta;
-        s = sc;
-        for (int pass = 0; pass < 3; ++pass) {
-            const double Lc = std::fmax(L, -0.5 * x);
-            s = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(std::fmax(4.0 * Lc * Lc - x * x, 0.0))));
-            const double a = -x / s, t = 0.5 * s;
-            const double gap = std::fmax(a * a - t * t, 0.19 * a * a);  // a > t below s_c; cap at 0.9 s_c
-            const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
-            const double D = 2.0 * t / gap * (corr > 0.5 ? corr : 0.5);
-            L = -ln_beta + std::log(D * nb::kInvSqrt2Pi_);
-        }
-        s = std::fmin(s, sc);
-    } else {
-        lo = sc;
-        hi = kInf;
-        s = sc + (beta - bc) / vc;
+    // Lower guess. For s << s_c: b = phi(h, t) [R(h + t) - R(h - t)] with R(z) ~ -1/z + 1/z^3,
+    // i.e. ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)),
+    // D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2], a = |h|. Freeze the prefactor, solve
+    // the quadratic in s^2, repeat.
+    double L = -ln_beta, low = sc;
+    for (int pass = 0; pass < 3; ++pass) {
+        const double Lc = L > -0.5 * x ? L : -0.5 * x;
+        const double disc = 4.0 * Lc * Lc - x * x;
+        low = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(disc > 0.0 ? disc : 0.0)));
+        const double a = -x / low, t = 0.5 * low;
+        const double gap0 = a * a - t * t, gap_min = 0.19 * a * a;  // a > t below s_c; cap at 0.9 s_c
+        const double gap = gap0 > gap_min ? gap0 : gap_min;
+        const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
+        L = -ln_beta + std::log(2.0 * t / gap * (corr > 0.5 ? corr : 0.5) * nb::kInvSqrt2Pi_);
     }
+
+    SolverStart st;
+    st.ex = ex;
+    st.ln_beta = ln_beta;
+    const bool upper = beta >= bc, middle = beta >= kMiddleRatio * bc;
+    st.branch = upper ? kUpper : (middle ? kMiddle : kLower);
+    st.s = upper ? tangent : (middle ? (tangent > 0.5 * sc ? tangent : 0.5 * sc) : (low < sc ? low : sc));
+    st.lo = upper ? sc : 0.0;
+    st.hi = upper ? kInf : sc;
+    return st;
+}
+
+double solve_from(double beta, double x, const SolverStart& start, int* iterations) {
+    const double ex = start.ex, ln_beta = start.ln_beta;
+    const Branch branch = start.branch == kUpper ? Branch::Upper : (start.branch == kMiddle ? Branch::Middle : Branch::Lower);
+    const bool lower = branch == Branch::Lower;
+    double s = start.s, lo = start.lo, hi = start.hi;
 
     int it = 0;
     while (it < kMaxIterations) {
@@ -143,6 +154,12 @@ double normalized_implied_stddev(double beta, double x, int* iterations) {
     return s;
 }
 
+}  // namespace
+
+double normalized_implied_stddev(double beta, double x, int* iterations) {
+    return solve_from(beta, x, solver_start(beta, x, std::exp(0.5 * x)), iterations);
+}
+
 // Classifies a block of options and normalizes them. Branch-free so the loop runs on
 // libmvec; the block is padded to whole vectors so every element takes the same (vector) code
 // path wherever chunk boundaries fall, keeping results identical for any thread count.
@@ -150,7 +167,7 @@ DK_SIMD_CLONES
 void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status) {
     constexpr std::size_t kLanes = 8;
     alignas(64) double Pb[kBlock], Sb[kBlock], Kb[kBlock], Tb[kBlock], rb[kBlock], qb[kBlock], cb[kBlock];
-    alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock];
+    alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock], upper_bound[kBlock];
     double* const buf[kIvArgs] = {Pb, Sb, Kb, Tb, rb, qb, cb};
     const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
     for (std::size_t a = 0; a < kIvArgs; ++a) {
@@ -193,12 +210,30 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         code[i] = c;
         tv[i] = t;
         xo[i] = -ax;
+        upper_bound[i] = upper;
         sqrt_tau[i] = std::sqrt(T);
+    }
+    // Initial guesses for all lanes (garbage, never used, for those not to be solved).
+    alignas(64) double s0[kBlock], lo[kBlock], hi[kBlock], ex[kBlock], ln_beta[kBlock], branch[kBlock];
+#pragma omp simd
+    for (std::size_t i = 0; i < padded; ++i) {
+        const double b = code[i] == solve ? tv[i] : 0.5;
+        const double x = code[i] == solve ? xo[i] : -1.0;
+        const SolverStart st = solver_start(b, x, upper_bound[i]);
+        s0[i] = st.s;
+        lo[i] = st.lo;
+        hi[i] = st.hi;
+        ex[i] = st.ex;
+        ln_beta[i] = st.ln_beta;
+        branch[i] = st.branch;
     }
     for (std::size_t i = 0; i < n; ++i) {
         const double c = code[i];
         double v = kNaN;
-        if (c == solve) v = normalized_implied_stddev(tv[i], xo[i]) / sqrt_tau[i];
+        if (c == solve) {
+            const SolverStart st{s0[i], lo[i], hi[i], ex[i], ln_beta[i], branch[i]};
+            v = solve_from(tv[i], xo[i], st, nullptr) / sqrt_tau[i];
+        }
         else if (c == 1.0) v = 0.0;
         vol[i] = v;
         if (status) status[i] = static_cast<std::int8_t>(c == solve ? 0.0 : c);
