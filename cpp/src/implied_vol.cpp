@@ -97,15 +97,14 @@ inline SolverStart solver_start(double beta, double x, double ex) {
     return st;
 }
 
-double solve_from(double beta, double x, const SolverStart& start, int* iterations) {
+// Householder(3) iterations from `start` for b(x, s) = beta, x <= 0, 0 < beta < e^{x/2}; returns s.
+double solve_from(double beta, double x, const SolverStart& start) {
     const double ex = start.ex, ln_beta = start.ln_beta;
     const Branch branch = start.branch == kUpper ? Branch::Upper : (start.branch == kMiddle ? Branch::Middle : Branch::Lower);
     const bool lower = branch == Branch::Lower;
     double s = start.s, lo = start.lo, hi = start.hi;
 
-    int it = 0;
-    while (it < kMaxIterations) {
-        ++it;
+    for (int it = 0; it < kMaxIterations; ++it) {
         const nb::OtmValues o = nb::otm_values(x, s, ex, branch == Branch::Upper);
         const double b = o.price, v = o.vega;
         if (!(b > 0.0) || !(v > 0.0)) {  // underflow far below the root
@@ -150,15 +149,11 @@ double solve_from(double beta, double x, const SolverStart& start, int* iteratio
             s = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
         }
     }
-    if (iterations) *iterations = it;
     return s;
 }
 
 }  // namespace
 
-double normalized_implied_stddev(double beta, double x, int* iterations) {
-    return solve_from(beta, x, solver_start(beta, x, std::exp(0.5 * x)), iterations);
-}
 
 // Classifies a block of options and normalizes them. Branch-free so the loop runs on
 // libmvec; the block is padded to whole vectors so every element takes the same (vector) code
@@ -232,7 +227,7 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         double v = kNaN;
         if (c == solve) {
             const SolverStart st{s0[i], lo[i], hi[i], ex[i], ln_beta[i], branch[i]};
-            v = solve_from(tv[i], xo[i], st, nullptr) / sqrt_tau[i];
+            v = solve_from(tv[i], xo[i], st) / sqrt_tau[i];
         }
         else if (c == 1.0) v = 0.0;
         vol[i] = v;

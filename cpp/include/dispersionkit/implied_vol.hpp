@@ -4,7 +4,10 @@
 // is_call (nonzero = call). Output: vol (decimal, per sqrt(year)) and an optional status code.
 // In-the-money options are reduced to out-of-the-money ones through put-call parity in
 // normalized form; the normalized time value is inverted with Householder(3) steps on the
-// "Let's Be Rational" objective transforms, inside a bracket that makes every step safe.
+// "Let's Be Rational" objective transforms (1/ln b far below the inflection point
+// s_c = sqrt(2|x|), b - beta just below it, ln(bmax - b) above it), inside a bracket that makes
+// every step safe. Classification, normalization and initial guesses run vectorized per block;
+// only the iterations are scalar.
 #pragma once
 
 #include <array>
@@ -24,10 +27,6 @@ enum class IVStatus : std::int8_t {
     NoInformation = 4,   // time value within rounding of 0 or of the upper bound, or underflowing: NaN
     InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0, unrepresentable discounting: NaN
 };
-
-// Normalized solver: s = vol * sqrt(tau) with b(x, s) = beta for x <= 0, 0 < beta < e^{x/2}.
-// `iterations` (optional) receives the number of Householder steps taken.
-double normalized_implied_stddev(double beta, double x, int* iterations = nullptr);
 
 // Inputs in order: price, spot, strike, tau, rate, div_yield, is_call.
 constexpr std::size_t kIvArgs = 7;

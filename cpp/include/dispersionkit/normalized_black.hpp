@@ -93,6 +93,4 @@ inline OtmValues otm_values(double x, double s, double ex, bool with_complement)
     return o;
 }
 
-inline double otm_price(double x, double s) { return otm_values(x, s, std::exp(0.5 * x), false).price; }
-
 }  // namespace dk::nb
