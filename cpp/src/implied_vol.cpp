@@ -33,9 +33,9 @@ constexpr int kMaxIterations = 64;
 // Block-stage code for "solve this one" (status codes are 0-5).
 constexpr int kSolve = 6;
 // Relative Householder step after which the iteration stops (see the solver).
-constexpr double kConvergedStep = 1e-6;
+constexpr double kConvergedStep = 3e-5;
 // The middle objective is used for beta in [kMiddleRatio * b(s_c), b(s_c)).
-constexpr double kMiddleRatio = 0.3;
+constexpr double kMiddleRatio = 0.05;
 
 // One Householder(3) step from the objective's ratios: nu = -f/f', g2 = f''/f', g3 = f'''/f'.
 inline double householder3(double nu, double g2, double g3) {

@@ -19,8 +19,8 @@ _INFO_ULPS = 16.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
 _QUAD_WIDTH = 0.15
-_CONVERGED_STEP = 1e-6
-_MIDDLE_RATIO = 0.3
+_CONVERGED_STEP = 3e-5
+_MIDDLE_RATIO = 0.05
 _MAX_ITERATIONS = 64
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)
 
