@@ -39,9 +39,15 @@ constexpr double kMiddleRatio = 0.05;
 
 // One Householder(3) step from the objective's ratios: nu = -f/f', g2 = f''/f', g3 = f'''/f'.
 inline double householder3(double nu, double g2, double g3) {
-    const double den = 1.0 + nu * (g2 + g3 * nu / 6.0);
+    const double den = 1.0 + nu * (g2 + g3 * nu * (1.0 / 6.0));
     const double step = nu * (1.0 + 0.5 * g2 * nu) / den;
     return std::isfinite(step) && den > 0.0 ? step : nu;
+}
+
+// log1p(u), with the series for the tiny arguments of the last iterations (error < u^5/5).
+inline double log1p_near_zero(double u) {
+    if (std::fabs(u) < 1e-4) return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - 0.25 * u)));
+    return std::log1p(u);
 }
 
 enum class Branch { Lower, Middle, Upper };
@@ -113,28 +119,30 @@ double solve_from(double beta, double x, const SolverStart& start) {
             continue;
         }
         if (b == beta) break;
-        if (b < beta) lo = std::fmax(lo, s);
-        else hi = std::fmin(hi, s);
+        if (b < beta) lo = s > lo ? s : lo;
+        else hi = s < hi ? s : hi;
 
-        const double h = x / s, t = 0.5 * s;
-        const double w2 = h * h / s - 0.5 * t;                    // b''/b'
-        const double w3 = w2 * w2 - 3.0 * h * h / (s * s) - 0.25;  // b'''/b'
+        const double inv_s = 1.0 / s;
+        const double h = x * inv_s, t = 0.5 * s, h_s = h * inv_s;
+        const double w2 = h * h_s - 0.5 * t;                // b''/b'
+        const double w3 = w2 * w2 - 3.0 * h_s * h_s - 0.25;  // b'''/b'
         double step;
         if (branch == Branch::Middle) {
             step = householder3((beta - b) / v, w2, w3);
         } else if (lower) {
-            const double L = std::log(b);
-            const double r1 = v / b;
-            const double dl = std::log1p((beta - b) / b);  // ln beta - ln b without cancellation
+            const double inv_b = 1.0 / b;
+            const double L = std::log(b), inv_L = 1.0 / L;
+            const double r1 = v * inv_b;
+            const double dl = log1p_near_zero((beta - b) * inv_b);  // ln beta - ln b without cancellation
             const double nu = dl * L / (ln_beta * r1);
-            const double q = (L + 2.0) / L;
+            const double q = 1.0 + 2.0 * inv_L;
             const double g2 = -q * r1 + w2;
-            const double g3 = 2.0 * (L * L + 3.0 * L + 3.0) / (L * L) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
+            const double g3 = 2.0 * (1.0 + 3.0 * inv_L * (1.0 + inv_L)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
             step = householder3(nu, g2, g3);
         } else {
-            const double c = o.complement;
-            const double u = v / c;
-            const double nu = -std::log1p((b - beta) / c) / u;
+            const double inv_c = 1.0 / o.complement;
+            const double u = v * inv_c;
+            const double nu = -log1p_near_zero((b - beta) * inv_c) / u;
             step = householder3(nu, w2 + u, w3 + 3.0 * u * w2 + 2.0 * u * u);
         }
         const double next = s + step;

@@ -70,7 +70,7 @@ inline OtmValues otm_values(double x, double s, double ex, bool with_complement)
     OtmValues o;
     o.vega = kInvSqrt2Pi_ * std::exp(-0.5 * (h * h + t * t));
     o.complement = 0.0;
-    const bool quad = t < kQuadWidth * std::fmax(1.0, -h);
+    const bool quad = t < kQuadWidth * (h < -1.0 ? -h : 1.0);
     if (h + t >= 0.0 && (with_complement || !quad)) {
         // Near the money: Phi(h + t) = 1 - Phi(-h - t) with Phi(-h - t) <= 1/2, so the same two
         // tail probabilities give the price and the complement.
