@@ -23,9 +23,10 @@ constexpr double kInvSqrt2Pi_ = 0.39894228040143267794;
 constexpr double kInvSqrt2_ = 0.70710678118654752440;
 
 // erfcx(x) = exp(x^2) erfc(x). glibc has no erfcx. Below 26, erfc does not underflow and
-// exp(x^2) does not overflow (erfc(x) in (1, 2) for x < 0 needs no reflection); x^2 is split exactly (fma) so exp's argument carries no rounding
-// error, which would otherwise be amplified by x^2. Above 26 the asymptotic series converges
-// to full precision within 8 terms (ratio <= 15/(2*26^2)).
+// exp(x^2) does not overflow (and erfc(x) in (1, 2) for x < 0 needs no reflection); x^2 is
+// split exactly (fma) so exp's argument carries no rounding error, which would otherwise be
+// amplified by x^2. Above 26 the asymptotic series converges to full precision within 8
+// terms (ratio <= 15/(2*26^2)).
 inline double erfcx(double x) {
     if (std::isnan(x)) return x;
     if (x < 26.0) {
