@@ -7,6 +7,7 @@
 from . import data, reference
 from ._core import hardware_threads
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
 from .paths import MarketPaths, simulate_market
 from .regimes import Regimes
 
@@ -19,6 +20,9 @@ __all__ = [
     "PER_VOL_POINT",
     "bs_greeks",
     "bs_price",
+    "implied_vol",
+    "ImpliedVolResult",
+    "IVStatus",
     "hardware_threads",
     "reference",
     "MarketPaths",

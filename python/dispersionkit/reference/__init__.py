@@ -5,8 +5,9 @@ fits), with the same signatures, conventions and element policies as the public 
 """
 
 from .greeks import bs_greeks, bs_price
+from .implied_vol import implied_vol
 
-__all__ = ["bs_greeks", "bs_price"]
+__all__ = ["bs_greeks", "bs_price", "implied_vol"]
 from .paths import simulate_market
 
 __all__ += ["simulate_market"]
