@@ -1,6 +1,7 @@
 // Only wires the per-area registration functions into dispersionkit._core.
-#include "dispersionkit/parallel.hpp"
 #include "prelude.hpp"
+
+#include "dispersionkit/parallel.hpp"
 
 void register_greeks(py::module_& m);
 void register_implied_vol(py::module_& m);
