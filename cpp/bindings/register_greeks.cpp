@@ -1,6 +1,7 @@
 // Black-Scholes-Merton prices and Greeks.
-#include "dispersionkit/black_scholes.hpp"
 #include "prelude.hpp"
+
+#include "dispersionkit/black_scholes.hpp"
 
 namespace {
 
