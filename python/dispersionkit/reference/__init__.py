@@ -7,3 +7,6 @@ fits), with the same signatures, conventions and element policies as the public 
 from .greeks import bs_greeks, bs_price
 
 __all__ = ["bs_greeks", "bs_price"]
+from .book import hedged_pnl
+
+__all__ += ["hedged_pnl"]
