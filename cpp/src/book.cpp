@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <new>
 #include <vector>
 
 #include "dispersionkit/black_scholes.hpp"
@@ -11,23 +12,48 @@
 namespace dk {
 namespace {
 
-// Each path owns a multiple of 16 slots in a Greeks block, so a leg always lands on the same
-// SIMD lane in the vectorized loop body (no scalar or narrower epilogue), whatever the batch.
-constexpr std::size_t kSlotAlign = 16;
-constexpr std::size_t kBlockTarget = 1024;  // slots per Greeks call: amortizes dispatch, stays in L1/L2
+// Paths go through the engine in batches; a batch lays its legs out leg-major (slot l*B + b for
+// path b), so every per-path update is a loop over b that vectorizes. B is a multiple of 16
+// and buffers are 64-byte aligned, so the Greeks loop has no peeled or epilogue iterations:
+// every slot takes the same vector code path and a path's numbers never depend on which
+// batch, chunk or thread it ran in.
+constexpr std::size_t kLaneGroup = 16;
+constexpr std::size_t kMaxBatch = 32;  // 42 legs x 32 paths: the step's working set stays in L2
 
-// A valid dummy option for padding slots and legs not alive at a step (keeps the block off
-// the slow limit path; its Greeks are never read).
-constexpr double kDummySpot = 1.0, kDummyTau = 1.0, kDummyVol = 0.2;
+// Inputs for slots with nothing to price (dead legs, padding paths): any regular option.
+constexpr double kDummyTau = 1.0, kDummyVol = 0.2;
 
-struct GreeksBuffers {
-    std::array<std::vector<double>, 10> data;
-    explicit GreeksBuffers(std::size_t n) {
-        for (auto& v : data) v.assign(n, 0.0);
+class Buffer {
+public:
+    explicit Buffer(std::size_t n)
+        : data_(static_cast<double*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(double), std::align_val_t(64)))),
+          n_(n) {
+        std::fill(data_, data_ + n_, 0.0);
     }
-    GreeksOut view() {
-        return {data[0].data(), data[1].data(), data[2].data(), data[3].data(), data[4].data(),
-                data[5].data(), data[6].data(), data[7].data(), data[8].data(), data[9].data()};
+    ~Buffer() { ::operator delete[](data_, std::align_val_t(64)); }
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    double* data() { return data_; }
+    const double* data() const { return data_; }
+    double& operator[](std::size_t i) { return data_[i]; }
+    double operator[](std::size_t i) const { return data_[i]; }
+    void zero() { std::fill(data_, data_ + n_, 0.0); }
+
+private:
+    double* data_;
+    std::size_t n_;
+};
+
+// One step's Black-Scholes inputs and outputs for a batch.
+struct StepState {
+    Buffer spot, tau, vol, under;  // under: spot per underlying, slot j*B + b
+    Buffer price, delta, gamma, vega, theta, rho, epsilon, vanna, volga, charm;
+    StepState(std::size_t n, std::size_t nu)
+        : spot(n), tau(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n), rho(n),
+          epsilon(n), vanna(n), volga(n), charm(n) {}
+    GreeksOut out() {
+        return {price.data(), delta.data(), gamma.data(), vega.data(), theta.data(),
+                rho.data(), epsilon.data(), vanna.data(), volga.data(), charm.data()};
     }
 };
 
@@ -36,244 +62,326 @@ inline double intrinsic(double spot, double strike, double is_call) {
     return v > 0.0 ? v : 0.0;
 }
 
-// Works through paths [begin, end) in batches; all per-path state lives here.
-class PathBatcher {
+class BatchEngine {
 public:
-    PathBatcher(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out)
-        : L_(legs), M_(market), R_(rules), O_(out),
-          slots_((legs.n_legs + kSlotAlign - 1) / kSlotAlign * kSlotAlign),
-          batch_(std::max<std::size_t>(1, kBlockTarget / std::max<std::size_t>(slots_, 1))),
-          n_(batch_ * slots_),
-          spot_(n_, kDummySpot), strike_(n_, kDummySpot), tau_(n_, kDummyTau), vol_(n_, kDummyVol),
-          rate_(n_, 0.0), div_(n_, 0.0), call_(n_, 1.0), now_(n_), next_(n_),
-          hedge_(batch_ * market.m, 0.0), net_delta_(market.m, 0.0), forced_(market.m, 0) {
-        for (std::size_t b = 0; b < batch_; ++b) {
-            for (std::size_t l = 0; l < L_.n_legs; ++l) {
-                const std::size_t i = b * slots_ + l;
+    BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
+                std::size_t batch)
+        : L_(legs), M_(market), R_(rules), O_(out), nl_(legs.n_legs), m_(market.m), B_(batch), n_(nl_ * B_),
+          strike_(n_), rate_(n_), div_(n_), call_(n_), a_(n_, m_ * B_), b_(n_, m_ * B_),
+          hedge_(m_ * B_), net_delta_(m_ * B_), gt_sum_(n_), forced_(m_, 0) {
+        for (std::size_t l = 0; l < nl_; ++l) {
+            for (std::size_t b = 0; b < B_; ++b) {
+                const std::size_t i = l * B_ + b;
                 strike_[i] = L_.strike[l];
                 rate_[i] = M_.rate;
                 div_[i] = M_.div_yield[L_.underlying[l]];
                 call_[i] = L_.is_call[l];
             }
         }
+        for (auto* acc : {&cash_, &step_cost_, &financing_, &cum_, &peak_, &cost_, &mtm_, &hedge_pnl_, &dividends_, &settle_,
+                          &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_, &a_volga_, &dollar_delta_,
+                          &dollar_gamma_, &book_vega_, &book_theta_, &rebalances_})
+            acc->assign(B_, 0.0);
+        for (auto& s : sums_) s.assign(B_, 0.0);
     }
 
     void run(std::size_t begin, std::size_t end) {
-        for (std::size_t p0 = begin; p0 < end; p0 += batch_) run_batch(p0, std::min(batch_, end - p0));
+        for (std::size_t p0 = begin; p0 < end; p0 += B_) run_batch(p0, std::min(B_, end - p0));
     }
 
 private:
     double spot(std::size_t p, std::size_t t, std::size_t j) const {
-        return M_.spots[(p * (M_.steps + 1) + t) * M_.m + j];
+        return M_.spots[(p * (M_.steps + 1) + t) * m_ + j];
     }
     double vol(std::size_t p, std::size_t t, std::size_t col) const {
         return M_.vols[static_cast<std::ptrdiff_t>(p) * M_.vol_stride[0] +
                        static_cast<std::ptrdiff_t>(t) * M_.vol_stride[1] +
                        static_cast<std::ptrdiff_t>(col) * M_.vol_stride[2]];
     }
-    bool alive(std::size_t l, std::size_t t) const { return static_cast<std::size_t>(L_.expiry_step[l]) > t; }
-    double summary(std::size_t row, std::size_t p) const { return O_.summary[row * M_.paths + p]; }
-    double& summary_ref(std::size_t row, std::size_t p) { return O_.summary[row * M_.paths + p]; }
+    std::size_t expiry_step(std::size_t l) const { return static_cast<std::size_t>(L_.expiry_step[l]); }
+    bool alive(std::size_t l, std::size_t t) const { return expiry_step(l) > t; }
 
-    // Greeks of every leg alive at step t, for paths [p0, p0 + nb), into `g`.
-    void price_step(std::size_t p0, std::size_t nb, std::size_t t, GreeksBuffers& g) {
+    // Inputs at step t for paths [p0, p0 + nb) and their Greeks. A leg settling at t keeps its
+    // real spot (for the intrinsic value) but is priced at a dummy tau; its Greeks are unused.
+    void price_step(std::size_t p0, std::size_t nb, std::size_t t, StepState& s) {
         const double elapsed = static_cast<double>(t) * M_.dt;
-        for (std::size_t b = 0; b < nb; ++b) {
-            for (std::size_t l = 0; l < L_.n_legs; ++l) {
-                const std::size_t i = b * slots_ + l;
-                if (alive(l, t)) {
-                    spot_[i] = spot(p0 + b, t, static_cast<std::size_t>(L_.underlying[l]));
-                    tau_[i] = L_.expiry[l] - elapsed;
-                    vol_[i] = vol(p0 + b, t, static_cast<std::size_t>(L_.vol_column[l]));
-                } else {
-                    spot_[i] = L_.strike[l];
-                    tau_[i] = kDummyTau;
-                    vol_[i] = kDummyVol;
-                }
+        for (std::size_t l = 0; l < nl_; ++l) {
+            double* sp = s.spot.data() + l * B_;
+            double* ta = s.tau.data() + l * B_;
+            double* vo = s.vol.data() + l * B_;
+            const std::size_t u = static_cast<std::size_t>(L_.underlying[l]);
+            const std::size_t col = static_cast<std::size_t>(L_.vol_column[l]);
+            const std::size_t real = expiry_step(l) >= t ? nb : 0;
+            const double tau = alive(l, t) ? L_.expiry[l] - elapsed : kDummyTau;
+            for (std::size_t b = 0; b < real; ++b) {
+                sp[b] = spot(p0 + b, t, u);
+                vo[b] = vol(p0 + b, t, col);
+                ta[b] = tau;
+            }
+            for (std::size_t b = real; b < B_; ++b) {
+                sp[b] = L_.strike[l];
+                vo[b] = kDummyVol;
+                ta[b] = kDummyTau;
             }
         }
-        bs_greeks_block(nb * slots_, spot_.data(), strike_.data(), tau_.data(), vol_.data(), rate_.data(),
-                        div_.data(), call_.data(), g.view(), 0);
-    }
-
-    // Net option delta per underlying (shares) of the legs alive at step t.
-    void option_delta(std::size_t b, std::size_t t, const GreeksBuffers& g) {
-        std::fill(net_delta_.begin(), net_delta_.end(), 0.0);
-        for (std::size_t l = 0; l < L_.n_legs; ++l)
-            if (alive(l, t)) net_delta_[L_.underlying[l]] += L_.quantity[l] * g.data[1][b * slots_ + l];
-    }
-
-    // Moves path b's hedge to -net delta on the underlyings that need it at step t; returns the cost.
-    double rebalance(std::size_t p, std::size_t b, std::size_t t, bool scheduled) {
-        double cost = 0.0;
-        double* H = &hedge_[b * M_.m];
-        for (std::size_t j = 0; j < M_.m; ++j) {
-            const double gap = net_delta_[j] + H[j];
-            const bool banded = R_.band >= 0.0 && std::fabs(gap) > R_.band;
-            if (!(scheduled || banded || forced_[j])) continue;
-            const double trade = -gap;
-            if (trade == 0.0) continue;
-            const double S = spot(p, t, j);
-            cost += R_.cost_bps * 1e-4 * std::fabs(trade) * S;
-            cash_[b] -= trade * S;
-            H[j] = -net_delta_[j];
-            summary_ref(kSumRebalances, p) += 1.0;
+        for (std::size_t j = 0; j < m_; ++j) {
+            double* us = s.under.data() + j * B_;
+            for (std::size_t b = 0; b < nb; ++b) us[b] = spot(p0 + b, t, j);
+            for (std::size_t b = nb; b < B_; ++b) us[b] = 1.0;
         }
-        return cost;
+        bs_greeks_block(n_, s.spot.data(), strike_.data(), s.tau.data(), s.vol.data(), rate_.data(), div_.data(),
+                        call_.data(), s.out(), 0);
+    }
+
+    // Net option delta (shares) per underlying of the legs alive at step t.
+    void option_delta(std::size_t t, const StepState& s) {
+        net_delta_.zero();
+        for (std::size_t l = 0; l < nl_; ++l) {
+            if (!alive(l, t)) continue;
+            const double q = L_.quantity[l];
+            double* __restrict nd = net_delta_.data() + static_cast<std::size_t>(L_.underlying[l]) * B_;
+            const double* __restrict d = s.delta.data() + l * B_;
+#pragma omp simd
+            for (std::size_t b = 0; b < B_; ++b) nd[b] += q * d[b];
+        }
+    }
+
+    // Moves hedges to -net delta where the rules say so, at the spots s.under; adds the trade
+    // costs to cost_ (charged to the next step) and pays trades and costs from cash_.
+    void rebalance(const StepState& s, bool scheduled) {
+        const double rate = R_.cost_bps * 1e-4, band = R_.band;
+        const bool use_band = band >= 0.0;
+        for (std::size_t j = 0; j < m_; ++j) {
+            const bool always = scheduled || forced_[j];
+            double* __restrict H = hedge_.data() + j * B_;
+            const double* __restrict D = net_delta_.data() + j * B_;
+            const double* __restrict S = s.under.data() + j * B_;
+            double* __restrict cash = cash_.data();
+            double* __restrict cost = cost_.data();
+            double* __restrict count = rebalances_.data();
+#pragma omp simd
+            for (std::size_t b = 0; b < B_; ++b) {
+                const double gap = D[b] + H[b];
+                const bool need = always || (use_band && std::fabs(gap) > band);
+                const double trade = need ? -gap : 0.0;
+                const bool traded = trade != 0.0;
+                const double c = rate * std::fabs(trade) * S[b];
+                cost[b] += c;
+                cash[b] -= trade * S[b] + c;
+                H[b] = traded ? -D[b] : H[b];
+                count[b] += traded ? 1.0 : 0.0;
+            }
+        }
+    }
+
+    void zero_step() {
+        for (auto* acc : {&mtm_, &hedge_pnl_, &dividends_, &settle_, &a_delta_, &a_gamma_, &a_theta_, &a_vega_,
+                          &a_vanna_, &a_volga_, &dollar_delta_, &dollar_gamma_, &book_vega_, &book_theta_})
+            std::fill(acc->begin(), acc->end(), 0.0);
+    }
+
+    // Option P&L, attribution and Greeks of step t from the states at t (now) and t+1 (next).
+    void option_step(std::size_t p0, std::size_t nb, std::size_t t, const StepState& now, const StepState& next) {
+        const std::size_t T = M_.steps;
+        const double dt = M_.dt, spread = R_.half_spread_vol * 0.01;
+        const bool last = t + 1 == T;
+        std::fill(forced_.begin(), forced_.end(), 0);
+        double* leg_steps = O_.leg_gamma_theta_steps;
+        for (std::size_t l = 0; l < nl_; ++l) {
+            if (!alive(l, t)) {
+                if (leg_steps)
+                    for (std::size_t b = 0; b < nb; ++b) leg_steps[((p0 + b) * T + t) * nl_ + l] = 0.0;
+                continue;
+            }
+            const std::size_t i0 = l * B_;
+            const double q = L_.quantity[l], K = L_.strike[l], call = L_.is_call[l];
+            const bool settling = !alive(l, t + 1);
+            if (settling) forced_[L_.underlying[l]] = 1;
+            const double exit = last && !settling ? std::fabs(q) * spread : 0.0;
+            const double* __restrict s0p = now.spot.data() + i0;
+            const double* __restrict s1p = next.spot.data() + i0;
+            const double* __restrict v0p = now.vol.data() + i0;
+            const double* __restrict v1p = next.vol.data() + i0;
+            const double* __restrict price = now.price.data() + i0;
+            const double* __restrict delta = now.delta.data() + i0;
+            const double* __restrict gamma = now.gamma.data() + i0;
+            const double* __restrict vega = now.vega.data() + i0;
+            const double* __restrict theta = now.theta.data() + i0;
+            const double* __restrict vanna = now.vanna.data() + i0;
+            const double* __restrict volga = now.volga.data() + i0;
+            const double* __restrict price1 = next.price.data() + i0;
+            const double* __restrict vega1 = next.vega.data() + i0;
+            double* __restrict gt_sum = gt_sum_.data() + i0;
+            double* __restrict gt_step = gt_step_.data() + i0;
+            double *__restrict mtm = mtm_.data(), *__restrict settle = settle_.data();
+            double* __restrict cost = step_cost_.data();
+            double *__restrict ad = a_delta_.data(), *__restrict ag = a_gamma_.data(), *__restrict at = a_theta_.data();
+            double *__restrict av = a_vega_.data(), *__restrict avn = a_vanna_.data(), *__restrict avg = a_volga_.data();
+            double *__restrict dd = dollar_delta_.data(), *__restrict dg = dollar_gamma_.data();
+            double *__restrict bv = book_vega_.data(), *__restrict bt = book_theta_.data();
+#pragma omp simd
+            for (std::size_t b = 0; b < B_; ++b) {
+                const double s0 = s0p[b], s1 = s1p[b], v0 = v0p[b];
+                const double dS = s1 - s0, dv = v1p[b] - v0;
+                const double value_next = settling ? intrinsic(s1, K, call) : price1[b];
+                mtm[b] += q * (value_next - price[b]);
+                settle[b] += settling ? q * value_next : 0.0;
+                cost[b] += exit * vega1[b];
+                ad[b] += q * delta[b] * dS;
+                ag[b] += 0.5 * q * gamma[b] * dS * dS;
+                at[b] += q * theta[b] * dt;
+                av[b] += q * vega[b] * dv;
+                avn[b] += q * vanna[b] * dS * dv;
+                avg[b] += 0.5 * q * volga[b] * dv * dv;
+                const double ret = dS / s0;
+                const double cash_gamma = 0.5 * q * gamma[b] * s0 * s0;
+                const double gt = cash_gamma * (ret * ret - v0 * v0 * dt);
+                gt_sum[b] += gt;
+                gt_step[b] = gt;
+                dd[b] += q * delta[b] * s0;
+                dg[b] += cash_gamma;
+                bv[b] += q * vega[b];
+                bt[b] += q * theta[b];
+            }
+            if (leg_steps)
+                for (std::size_t b = 0; b < nb; ++b) leg_steps[((p0 + b) * T + t) * nl_ + l] = gt_step[b];
+        }
+    }
+
+    void hedge_step(const StepState& now, const StepState& next) {
+        const double dt = M_.dt;
+        for (std::size_t j = 0; j < m_; ++j) {
+            const double q = M_.div_yield[j];
+            const double* __restrict H = hedge_.data() + j * B_;
+            const double* __restrict S0 = now.under.data() + j * B_;
+            const double* __restrict S1 = next.under.data() + j * B_;
+            double *__restrict pnl = hedge_pnl_.data(), *__restrict div = dividends_.data();
+            double* __restrict dd = dollar_delta_.data();
+#pragma omp simd
+            for (std::size_t b = 0; b < B_; ++b) {
+                pnl[b] += H[b] * (S1[b] - S0[b]);
+                div[b] += H[b] * q * S0[b] * dt;
+                dd[b] += H[b] * S0[b];
+            }
+        }
+    }
+
+    void unwind_costs(const StepState& s) {
+        const double rate = R_.cost_bps * 1e-4;
+        for (std::size_t j = 0; j < m_; ++j) {
+            const double* __restrict H = hedge_.data() + j * B_;
+            const double* __restrict S = s.under.data() + j * B_;
+            double* __restrict cost = step_cost_.data();
+#pragma omp simd
+            for (std::size_t b = 0; b < B_; ++b) cost[b] += rate * std::fabs(H[b]) * S[b];
+        }
     }
 
     void run_batch(std::size_t p0, std::size_t nb) {
-        const std::size_t T = M_.steps, nl = L_.n_legs, m = M_.m;
-        const double dt = M_.dt, spread = R_.half_spread_vol * 0.01;
-        cash_.assign(nb, 0.0);
-        pending_.assign(nb, 0.0);
-        cum_.assign(nb, 0.0);
-        peak_.assign(nb, 0.0);
-        std::fill(hedge_.begin(), hedge_.end(), 0.0);
-        for (std::size_t b = 0; b < nb; ++b) {
-            const std::size_t p = p0 + b;
-            for (std::size_t row = 0; row < kSummaryRows; ++row) summary_ref(row, p) = 0.0;
-            for (std::size_t l = 0; l < nl; ++l) O_.leg_gamma_theta[p * nl + l] = 0.0;
-        }
+        const std::size_t T = M_.steps;
+        const double spread = R_.half_spread_vol * 0.01;
+        for (auto* acc : {&cash_, &cum_, &peak_, &cost_, &rebalances_})
+            std::fill(acc->begin(), acc->end(), 0.0);
+        for (auto& s : sums_) std::fill(s.begin(), s.end(), 0.0);
+        hedge_.zero();
+        gt_sum_.zero();
+        StepState* now = &a_;
+        StepState* next = &b_;
 
-        // Open at step 0: buy/sell every leg (half-spread), set the first hedge.
-        price_step(p0, nb, 0, now_);
-        for (std::size_t b = 0; b < nb; ++b) {
-            const std::size_t p = p0 + b;
-            double value = 0.0, cost = 0.0;
-            for (std::size_t l = 0; l < nl; ++l) {
-                const std::size_t i = b * slots_ + l;
-                value += L_.quantity[l] * now_.data[0][i];
-                cost += std::fabs(L_.quantity[l]) * now_.data[3][i] * spread;
+        // Open at step 0: trade every leg (half-spread on entry), then set the first hedge.
+        price_step(p0, nb, 0, *now);
+        for (std::size_t l = 0; l < nl_; ++l) {
+            const double q = L_.quantity[l];
+            const double* price = now->price.data() + l * B_;
+            const double* vega = now->vega.data() + l * B_;
+            for (std::size_t b = 0; b < B_; ++b) {
+                cash_[b] -= q * price[b];
+                cost_[b] += std::fabs(q) * vega[b] * spread;
             }
-            cash_[b] = -value - cost;
-            if (R_.hedge) {
-                option_delta(b, 0, now_);
-                const double trade_cost = rebalance(p, b, 0, true);
-                cash_[b] -= trade_cost;
-                cost += trade_cost;
-            }
-            pending_[b] = cost;
+        }
+        for (std::size_t b = 0; b < B_; ++b) cash_[b] -= cost_[b];
+        std::fill(forced_.begin(), forced_.end(), 0);
+        if (R_.hedge) {
+            option_delta(0, *now);
+            rebalance(*now, true);
         }
 
         for (std::size_t t = 0; t < T; ++t) {
-            price_step(p0, nb, t + 1, next_);
-            const bool last = t + 1 == T;
-            const bool scheduled = R_.every > 0 && (t + 1) % static_cast<std::size_t>(R_.every) == 0;
-            for (std::size_t b = 0; b < nb; ++b) {
-                const std::size_t p = p0 + b;
-                double mtm = 0.0, a_delta = 0.0, a_gamma = 0.0, a_theta = 0.0, a_vega = 0.0, a_vanna = 0.0,
-                       a_volga = 0.0, dollar_delta = 0.0, dollar_gamma = 0.0, book_vega = 0.0, book_theta = 0.0;
-                double* leg_steps = O_.leg_gamma_theta_steps ? O_.leg_gamma_theta_steps + (p * T + t) * nl : nullptr;
-                std::fill(forced_.begin(), forced_.end(), 0);
-                double settlement = 0.0, exit_cost = 0.0;
-                for (std::size_t l = 0; l < nl; ++l) {
-                    if (!alive(l, t)) {
-                        if (leg_steps) leg_steps[l] = 0.0;
-                        continue;
-                    }
-                    const std::size_t i = b * slots_ + l, u = static_cast<std::size_t>(L_.underlying[l]);
-                    const std::size_t col = static_cast<std::size_t>(L_.vol_column[l]);
-                    const double q = L_.quantity[l];
-                    const double s0 = spot(p, t, u), s1 = spot(p, t + 1, u);
-                    const double v0 = vol(p, t, col), v1 = vol(p, t + 1, col);
-                    const double dS = s1 - s0, dv = v1 - v0;
-                    const double delta = now_.data[1][i], gamma = now_.data[2][i], vega = now_.data[3][i];
-                    const double theta = now_.data[4][i];
-                    double value_next;
-                    if (alive(l, t + 1)) {
-                        value_next = next_.data[0][i];
-                        if (last) exit_cost += std::fabs(q) * next_.data[3][i] * spread;
-                    } else {
-                        value_next = intrinsic(s1, L_.strike[l], L_.is_call[l]);
-                        settlement += q * value_next;
-                        forced_[u] = 1;
-                    }
-                    mtm += q * (value_next - now_.data[0][i]);
-                    a_delta += q * delta * dS;
-                    a_gamma += 0.5 * q * gamma * dS * dS;
-                    a_theta += q * theta * dt;
-                    a_vega += q * vega * dv;
-                    a_vanna += q * now_.data[7][i] * dS * dv;
-                    a_volga += 0.5 * q * now_.data[8][i] * dv * dv;
-                    const double ret = dS / s0;
-                    const double cash_gamma = 0.5 * q * gamma * s0 * s0;
-                    const double gt = cash_gamma * (ret * ret - v0 * v0 * dt);
-                    O_.leg_gamma_theta[p * nl + l] += gt;
-                    if (leg_steps) leg_steps[l] = gt;
-                    dollar_delta += q * delta * s0;
-                    dollar_gamma += cash_gamma;
-                    book_vega += q * vega;
-                    book_theta += q * theta;
-                }
-
-                const double* H = &hedge_[b * m];
-                double hedge_pnl = 0.0, dividends = 0.0;
-                for (std::size_t j = 0; j < m; ++j) {
-                    const double s0 = spot(p, t, j);
-                    hedge_pnl += H[j] * (spot(p, t + 1, j) - s0);
-                    dividends += H[j] * M_.div_yield[j] * s0 * dt;
-                    dollar_delta += H[j] * s0;
-                }
-                const double financing = cash_[b] * M_.rate * dt + dividends;
-                double cost = pending_[b] + exit_cost;
-                cash_[b] += financing + settlement;
-
-                if (last) {
-                    for (std::size_t j = 0; j < m; ++j)
-                        cost += R_.cost_bps * 1e-4 * std::fabs(H[j]) * spot(p, T, j);
-                } else if (R_.hedge) {
-                    option_delta(b, t + 1, next_);
-                    const double trade_cost = rebalance(p, b, t + 1, scheduled);
-                    cash_[b] -= trade_cost;
-                    pending_[b] = trade_cost;
-                } else {
-                    pending_[b] = 0.0;
-                }
-
-                const double net = mtm + hedge_pnl + financing - cost;
-                cum_[b] += net;
-                if (cum_[b] > peak_[b]) peak_[b] = cum_[b];
-                const double drawdown = peak_[b] - cum_[b];
-                if (!(drawdown <= summary(kSumMaxDrawdown, p))) summary_ref(kSumMaxDrawdown, p) = drawdown;
-                const double delta_pnl = a_delta + hedge_pnl;
-                const double residual = mtm - (a_delta + a_gamma + a_theta + a_vega + a_vanna + a_volga);
-
-                summary_ref(kSumCosts, p) += cost;
-                summary_ref(kSumOptionMtm, p) += mtm;
-                summary_ref(kSumHedge, p) += hedge_pnl;
-                summary_ref(kSumFinancing, p) += financing;
-                summary_ref(kSumDelta, p) += delta_pnl;
-                summary_ref(kSumGamma, p) += a_gamma;
-                summary_ref(kSumTheta, p) += a_theta;
-                summary_ref(kSumVega, p) += a_vega;
-                summary_ref(kSumVanna, p) += a_vanna;
-                summary_ref(kSumVolga, p) += a_volga;
-                summary_ref(kSumResidual, p) += residual;
-
-                if (O_.steps) {
-                    const std::size_t plane = M_.paths * T, at = p * T + t;
-                    const double row[kStepRows] = {mtm, hedge_pnl, financing, cost, net, cum_[b],
-                                                   dollar_delta, dollar_gamma, book_vega, book_theta,
-                                                   delta_pnl, a_gamma, a_theta, a_vega, a_vanna, a_volga, residual};
-                    for (std::size_t k = 0; k < kStepRows; ++k) O_.steps[k * plane + at] = row[k];
-                }
+            price_step(p0, nb, t + 1, *next);
+            // This step pays for the trades made at the close of t; cost_ collects those at t+1.
+            std::copy(cost_.begin(), cost_.end(), step_cost_.begin());
+            std::fill(cost_.begin(), cost_.end(), 0.0);
+            zero_step();
+            option_step(p0, nb, t, *now, *next);
+            hedge_step(*now, *next);
+            for (std::size_t b = 0; b < B_; ++b) {
+                financing_[b] = cash_[b] * M_.rate * M_.dt + dividends_[b];
+                cash_[b] += financing_[b] + settle_[b];
             }
-            std::swap(now_, next_);
+            if (t + 1 == T) {
+                unwind_costs(*next);
+            } else if (R_.hedge) {
+                option_delta(t + 1, *next);
+                rebalance(*next, R_.every > 0 && (t + 1) % static_cast<std::size_t>(R_.every) == 0);
+            }
+            record_step(p0, nb, t);
+            std::swap(now, next);
         }
-        for (std::size_t b = 0; b < nb; ++b) summary_ref(kSumTotal, p0 + b) = cum_[b];
+        for (std::size_t b = 0; b < nb; ++b) {
+            const std::size_t p = p0 + b;
+            sums_[kSumTotal][b] = cum_[b];
+            sums_[kSumRebalances][b] = rebalances_[b];
+            for (std::size_t row = 0; row < kSummaryRows; ++row) O_.summary[row * M_.paths + p] = sums_[row][b];
+            for (std::size_t l = 0; l < nl_; ++l) O_.leg_gamma_theta[p * nl_ + l] = gt_sum_[l * B_ + b];
+        }
+    }
+
+    // Net P&L, drawdown, attribution residual; per-path sums and the optional per-step rows.
+    void record_step(std::size_t p0, std::size_t nb, std::size_t t) {
+        for (std::size_t b = 0; b < B_; ++b) {
+            const double net = mtm_[b] + hedge_pnl_[b] + financing_[b] - step_cost_[b];
+            cum_[b] += net;
+            if (cum_[b] > peak_[b]) peak_[b] = cum_[b];
+            const double drawdown = peak_[b] - cum_[b];
+            if (!(drawdown <= sums_[kSumMaxDrawdown][b])) sums_[kSumMaxDrawdown][b] = drawdown;
+            const double delta_pnl = a_delta_[b] + hedge_pnl_[b];
+            const double residual =
+                mtm_[b] - (a_delta_[b] + a_gamma_[b] + a_theta_[b] + a_vega_[b] + a_vanna_[b] + a_volga_[b]);
+            sums_[kSumCosts][b] += step_cost_[b];
+            sums_[kSumOptionMtm][b] += mtm_[b];
+            sums_[kSumHedge][b] += hedge_pnl_[b];
+            sums_[kSumFinancing][b] += financing_[b];
+            sums_[kSumDelta][b] += delta_pnl;
+            sums_[kSumGamma][b] += a_gamma_[b];
+            sums_[kSumTheta][b] += a_theta_[b];
+            sums_[kSumVega][b] += a_vega_[b];
+            sums_[kSumVanna][b] += a_vanna_[b];
+            sums_[kSumVolga][b] += a_volga_[b];
+            sums_[kSumResidual][b] += residual;
+            if (O_.steps && b < nb) {
+                const std::size_t plane = M_.paths * M_.steps, at = (p0 + b) * M_.steps + t;
+                const double row[kStepRows] = {mtm_[b], hedge_pnl_[b], financing_[b], step_cost_[b], net, cum_[b],
+                                               dollar_delta_[b], dollar_gamma_[b], book_vega_[b], book_theta_[b],
+                                               delta_pnl, a_gamma_[b], a_theta_[b], a_vega_[b], a_vanna_[b],
+                                               a_volga_[b], residual};
+                for (std::size_t k = 0; k < kStepRows; ++k) O_.steps[k * plane + at] = row[k];
+            }
+        }
     }
 
     const BookLegs& L_;
     const BookMarket& M_;
     const HedgeRules& R_;
     const BookOut& O_;
-    const std::size_t slots_, batch_, n_;
-    std::vector<double> spot_, strike_, tau_, vol_, rate_, div_, call_;
-    GreeksBuffers now_, next_;
-    std::vector<double> hedge_, net_delta_;
+    const std::size_t nl_, m_, B_, n_;
+    Buffer strike_, rate_, div_, call_;
+    StepState a_, b_;
+    Buffer hedge_, net_delta_, gt_sum_, gt_step_{n_};
     std::vector<char> forced_;
-    std::vector<double> cash_, pending_, cum_, peak_;
+    std::vector<double> cash_, step_cost_, financing_, cum_, peak_, cost_, mtm_, hedge_pnl_, dividends_, settle_, a_delta_,
+        a_gamma_, a_theta_, a_vega_, a_vanna_, a_volga_, dollar_delta_, dollar_gamma_, book_vega_, book_theta_,
+        rebalances_;
+    std::array<std::vector<double>, kSummaryRows> sums_;
 };
 
 }  // namespace
@@ -281,8 +389,10 @@ private:
 void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules,
                 const BookOut& out, int threads) {
     parallel_for(market.paths, threads, kBookMinChunk, [&](std::size_t begin, std::size_t end) {
-        PathBatcher batcher(legs, market, rules, out);
-        batcher.run(begin, end);
+        const std::size_t count = end - begin;
+        const std::size_t batch = std::min(kMaxBatch, (count + kLaneGroup - 1) / kLaneGroup * kLaneGroup);
+        BatchEngine engine(legs, market, rules, out, batch);
+        engine.run(begin, end);
     });
 }
 
