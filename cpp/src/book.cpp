@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "dispersionkit/black_scholes.hpp"
+#include "dispersionkit/bs_terms.hpp"
 #include "dispersionkit/parallel.hpp"
+#include "dispersionkit/simd_dispatch.hpp"
 
 namespace dk {
 namespace {
@@ -20,8 +22,8 @@ namespace {
 constexpr std::size_t kLaneGroup = 16;
 constexpr std::size_t kMaxBatch = 32;  // 42 legs x 32 paths: the step's working set stays in L2
 
-// Inputs for slots with nothing to price (dead legs, padding paths): any regular option.
-constexpr double kDummyTau = 1.0, kDummyVol = 0.2;
+// Vol of the dummy option priced in padding slots (any regular option will do).
+constexpr double kDummyVol = 0.2;
 
 class Buffer {
 public:
@@ -44,22 +46,103 @@ private:
     std::size_t n_;
 };
 
-// One step's Black-Scholes inputs and outputs for a batch.
+// One step's inputs and Greeks for a batch.
 struct StepState {
-    Buffer spot, tau, vol, under;  // under: spot per underlying, slot j*B + b
-    Buffer price, delta, gamma, vega, theta, rho, epsilon, vanna, volga, charm;
+    Buffer spot, vol, under;  // under: spot per underlying, slot j*B + b
+    Buffer price, delta, gamma, vega, theta, vanna, volga;
     StepState(std::size_t n, std::size_t nu)
-        : spot(n), tau(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n), rho(n),
-          epsilon(n), vanna(n), volga(n), charm(n) {}
-    GreeksOut out() {
-        return {price.data(), delta.data(), gamma.data(), vega.data(), theta.data(),
-                rho.data(), epsilon.data(), vanna.data(), volga.data(), charm.data()};
-    }
+        : spot(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n), vanna(n), volga(n) {}
 };
+
+// Greeks of one leg (strike K, time to expiry T, call sign s) along n paths. e^{-q T},
+// e^{-r T} and sqrt(T) are shared by the whole block; the formulas are bs_terms.hpp's.
+DK_SIMD_CLONES
+void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
+                double r, double q, double s, double* __restrict price, double* __restrict delta,
+                double* __restrict gamma, double* __restrict vega, double* __restrict theta,
+                double* __restrict vanna, double* __restrict volga) {
+    const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const double S = spot[i], v = vol[i];
+        const BsTerms b = bs_terms(S, K, T, v, r, q, s, sqT, dq, dr);
+        const double vg = bs_vega_of(b, sqT);
+        price[i] = bs_price_of(b, s);
+        delta[i] = bs_delta_of(b, s, dq);
+        gamma[i] = bs_gamma_of(b, S, dq);
+        vega[i] = vg;
+        theta[i] = bs_theta_of(b, v, r, q, s, sqT);
+        vanna[i] = bs_vanna_of(b, v, dq);
+        volga[i] = bs_volga_of(b, v, vg);
+    }
+    // Zero vol (vol * sqrt(T) == 0): the deterministic limits, from the general kernel.
+    for (std::size_t i = 0; i < n; ++i) {
+        if (vol[i] * sqT > 0.0) continue;
+        double g[10];
+        const double call = s > 0.0 ? 1.0 : 0.0;
+        const GreeksOut one{&g[0], &g[1], &g[2], &g[3], &g[4], &g[5], &g[6], &g[7], &g[8], &g[9]};
+        bs_greeks_block(1, &spot[i], &K, &T, &vol[i], &r, &q, &call, one, 0);
+        price[i] = g[0];
+        delta[i] = g[1];
+        gamma[i] = g[2];
+        vega[i] = g[3];
+        theta[i] = g[4];
+        vanna[i] = g[7];
+        volga[i] = g[8];
+    }
+}
 
 inline double intrinsic(double spot, double strike, double is_call) {
     const double v = is_call != 0.0 ? spot - strike : strike - spot;
     return v > 0.0 ? v : 0.0;
+}
+
+// One alive leg's contribution to step t -> t+1 along n paths, from its Greeks at t ("now")
+// and its price and vega at t+1. Per-path accumulators are added to, never reset.
+struct LegStepIn {
+    const double *s0, *s1, *v0, *v1;
+    const double *price, *delta, *gamma, *vega, *theta, *vanna, *volga;
+    const double *price1, *vega1;
+};
+struct PathSums {
+    double *mtm, *settle, *cost, *delta, *gamma, *theta, *vega, *vanna, *volga;
+    double *dollar_delta, *dollar_gamma, *book_vega, *book_theta;
+};
+
+DK_SIMD_CLONES
+void leg_step(std::size_t n, double q, double K, double call, bool settling, double exit_rate, double dt,
+              const LegStepIn& in, const PathSums& acc, double* __restrict gt_sum, double* __restrict gt_step) {
+    const double *s0p = in.s0, *s1p = in.s1, *v0p = in.v0, *v1p = in.v1, *price = in.price, *delta = in.delta;
+    const double *gamma = in.gamma, *vega = in.vega, *theta = in.theta, *vanna = in.vanna, *volga = in.volga;
+    const double *price1 = in.price1, *vega1 = in.vega1;
+    double *mtm = acc.mtm, *settle = acc.settle, *cost = acc.cost, *ad = acc.delta, *ag = acc.gamma;
+    double *at = acc.theta, *av = acc.vega, *avn = acc.vanna, *avg = acc.volga, *dd = acc.dollar_delta;
+    double *dg = acc.dollar_gamma, *bv = acc.book_vega, *bt = acc.book_theta;
+    const double settle_weight = settling ? q : 0.0;
+#pragma omp simd
+    for (std::size_t b = 0; b < n; ++b) {
+        const double s0 = s0p[b], s1 = s1p[b], v0 = v0p[b];
+        const double dS = s1 - s0, dv = v1p[b] - v0;
+        const double value_next = settling ? intrinsic(s1, K, call) : price1[b];
+        mtm[b] += q * (value_next - price[b]);
+        settle[b] += settle_weight * value_next;
+        cost[b] += exit_rate * vega1[b];
+        ad[b] += q * delta[b] * dS;
+        ag[b] += 0.5 * q * gamma[b] * dS * dS;
+        at[b] += q * theta[b] * dt;
+        av[b] += q * vega[b] * dv;
+        avn[b] += q * vanna[b] * dS * dv;
+        avg[b] += 0.5 * q * volga[b] * dv * dv;
+        const double ret = dS / s0;
+        const double cash_gamma = 0.5 * q * gamma[b] * s0 * s0;
+        const double gt = cash_gamma * (ret * ret - v0 * v0 * dt);
+        gt_sum[b] += gt;
+        gt_step[b] = gt;
+        dd[b] += q * delta[b] * s0;
+        dg[b] += cash_gamma;
+        bv[b] += q * vega[b];
+        bt[b] += q * theta[b];
+    }
 }
 
 class BatchEngine {
@@ -67,17 +150,8 @@ public:
     BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
                 std::size_t batch)
         : L_(legs), M_(market), R_(rules), O_(out), nl_(legs.n_legs), m_(market.m), B_(batch), n_(nl_ * B_),
-          strike_(n_), rate_(n_), div_(n_), call_(n_), a_(n_, m_ * B_), b_(n_, m_ * B_),
+          a_(n_, m_ * B_), b_(n_, m_ * B_),
           hedge_(m_ * B_), net_delta_(m_ * B_), gt_sum_(n_), forced_(m_, 0) {
-        for (std::size_t l = 0; l < nl_; ++l) {
-            for (std::size_t b = 0; b < B_; ++b) {
-                const std::size_t i = l * B_ + b;
-                strike_[i] = L_.strike[l];
-                rate_[i] = M_.rate;
-                div_[i] = M_.div_yield[L_.underlying[l]];
-                call_[i] = L_.is_call[l];
-            }
-        }
         for (auto* acc : {&cash_, &step_cost_, &financing_, &cum_, &peak_, &cost_, &mtm_, &hedge_pnl_, &dividends_, &settle_,
                           &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_, &a_volga_, &dollar_delta_,
                           &dollar_gamma_, &book_vega_, &book_theta_, &rebalances_})
@@ -101,36 +175,37 @@ private:
     std::size_t expiry_step(std::size_t l) const { return static_cast<std::size_t>(L_.expiry_step[l]); }
     bool alive(std::size_t l, std::size_t t) const { return expiry_step(l) > t; }
 
-    // Inputs at step t for paths [p0, p0 + nb) and their Greeks. A leg settling at t keeps its
-    // real spot (for the intrinsic value) but is priced at a dummy tau; its Greeks are unused.
+    // Spots and vols at step t for paths [p0, p0 + nb), and the Greeks of the legs alive at t.
+    // A leg settling at t only needs its spot (intrinsic value); expired legs are skipped.
+    // Padding paths (b >= nb) price a dummy at-the-money option.
     void price_step(std::size_t p0, std::size_t nb, std::size_t t, StepState& s) {
         const double elapsed = static_cast<double>(t) * M_.dt;
         for (std::size_t l = 0; l < nl_; ++l) {
-            double* sp = s.spot.data() + l * B_;
-            double* ta = s.tau.data() + l * B_;
-            double* vo = s.vol.data() + l * B_;
+            if (expiry_step(l) < t) continue;
+            const std::size_t i0 = l * B_;
+            double* sp = s.spot.data() + i0;
+            double* vo = s.vol.data() + i0;
             const std::size_t u = static_cast<std::size_t>(L_.underlying[l]);
             const std::size_t col = static_cast<std::size_t>(L_.vol_column[l]);
-            const std::size_t real = expiry_step(l) >= t ? nb : 0;
-            const double tau = alive(l, t) ? L_.expiry[l] - elapsed : kDummyTau;
-            for (std::size_t b = 0; b < real; ++b) {
+            for (std::size_t b = 0; b < nb; ++b) {
                 sp[b] = spot(p0 + b, t, u);
                 vo[b] = vol(p0 + b, t, col);
-                ta[b] = tau;
             }
-            for (std::size_t b = real; b < B_; ++b) {
+            for (std::size_t b = nb; b < B_; ++b) {
                 sp[b] = L_.strike[l];
                 vo[b] = kDummyVol;
-                ta[b] = kDummyTau;
             }
+            if (!alive(l, t)) continue;
+            leg_greeks(B_, sp, vo, L_.strike[l], L_.expiry[l] - elapsed, M_.rate, M_.div_yield[u],
+                       L_.is_call[l] != 0.0 ? 1.0 : -1.0, s.price.data() + i0, s.delta.data() + i0,
+                       s.gamma.data() + i0, s.vega.data() + i0, s.theta.data() + i0, s.vanna.data() + i0,
+                       s.volga.data() + i0);
         }
         for (std::size_t j = 0; j < m_; ++j) {
             double* us = s.under.data() + j * B_;
             for (std::size_t b = 0; b < nb; ++b) us[b] = spot(p0 + b, t, j);
             for (std::size_t b = nb; b < B_; ++b) us[b] = 1.0;
         }
-        bs_greeks_block(n_, s.spot.data(), strike_.data(), s.tau.data(), s.vol.data(), rate_.data(), div_.data(),
-                        call_.data(), s.out(), 0);
     }
 
     // Net option delta (shares) per underlying of the legs alive at step t.
@@ -187,6 +262,10 @@ private:
         const bool last = t + 1 == T;
         std::fill(forced_.begin(), forced_.end(), 0);
         double* leg_steps = O_.leg_gamma_theta_steps;
+        const PathSums sums{mtm_.data(),        settle_.data(),       step_cost_.data(),  a_delta_.data(),
+                            a_gamma_.data(),    a_theta_.data(),      a_vega_.data(),     a_vanna_.data(),
+                            a_volga_.data(),    dollar_delta_.data(), dollar_gamma_.data(), book_vega_.data(),
+                            book_theta_.data()};
         for (std::size_t l = 0; l < nl_; ++l) {
             if (!alive(l, t)) {
                 if (leg_steps)
@@ -198,51 +277,13 @@ private:
             const bool settling = !alive(l, t + 1);
             if (settling) forced_[L_.underlying[l]] = 1;
             const double exit = last && !settling ? std::fabs(q) * spread : 0.0;
-            const double* __restrict s0p = now.spot.data() + i0;
-            const double* __restrict s1p = next.spot.data() + i0;
-            const double* __restrict v0p = now.vol.data() + i0;
-            const double* __restrict v1p = next.vol.data() + i0;
-            const double* __restrict price = now.price.data() + i0;
-            const double* __restrict delta = now.delta.data() + i0;
-            const double* __restrict gamma = now.gamma.data() + i0;
-            const double* __restrict vega = now.vega.data() + i0;
-            const double* __restrict theta = now.theta.data() + i0;
-            const double* __restrict vanna = now.vanna.data() + i0;
-            const double* __restrict volga = now.volga.data() + i0;
-            const double* __restrict price1 = next.price.data() + i0;
-            const double* __restrict vega1 = next.vega.data() + i0;
-            double* __restrict gt_sum = gt_sum_.data() + i0;
-            double* __restrict gt_step = gt_step_.data() + i0;
-            double *__restrict mtm = mtm_.data(), *__restrict settle = settle_.data();
-            double* __restrict cost = step_cost_.data();
-            double *__restrict ad = a_delta_.data(), *__restrict ag = a_gamma_.data(), *__restrict at = a_theta_.data();
-            double *__restrict av = a_vega_.data(), *__restrict avn = a_vanna_.data(), *__restrict avg = a_volga_.data();
-            double *__restrict dd = dollar_delta_.data(), *__restrict dg = dollar_gamma_.data();
-            double *__restrict bv = book_vega_.data(), *__restrict bt = book_theta_.data();
-#pragma omp simd
-            for (std::size_t b = 0; b < B_; ++b) {
-                const double s0 = s0p[b], s1 = s1p[b], v0 = v0p[b];
-                const double dS = s1 - s0, dv = v1p[b] - v0;
-                const double value_next = settling ? intrinsic(s1, K, call) : price1[b];
-                mtm[b] += q * (value_next - price[b]);
-                settle[b] += settling ? q * value_next : 0.0;
-                cost[b] += exit * vega1[b];
-                ad[b] += q * delta[b] * dS;
-                ag[b] += 0.5 * q * gamma[b] * dS * dS;
-                at[b] += q * theta[b] * dt;
-                av[b] += q * vega[b] * dv;
-                avn[b] += q * vanna[b] * dS * dv;
-                avg[b] += 0.5 * q * volga[b] * dv * dv;
-                const double ret = dS / s0;
-                const double cash_gamma = 0.5 * q * gamma[b] * s0 * s0;
-                const double gt = cash_gamma * (ret * ret - v0 * v0 * dt);
-                gt_sum[b] += gt;
-                gt_step[b] = gt;
-                dd[b] += q * delta[b] * s0;
-                dg[b] += cash_gamma;
-                bv[b] += q * vega[b];
-                bt[b] += q * theta[b];
-            }
+            const LegStepIn in{now.spot.data() + i0,  next.spot.data() + i0, now.vol.data() + i0,
+                               next.vol.data() + i0,  now.price.data() + i0, now.delta.data() + i0,
+                               now.gamma.data() + i0, now.vega.data() + i0,  now.theta.data() + i0,
+                               now.vanna.data() + i0, now.volga.data() + i0, next.price.data() + i0,
+                               next.vega.data() + i0};
+            double* gt_step = gt_step_.data() + i0;
+            leg_step(B_, q, K, call, settling, exit, dt, in, sums, gt_sum_.data() + i0, gt_step);
             if (leg_steps)
                 for (std::size_t b = 0; b < nb; ++b) leg_steps[((p0 + b) * T + t) * nl_ + l] = gt_step[b];
         }
@@ -374,7 +415,6 @@ private:
     const HedgeRules& R_;
     const BookOut& O_;
     const std::size_t nl_, m_, B_, n_;
-    Buffer strike_, rate_, div_, call_;
     StepState a_, b_;
     Buffer hedge_, net_delta_, gt_sum_, gt_step_{n_};
     std::vector<char> forced_;
