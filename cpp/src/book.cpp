@@ -92,40 +92,33 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
     }
 }
 
-inline double intrinsic(double spot, double strike, double is_call) {
-    const double v = is_call != 0.0 ? spot - strike : strike - spot;
-    return v > 0.0 ? v : 0.0;
-}
-
 // One alive leg's contribution to step t -> t+1 along n paths, from its Greeks at t ("now")
-// and its price and vega at t+1. Per-path accumulators are added to, never reset.
+// and its value (mark, or intrinsic when it settles) and vega at t+1. Per-path accumulators
+// are added to, never reset.
 struct LegStepIn {
     const double *s0, *s1, *v0, *v1;
     const double *price, *delta, *gamma, *vega, *theta, *vanna, *volga;
-    const double *price1, *vega1;
+    const double *value1, *vega1;
 };
 struct PathSums {
-    double *mtm, *settle, *cost, *delta, *gamma, *theta, *vega, *vanna, *volga;
+    double *mtm, *cost, *delta, *gamma, *theta, *vega, *vanna, *volga;
     double *dollar_delta, *dollar_gamma, *book_vega, *book_theta;
 };
 
 DK_SIMD_CLONES
-void leg_step(std::size_t n, double q, double K, double call, bool settling, double exit_rate, double dt,
+void leg_step(std::size_t n, double q, double exit_rate, double dt,
               const LegStepIn& in, const PathSums& acc, double* __restrict gt_sum, double* __restrict gt_step) {
     const double *s0p = in.s0, *s1p = in.s1, *v0p = in.v0, *v1p = in.v1, *price = in.price, *delta = in.delta;
     const double *gamma = in.gamma, *vega = in.vega, *theta = in.theta, *vanna = in.vanna, *volga = in.volga;
-    const double *price1 = in.price1, *vega1 = in.vega1;
-    double *mtm = acc.mtm, *settle = acc.settle, *cost = acc.cost, *ad = acc.delta, *ag = acc.gamma;
+    const double *value1 = in.value1, *vega1 = in.vega1;
+    double *mtm = acc.mtm, *cost = acc.cost, *ad = acc.delta, *ag = acc.gamma;
     double *at = acc.theta, *av = acc.vega, *avn = acc.vanna, *avg = acc.volga, *dd = acc.dollar_delta;
     double *dg = acc.dollar_gamma, *bv = acc.book_vega, *bt = acc.book_theta;
-    const double settle_weight = settling ? q : 0.0;
 #pragma omp simd
     for (std::size_t b = 0; b < n; ++b) {
         const double s0 = s0p[b], s1 = s1p[b], v0 = v0p[b];
         const double dS = s1 - s0, dv = v1p[b] - v0;
-        const double value_next = settling ? intrinsic(s1, K, call) : price1[b];
-        mtm[b] += q * (value_next - price[b]);
-        settle[b] += settle_weight * value_next;
+        mtm[b] += q * (value1[b] - price[b]);
         cost[b] += exit_rate * vega1[b];
         ad[b] += q * delta[b] * dS;
         ag[b] += 0.5 * q * gamma[b] * dS * dS;
@@ -262,10 +255,9 @@ private:
         const bool last = t + 1 == T;
         std::fill(forced_.begin(), forced_.end(), 0);
         double* leg_steps = O_.leg_gamma_theta_steps;
-        const PathSums sums{mtm_.data(),        settle_.data(),       step_cost_.data(),  a_delta_.data(),
-                            a_gamma_.data(),    a_theta_.data(),      a_vega_.data(),     a_vanna_.data(),
-                            a_volga_.data(),    dollar_delta_.data(), dollar_gamma_.data(), book_vega_.data(),
-                            book_theta_.data()};
+        const PathSums sums{mtm_.data(),     step_cost_.data(),    a_delta_.data(),      a_gamma_.data(),
+                            a_theta_.data(), a_vega_.data(),       a_vanna_.data(),      a_volga_.data(),
+                            dollar_delta_.data(), dollar_gamma_.data(), book_vega_.data(), book_theta_.data()};
         for (std::size_t l = 0; l < nl_; ++l) {
             if (!alive(l, t)) {
                 if (leg_steps)
@@ -273,17 +265,28 @@ private:
                 continue;
             }
             const std::size_t i0 = l * B_;
-            const double q = L_.quantity[l], K = L_.strike[l], call = L_.is_call[l];
+            const double q = L_.quantity[l];
             const bool settling = !alive(l, t + 1);
-            if (settling) forced_[L_.underlying[l]] = 1;
+            const double* value1 = next.price.data() + i0;
+            if (settling) {  // settles at intrinsic; the proceeds go to cash, its hedge is unwound
+                forced_[L_.underlying[l]] = 1;
+                const double sign = L_.is_call[l] != 0.0 ? 1.0 : -1.0, K = L_.strike[l];
+                const double* s1 = next.spot.data() + i0;
+                for (std::size_t b = 0; b < B_; ++b) {
+                    const double payoff = sign * (s1[b] - K);
+                    payoff_[b] = payoff > 0.0 ? payoff : 0.0;
+                    settle_[b] += q * payoff_[b];
+                }
+                value1 = payoff_.data();
+            }
             const double exit = last && !settling ? std::fabs(q) * spread : 0.0;
             const LegStepIn in{now.spot.data() + i0,  next.spot.data() + i0, now.vol.data() + i0,
                                next.vol.data() + i0,  now.price.data() + i0, now.delta.data() + i0,
                                now.gamma.data() + i0, now.vega.data() + i0,  now.theta.data() + i0,
-                               now.vanna.data() + i0, now.volga.data() + i0, next.price.data() + i0,
+                               now.vanna.data() + i0, now.volga.data() + i0, value1,
                                next.vega.data() + i0};
             double* gt_step = gt_step_.data() + i0;
-            leg_step(B_, q, K, call, settling, exit, dt, in, sums, gt_sum_.data() + i0, gt_step);
+            leg_step(B_, q, exit, dt, in, sums, gt_sum_.data() + i0, gt_step);
             if (leg_steps)
                 for (std::size_t b = 0; b < nb; ++b) leg_steps[((p0 + b) * T + t) * nl_ + l] = gt_step[b];
         }
@@ -416,7 +419,7 @@ private:
     const BookOut& O_;
     const std::size_t nl_, m_, B_, n_;
     StepState a_, b_;
-    Buffer hedge_, net_delta_, gt_sum_, gt_step_{n_};
+    Buffer hedge_, net_delta_, gt_sum_, gt_step_{n_}, payoff_{B_};
     std::vector<char> forced_;
     std::vector<double> cash_, step_cost_, financing_, cum_, peak_, cost_, mtm_, hedge_pnl_, dividends_, settle_, a_delta_,
         a_gamma_, a_theta_, a_vega_, a_vanna_, a_volga_, dollar_delta_, dollar_gamma_, book_vega_, book_theta_,
