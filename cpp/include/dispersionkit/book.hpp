@@ -1,10 +1,11 @@
 // Delta-hedged option book P&L and attribution over steps x paths.
 //
-// One path at a time per worker: legs are priced with bs_greeks_block once per step, and that
-// one evaluation serves the mark-to-market of step t-1 -> t, the hedge ratios set at t and
-// the attribution of step t -> t+1. Paths are independent, so any split of the paths over
-// threads gives the same per-path numbers (each path's legs sit at the same offsets inside
-// every Greeks block, so SIMD lanes never change).
+// Paths are split over threads (parallel.hpp) and run in batches of up to 32, all steps of a
+// batch before the next. Each leg is priced once per step (the bs_terms.hpp formulas, with
+// e^{-r tau}, e^{-q tau}, sqrt(tau) shared along the batch), and that one evaluation serves
+// the mark-to-market of step t-1 -> t, the hedge ratios set at t and the attribution of
+// step t -> t+1. Paths are independent and every per-path loop runs whole SIMD vectors, so
+// a path's numbers are bit-identical for any thread count and any split of the paths.
 //
 // Timing: hedges are set at the close of step t from the Greeks at (S_t, vol_t, tau_t);
 // step t's P&L covers (t, t+1]. Conventions (financing, costs, settlement, attribution) are
@@ -69,8 +70,8 @@ struct BookOut {
     double* leg_gamma_theta_steps = nullptr;  // (paths, steps, n_legs) or nullptr
 };
 
-// Below this many paths a call stays on the calling thread.
-constexpr std::size_t kBookMinChunk = 8;
+// Below this many paths per thread a call stays on the calling thread.
+constexpr std::size_t kBookMinChunk = 16;
 
 void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules,
                 const BookOut& out, int threads);
