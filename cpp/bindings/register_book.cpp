@@ -56,6 +56,7 @@ void run_hedged_pnl(const py::array& spots, const py::array& vols, const py::arr
     market.paths = static_cast<std::size_t>(P);
     market.steps = static_cast<std::size_t>(T);
     market.m = static_cast<std::size_t>(m);
+    market.vol_columns = static_cast<std::size_t>(K);
     market.spots = static_cast<const double*>(spots.data());
     market.vols = static_cast<const double*>(vols.data());
     for (int d = 0; d < 3; ++d) {

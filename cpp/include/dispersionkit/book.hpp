@@ -32,7 +32,7 @@ struct BookLegs {
 // Market: spots C-contiguous (paths, steps + 1, m); vols by element strides over
 // (paths, steps + 1, vol columns), stride 0 for broadcast axes.
 struct BookMarket {
-    std::size_t paths = 0, steps = 0, m = 0;
+    std::size_t paths = 0, steps = 0, m = 0, vol_columns = 0;
     const double* spots = nullptr;
     const double* vols = nullptr;
     std::ptrdiff_t vol_stride[3] = {0, 0, 0};
