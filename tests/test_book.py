@@ -142,3 +142,15 @@ def test_vols_per_leg_equal_vols_per_underlying():
     a = dk.hedged_pnl(book, spots, vols, detail="steps")
     b = dk.hedged_pnl(book, spots, per_leg, detail="steps", vols_by="leg")
     np.testing.assert_array_equal(a.steps.net, b.steps.net)
+
+
+def test_straddle_legs_priced_together_match_legs_priced_alone():
+    # A call and a put with the same terms share one Greeks evaluation; each leg's numbers
+    # must be exactly those of the leg priced on its own.
+    spots = gbm(40, 15, DT, 0.3, underlyings=2, seed=12)
+    vols = np.random.default_rng(1).uniform(0.15, 0.35, (40, 16, 2))
+    pair = dk.straddle(1, 100.0, 0.2, 2.0)
+    together = dk.hedged_pnl(pair, spots, vols, detail="steps").steps.gamma_theta_legs
+    for k, leg in enumerate(pair):
+        alone = dk.hedged_pnl(dk.Book([leg]), spots, vols, detail="steps").steps.gamma_theta_legs
+        np.testing.assert_array_equal(together[:, :, k], alone[:, :, 0])

@@ -52,20 +52,40 @@ private:
 
 // One step's inputs and Greeks for a batch.
 struct StepState {
+    std::size_t batch;
     Buffer spot, vol, under;  // under: spot per underlying, slot j*B + b
     Buffer price, delta, gamma, vega, theta, vanna, volga;
-    StepState(std::size_t n, std::size_t nu)
-        : spot(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n), vanna(n), volga(n) {}
+    StepState(std::size_t batch_size, std::size_t n, std::size_t nu)
+        : batch(batch_size), spot(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n),
+          vanna(n), volga(n) {}
 };
 
-// Greeks of one leg (strike K, time to expiry T, call sign s) along n paths. e^{-q T},
-// e^{-r T} and sqrt(T) are shared by the whole block; the formulas are bs_terms.hpp's.
+// Zero vol (vol * sqrt(T) == 0, or NaN): the deterministic limits and NaN policy of the
+// general kernel, element by element (rare: the vectorized pass computed 0/0 there).
+void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K, double T, double r, double q,
+                  double s, const std::array<double*, 7>& out) {
+    const double sqT = std::sqrt(T), call = s > 0.0 ? 1.0 : 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (vol[i] * sqT > 0.0) continue;
+        double g[10];
+        const GreeksOut one{&g[0], &g[1], &g[2], &g[3], &g[4], &g[5], &g[6], &g[7], &g[8], &g[9]};
+        bs_greeks_block(1, &spot[i], &K, &T, &vol[i], &r, &q, &call, one, 0);
+        for (std::size_t k = 0; k < 5; ++k) out[k][i] = g[k];
+        out[5][i] = g[7];
+        out[6][i] = g[8];
+    }
+}
+
+// Greeks of one leg (strike K, time to expiry T, call sign s) along n paths into out =
+// {price, delta, gamma, vega, theta, vanna, volga}. e^{-q T}, e^{-r T} and sqrt(T) are shared
+// by the whole block; the formulas are bs_terms.hpp's.
 DK_SIMD_CLONES
 void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
-                double r, double q, double s, double* __restrict price, double* __restrict delta,
-                double* __restrict gamma, double* __restrict vega, double* __restrict theta,
-                double* __restrict vanna, double* __restrict volga) {
+                double r, double q, double s, const std::array<double*, 7>& out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
+    double *__restrict price = out[0], *__restrict delta = out[1], *__restrict gamma = out[2];
+    double *__restrict vega = out[3], *__restrict theta = out[4], *__restrict vanna = out[5];
+    double *__restrict volga = out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
@@ -79,21 +99,45 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
         vanna[i] = bs_vanna_of(b, v, dq);
         volga[i] = bs_volga_of(b, v, vg);
     }
-    // Zero vol (vol * sqrt(T) == 0): the deterministic limits, from the general kernel.
+    fix_zero_vol(n, spot, vol, K, T, r, q, s, out);
+}
+
+// Greeks of a call and a put sharing spot, strike, expiry and vol (a straddle's two legs):
+// one loop, so the compiler evaluates the shared log, exp and divisions once. Each output is
+// the same expression as in leg_greeks, so the numbers are identical to pricing them apart.
+DK_SIMD_CLONES
+void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
+                 double r, double q, const std::array<double*, 7>& call_out, const std::array<double*, 7>& put_out) {
+    const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
+    double *__restrict cp = call_out[0], *__restrict cd = call_out[1], *__restrict cg = call_out[2];
+    double *__restrict cv = call_out[3], *__restrict ct = call_out[4], *__restrict cva = call_out[5];
+    double *__restrict cvo = call_out[6];
+    double *__restrict pp = put_out[0], *__restrict pd = put_out[1], *__restrict pg = put_out[2];
+    double *__restrict pv = put_out[3], *__restrict pt = put_out[4], *__restrict pva = put_out[5];
+    double *__restrict pvo = put_out[6];
+#pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
-        if (vol[i] * sqT > 0.0) continue;
-        double g[10];
-        const double call = s > 0.0 ? 1.0 : 0.0;
-        const GreeksOut one{&g[0], &g[1], &g[2], &g[3], &g[4], &g[5], &g[6], &g[7], &g[8], &g[9]};
-        bs_greeks_block(1, &spot[i], &K, &T, &vol[i], &r, &q, &call, one, 0);
-        price[i] = g[0];
-        delta[i] = g[1];
-        gamma[i] = g[2];
-        vega[i] = g[3];
-        theta[i] = g[4];
-        vanna[i] = g[7];
-        volga[i] = g[8];
+        const double S = spot[i], v = vol[i];
+        const BsTerms c = bs_terms(S, K, T, v, r, q, 1.0, sqT, dq, dr);
+        const BsTerms p = bs_terms(S, K, T, v, r, q, -1.0, sqT, dq, dr);
+        const double vg = bs_vega_of(c, sqT);
+        cp[i] = bs_price_of(c, 1.0);
+        cd[i] = bs_delta_of(c, 1.0, dq);
+        cg[i] = bs_gamma_of(c, S, dq);
+        cv[i] = vg;
+        ct[i] = bs_theta_of(c, v, r, q, 1.0, sqT);
+        cva[i] = bs_vanna_of(c, v, dq);
+        cvo[i] = bs_volga_of(c, v, vg);
+        pp[i] = bs_price_of(p, -1.0);
+        pd[i] = bs_delta_of(p, -1.0, dq);
+        pg[i] = bs_gamma_of(p, S, dq);
+        pv[i] = bs_vega_of(p, sqT);
+        pt[i] = bs_theta_of(p, v, r, q, -1.0, sqT);
+        pva[i] = bs_vanna_of(p, v, dq);
+        pvo[i] = bs_volga_of(p, v, pv[i]);
     }
+    fix_zero_vol(n, spot, vol, K, T, r, q, 1.0, call_out);
+    fix_zero_vol(n, spot, vol, K, T, r, q, -1.0, put_out);
 }
 
 // One alive leg's contribution to step t -> t+1 along n paths, from its Greeks at t ("now")
@@ -147,7 +191,7 @@ public:
     BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
                 std::size_t batch)
         : L_(legs), M_(market), R_(rules), O_(out), nl_(legs.n_legs), m_(market.m), B_(batch), n_(nl_ * B_),
-          a_(n_, m_ * B_), b_(n_, m_ * B_),
+          a_(B_, n_, m_ * B_), b_(B_, n_, m_ * B_),
           hedge_(m_ * B_), net_delta_(m_ * B_), gt_sum_(n_), forced_(m_, 0) {
         for (auto* acc : {&cash_, &step_cost_, &financing_, &cum_, &peak_, &cost_, &mtm_, &hedge_pnl_, &dividends_, &settle_,
                           &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_, &a_volga_, &dollar_delta_,
@@ -185,6 +229,38 @@ private:
     const double* staged_vols(std::size_t t, std::size_t col) const {
         return stage_vol_.data() + ((t - staged_) * M_.vol_columns + col) * B_;
     }
+    static std::array<double*, 7> outputs(StepState& s, std::size_t l) {
+        const std::size_t i0 = l * s.batch;
+        return {s.price.data() + i0, s.delta.data() + i0, s.gamma.data() + i0, s.vega.data() + i0,
+                s.theta.data() + i0, s.vanna.data() + i0, s.volga.data() + i0};
+    }
+
+    // Legs priced together: a call and a put on the same underlying, strike, expiry and vol
+    // column share one evaluation (pair_greeks); any other leg is priced alone.
+    struct PriceGroup {
+        std::size_t first, second;
+        bool paired;
+    };
+    std::vector<PriceGroup> pricing_groups() const {
+        std::vector<PriceGroup> groups;
+        std::vector<char> used(nl_, 0);
+        for (std::size_t l = 0; l < nl_; ++l) {
+            if (used[l]) continue;
+            used[l] = 1;
+            PriceGroup g{l, l, false};
+            for (std::size_t k = l + 1; k < nl_ && !g.paired; ++k) {
+                if (used[k] || L_.underlying[k] != L_.underlying[l] || L_.strike[k] != L_.strike[l] ||
+                    L_.expiry[k] != L_.expiry[l] || L_.vol_column[k] != L_.vol_column[l] ||
+                    (L_.is_call[k] != 0.0) == (L_.is_call[l] != 0.0))
+                    continue;
+                used[k] = 1;
+                g = L_.is_call[l] != 0.0 ? PriceGroup{l, k, true} : PriceGroup{k, l, true};
+            }
+            groups.push_back(g);
+        }
+        return groups;
+    }
+
     std::size_t expiry_step(std::size_t l) const { return static_cast<std::size_t>(L_.expiry_step[l]); }
     bool alive(std::size_t l, std::size_t t) const { return expiry_step(l) > t; }
 
@@ -208,11 +284,19 @@ private:
                 sp[b] = L_.strike[l];
                 vo[b] = kDummyVol;
             }
-            if (!alive(l, t)) continue;
-            leg_greeks(B_, sp, vo, L_.strike[l], L_.expiry[l] - elapsed, M_.rate, M_.div_yield[u],
-                       L_.is_call[l] != 0.0 ? 1.0 : -1.0, s.price.data() + i0, s.delta.data() + i0,
-                       s.gamma.data() + i0, s.vega.data() + i0, s.theta.data() + i0, s.vanna.data() + i0,
-                       s.volga.data() + i0);
+        }
+        for (const PriceGroup& g : groups_) {
+            if (!alive(g.first, t)) continue;
+            const std::size_t l = g.first, i0 = l * B_;
+            const double T = L_.expiry[l] - elapsed, K = L_.strike[l], r = M_.rate;
+            const double q = M_.div_yield[L_.underlying[l]];
+            if (g.paired) {
+                pair_greeks(B_, s.spot.data() + i0, s.vol.data() + i0, K, T, r, q, outputs(s, g.first),
+                            outputs(s, g.second));
+            } else {
+                leg_greeks(B_, s.spot.data() + i0, s.vol.data() + i0, K, T, r, q, L_.is_call[l] != 0.0 ? 1.0 : -1.0,
+                           outputs(s, l));
+            }
         }
         for (std::size_t j = 0; j < m_; ++j) {
             double* us = s.under.data() + j * B_;
@@ -442,6 +526,7 @@ private:
     const std::size_t nl_, m_, B_, n_;
     StepState a_, b_;
     Buffer hedge_, net_delta_, gt_sum_, gt_step_{n_}, payoff_{B_};
+    const std::vector<PriceGroup> groups_ = pricing_groups();
     Buffer stage_spot_{kStageSteps * m_ * B_}, stage_vol_{kStageSteps * M_.vol_columns * B_};
     static constexpr std::size_t kNothingStaged = static_cast<std::size_t>(-1) / 2;
     std::size_t staged_ = kNothingStaged;
