@@ -50,14 +50,12 @@ private:
     std::size_t n_;
 };
 
-// One step's inputs and Greeks for a batch.
+// One step's Greeks for a batch, slot l*B + b.
 struct StepState {
     std::size_t batch;
-    Buffer spot, vol, under;  // under: spot per underlying, slot j*B + b
     Buffer price, delta, gamma, vega, theta, vanna, volga;
-    StepState(std::size_t batch_size, std::size_t n, std::size_t nu)
-        : batch(batch_size), spot(n), vol(n), under(nu), price(n), delta(n), gamma(n), vega(n), theta(n),
-          vanna(n), volga(n) {}
+    StepState(std::size_t batch_size, std::size_t n)
+        : batch(batch_size), price(n), delta(n), gamma(n), vega(n), theta(n), vanna(n), volga(n) {}
 };
 
 // Zero vol (vol * sqrt(T) == 0, or NaN): the deterministic limits and NaN policy of the
@@ -191,7 +189,7 @@ public:
     BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
                 std::size_t batch)
         : L_(legs), M_(market), R_(rules), O_(out), nl_(legs.n_legs), m_(market.m), B_(batch), n_(nl_ * B_),
-          a_(B_, n_, m_ * B_), b_(B_, n_, m_ * B_),
+          a_(B_, n_), b_(B_, n_),
           hedge_(m_ * B_), net_delta_(m_ * B_), gt_sum_(n_), forced_(m_, 0) {
         for (auto* acc : {&cash_, &step_cost_, &financing_, &cum_, &peak_, &cost_, &mtm_, &hedge_pnl_, &dividends_, &settle_,
                           &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_, &a_volga_, &dollar_delta_,
@@ -211,17 +209,27 @@ private:
                        static_cast<std::ptrdiff_t>(col) * M_.vol_stride[2]];
     }
 
-    // Makes steps [t, t + kStageSteps) of paths [p0, p0 + nb) available in the stage buffers.
-    void stage(std::size_t p0, std::size_t nb, std::size_t t) {
-        if (staged_ <= t && t < staged_ + kStageSteps) return;
-        staged_ = t;
-        const std::size_t count = std::min(kStageSteps, M_.steps + 1 - t), K = M_.vol_columns;
+    // Makes steps lo..hi (hi < lo + kStageSteps) of paths [p0, p0 + nb) available in the
+    // stage buffers; padding paths get a valid dummy market (spot 1, vol 0.2).
+    void stage(std::size_t p0, std::size_t nb, std::size_t lo, std::size_t hi) {
+        if (staged_ <= lo && hi < staged_ + kStageSteps) return;
+        staged_ = lo;
+        const std::size_t count = std::min(kStageSteps, M_.steps + 1 - lo), K = M_.vol_columns;
         for (std::size_t b = 0; b < nb; ++b) {
-            const double* rows = M_.spots + ((p0 + b) * (M_.steps + 1) + t) * m_;
+            const double* rows = M_.spots + ((p0 + b) * (M_.steps + 1) + lo) * m_;
             for (std::size_t k = 0; k < count * m_; ++k) stage_spot_[k * B_ + b] = rows[k];
             for (std::size_t s = 0; s < count; ++s)
-                for (std::size_t c = 0; c < K; ++c) stage_vol_[(s * K + c) * B_ + b] = vol(p0 + b, t + s, c);
+                for (std::size_t c = 0; c < K; ++c) stage_vol_[(s * K + c) * B_ + b] = vol(p0 + b, lo + s, c);
         }
+        for (std::size_t k = 0; k < count * m_; ++k) std::fill(&stage_spot_[k * B_ + nb], &stage_spot_[k * B_ + B_], 1.0);
+        for (std::size_t k = 0; k < count * K; ++k)
+            std::fill(&stage_vol_[k * B_ + nb], &stage_vol_[k * B_ + B_], kDummyVol);
+    }
+    const double* leg_spots(std::size_t t, std::size_t l) const {
+        return staged_spots(t, static_cast<std::size_t>(L_.underlying[l]));
+    }
+    const double* leg_vols(std::size_t t, std::size_t l) const {
+        return staged_vols(t, static_cast<std::size_t>(L_.vol_column[l]));
     }
     const double* staged_spots(std::size_t t, std::size_t j) const {
         return stage_spot_.data() + ((t - staged_) * m_ + j) * B_;
@@ -264,45 +272,20 @@ private:
     std::size_t expiry_step(std::size_t l) const { return static_cast<std::size_t>(L_.expiry_step[l]); }
     bool alive(std::size_t l, std::size_t t) const { return expiry_step(l) > t; }
 
-    // Spots and vols at step t for paths [p0, p0 + nb), and the Greeks of the legs alive at t.
-    // A leg settling at t only needs its spot (intrinsic value); expired legs are skipped.
-    // Padding paths (b >= nb) price a dummy at-the-money option.
-    void price_step(std::size_t p0, std::size_t nb, std::size_t t, StepState& s) {
+    // Greeks at step t of the legs alive at t (spots and vols must be staged).
+    void price_step(std::size_t t, StepState& s) {
         const double elapsed = static_cast<double>(t) * M_.dt;
-        stage(p0, nb, t);
-        for (std::size_t l = 0; l < nl_; ++l) {
-            if (expiry_step(l) < t) continue;
-            const std::size_t i0 = l * B_;
-            double* sp = s.spot.data() + i0;
-            double* vo = s.vol.data() + i0;
-            const std::size_t u = static_cast<std::size_t>(L_.underlying[l]);
-            const double* spots = staged_spots(t, u);
-            const double* vols = staged_vols(t, static_cast<std::size_t>(L_.vol_column[l]));
-            std::copy(spots, spots + nb, sp);
-            std::copy(vols, vols + nb, vo);
-            for (std::size_t b = nb; b < B_; ++b) {
-                sp[b] = L_.strike[l];
-                vo[b] = kDummyVol;
-            }
-        }
         for (const PriceGroup& g : groups_) {
             if (!alive(g.first, t)) continue;
-            const std::size_t l = g.first, i0 = l * B_;
+            const std::size_t l = g.first;
             const double T = L_.expiry[l] - elapsed, K = L_.strike[l], r = M_.rate;
             const double q = M_.div_yield[L_.underlying[l]];
             if (g.paired) {
-                pair_greeks(B_, s.spot.data() + i0, s.vol.data() + i0, K, T, r, q, outputs(s, g.first),
-                            outputs(s, g.second));
+                pair_greeks(B_, leg_spots(t, l), leg_vols(t, l), K, T, r, q, outputs(s, g.first), outputs(s, g.second));
             } else {
-                leg_greeks(B_, s.spot.data() + i0, s.vol.data() + i0, K, T, r, q, L_.is_call[l] != 0.0 ? 1.0 : -1.0,
+                leg_greeks(B_, leg_spots(t, l), leg_vols(t, l), K, T, r, q, L_.is_call[l] != 0.0 ? 1.0 : -1.0,
                            outputs(s, l));
             }
-        }
-        for (std::size_t j = 0; j < m_; ++j) {
-            double* us = s.under.data() + j * B_;
-            const double* spots = staged_spots(t, j);
-            std::copy(spots, spots + nb, us);
-            std::fill(us + nb, us + B_, 1.0);
         }
     }
 
@@ -319,16 +302,16 @@ private:
         }
     }
 
-    // Moves hedges to -net delta where the rules say so, at the spots s.under; adds the trade
+    // Moves hedges to -net delta where the rules say so, at the spots of step t; adds the trade
     // costs to cost_ (charged to the next step) and pays trades and costs from cash_.
-    void rebalance(const StepState& s, bool scheduled) {
+    void rebalance(std::size_t t, bool scheduled) {
         const double rate = R_.cost_bps * 1e-4, band = R_.band;
         const bool use_band = band >= 0.0;
         for (std::size_t j = 0; j < m_; ++j) {
             const bool always = scheduled || forced_[j];
             double* __restrict H = hedge_.data() + j * B_;
             const double* __restrict D = net_delta_.data() + j * B_;
-            const double* __restrict S = s.under.data() + j * B_;
+            const double* __restrict S = staged_spots(t, j);
             double* __restrict cash = cash_.data();
             double* __restrict cost = cost_.data();
             double* __restrict count = rebalances_.data();
@@ -355,6 +338,7 @@ private:
 
     // Option P&L, attribution and Greeks of step t from the states at t (now) and t+1 (next).
     void option_step(std::size_t p0, std::size_t nb, std::size_t t, const StepState& now, const StepState& next) {
+        const std::size_t t1 = t + 1;
         const std::size_t T = M_.steps;
         const double dt = M_.dt, spread = R_.half_spread_vol * 0.01;
         const bool last = t + 1 == T;
@@ -376,7 +360,7 @@ private:
             if (settling) {  // settles at intrinsic; the proceeds go to cash, its hedge is unwound
                 forced_[L_.underlying[l]] = 1;
                 const double sign = L_.is_call[l] != 0.0 ? 1.0 : -1.0, K = L_.strike[l];
-                const double* s1 = next.spot.data() + i0;
+                const double* s1 = leg_spots(t1, l);
                 for (std::size_t b = 0; b < B_; ++b) {
                     const double payoff = sign * (s1[b] - K);
                     payoff_[b] = payoff > 0.0 ? payoff : 0.0;
@@ -385,8 +369,8 @@ private:
                 value1 = payoff_.data();
             }
             const double exit = last && !settling ? std::fabs(q) * spread : 0.0;
-            const LegStepIn in{now.spot.data() + i0,  next.spot.data() + i0, now.vol.data() + i0,
-                               next.vol.data() + i0,  now.price.data() + i0, now.delta.data() + i0,
+            const LegStepIn in{leg_spots(t, l),       leg_spots(t1, l),      leg_vols(t, l),
+                               leg_vols(t1, l),       now.price.data() + i0, now.delta.data() + i0,
                                now.gamma.data() + i0, now.vega.data() + i0,  now.theta.data() + i0,
                                now.vanna.data() + i0, now.volga.data() + i0, value1,
                                next.vega.data() + i0};
@@ -397,13 +381,13 @@ private:
         }
     }
 
-    void hedge_step(const StepState& now, const StepState& next) {
+    void hedge_step(std::size_t t) {
         const double dt = M_.dt;
         for (std::size_t j = 0; j < m_; ++j) {
             const double q = M_.div_yield[j];
             const double* __restrict H = hedge_.data() + j * B_;
-            const double* __restrict S0 = now.under.data() + j * B_;
-            const double* __restrict S1 = next.under.data() + j * B_;
+            const double* __restrict S0 = staged_spots(t, j);
+            const double* __restrict S1 = staged_spots(t + 1, j);
             double *__restrict pnl = hedge_pnl_.data(), *__restrict div = dividends_.data();
             double* __restrict dd = dollar_delta_.data();
 #pragma omp simd
@@ -415,11 +399,11 @@ private:
         }
     }
 
-    void unwind_costs(const StepState& s) {
+    void unwind_costs(std::size_t t) {
         const double rate = R_.cost_bps * 1e-4;
         for (std::size_t j = 0; j < m_; ++j) {
             const double* __restrict H = hedge_.data() + j * B_;
-            const double* __restrict S = s.under.data() + j * B_;
+            const double* __restrict S = staged_spots(t, j);
             double* __restrict cost = step_cost_.data();
 #pragma omp simd
             for (std::size_t b = 0; b < B_; ++b) cost[b] += rate * std::fabs(H[b]) * S[b];
@@ -439,7 +423,8 @@ private:
         StepState* next = &b_;
 
         // Open at step 0: trade every leg (half-spread on entry), then set the first hedge.
-        price_step(p0, nb, 0, *now);
+        stage(p0, nb, 0, 0);
+        price_step(0, *now);
         for (std::size_t l = 0; l < nl_; ++l) {
             const double q = L_.quantity[l];
             const double* price = now->price.data() + l * B_;
@@ -453,26 +438,27 @@ private:
         std::fill(forced_.begin(), forced_.end(), 0);
         if (R_.hedge) {
             option_delta(0, *now);
-            rebalance(*now, true);
+            rebalance(0, true);
         }
 
         for (std::size_t t = 0; t < T; ++t) {
-            price_step(p0, nb, t + 1, *next);
+            stage(p0, nb, t, t + 1);
+            price_step(t + 1, *next);
             // This step pays for the trades made at the close of t; cost_ collects those at t+1.
             std::copy(cost_.begin(), cost_.end(), step_cost_.begin());
             std::fill(cost_.begin(), cost_.end(), 0.0);
             zero_step();
             option_step(p0, nb, t, *now, *next);
-            hedge_step(*now, *next);
+            hedge_step(t);
             for (std::size_t b = 0; b < B_; ++b) {
                 financing_[b] = cash_[b] * M_.rate * M_.dt + dividends_[b];
                 cash_[b] += financing_[b] + settle_[b];
             }
             if (t + 1 == T) {
-                unwind_costs(*next);
+                unwind_costs(t + 1);
             } else if (R_.hedge) {
                 option_delta(t + 1, *next);
-                rebalance(*next, R_.every > 0 && (t + 1) % static_cast<std::size_t>(R_.every) == 0);
+                rebalance(t + 1, R_.every > 0 && (t + 1) % static_cast<std::size_t>(R_.every) == 0);
             }
             record_step(p0, nb, t);
             std::swap(now, next);
