@@ -154,3 +154,14 @@ def test_straddle_legs_priced_together_match_legs_priced_alone():
     for k, leg in enumerate(pair):
         alone = dk.hedged_pnl(dk.Book([leg]), spots, vols, detail="steps").steps.gamma_theta_legs
         np.testing.assert_array_equal(together[:, :, k], alone[:, :, 0])
+
+
+def test_zero_vol_legs_use_the_deterministic_limits_like_the_reference():
+    spots = gbm(20, 12, DT, 0.3, underlyings=2, seed=13)
+    vols = np.random.default_rng(2).uniform(0.1, 0.3, (20, 13, 2))
+    vols[::3, 4:7, 0] = 0.0
+    book = dk.straddle(0, 90.0, 0.2, 1.0) + dk.Book([dk.Leg(1, 110.0, 0.3, False, -2.0), dk.Leg(0, 120.0, 0.3, True, 1.0)])
+    core = dk.hedged_pnl(book, spots, vols, rate=0.01, detail="steps")
+    ref = dk.reference.hedged_pnl(book, spots, vols, rate=0.01, detail="steps")
+    assert np.isfinite(core.steps.net).all()
+    _assert_results_close(core, ref)

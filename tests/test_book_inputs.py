@@ -111,3 +111,17 @@ def test_core_rejects_out_of_range_indices_without_crashing():
         with pytest.raises(ValueError, match="leg_index"):
             _core.hedged_pnl(spots, vols, np.array(bad, dtype=np.int64), terms, np.zeros(1), 0.0, 0.01,
                              (True, 1, -1.0, 0.0, 0.0), *out, None, None, 1)
+
+
+def test_core_propagates_nan_spots_without_crashing():
+    # hedged_pnl refuses NaN spots; the kernel itself must still propagate them, not crash.
+    from dispersionkit import _core
+
+    spots = np.full((2, 4, 1), 100.0)
+    spots[1, 2, 0] = np.nan
+    vols = np.full((2, 4, 1), 0.2)
+    summary, legs = np.empty((14, 2)), np.empty((2, 1))
+    _core.hedged_pnl(spots, vols, np.array([[0], [0], [50]], dtype=np.int64), np.array([[100.0], [0.2], [1.0], [1.0]]),
+                     np.zeros(1), 0.0, 0.01, (True, 1, -1.0, 0.0, 0.0), summary, legs, None, None, 1)
+    assert np.isfinite(summary[:, 0]).all()
+    assert np.isnan(summary[0, 1]) and np.isnan(legs[1, 0])
