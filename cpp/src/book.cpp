@@ -81,13 +81,19 @@ DK_SIMD_CLONES
 void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
                 double r, double q, double s, const std::array<double*, 7>& out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
+    const bool is_call = s > 0.0;
     double *__restrict price = out[0], *__restrict delta = out[1], *__restrict gamma = out[2];
     double *__restrict vega = out[3], *__restrict theta = out[4], *__restrict vanna = out[5];
     double *__restrict volga = out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
-        const BsTerms b = bs_terms(S, K, T, v, r, q, s, sqT, dq, dr);
+        // The same CDF pairs as pair_greeks (so a leg's numbers match its straddle's bit for bit).
+        const BsTerms common = bs_common(S, K, T, v, r, q, sqT, dq, dr);
+        double n1c, n1p, n2c, n2p;
+        norm_cdf_pair(common.d1, n1c, n1p);
+        norm_cdf_pair(common.d2, n2c, n2p);
+        const BsTerms b = bs_with_cdfs(common, is_call ? n1c : n1p, is_call ? n2c : n2p);
         const double vg = bs_vega_of(b, sqT);
         price[i] = bs_price_of(b, s);
         delta[i] = bs_delta_of(b, s, dq);
@@ -101,8 +107,8 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
 }
 
 // Greeks of a call and a put sharing spot, strike, expiry and vol (a straddle's two legs):
-// one loop, so the compiler evaluates the shared log, exp and divisions once. Each output is
-// the same expression as in leg_greeks, so the numbers are identical to pricing them apart.
+// one log, one exp and two erfc for both. Each output is the same expression as in
+// leg_greeks, so the numbers are identical to pricing the legs apart.
 DK_SIMD_CLONES
 void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
                  double r, double q, const std::array<double*, 7>& call_out, const std::array<double*, 7>& put_out) {
@@ -116,8 +122,11 @@ void pair_greeks(std::size_t n, const double* __restrict spot, const double* __r
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
-        const BsTerms c = bs_terms(S, K, T, v, r, q, 1.0, sqT, dq, dr);
-        const BsTerms p = bs_terms(S, K, T, v, r, q, -1.0, sqT, dq, dr);
+        const BsTerms common = bs_common(S, K, T, v, r, q, sqT, dq, dr);
+        double n1c, n1p, n2c, n2p;
+        norm_cdf_pair(common.d1, n1c, n1p);
+        norm_cdf_pair(common.d2, n2c, n2p);
+        const BsTerms c = bs_with_cdfs(common, n1c, n2c), p = bs_with_cdfs(common, n1p, n2p);
         const double vg = bs_vega_of(c, sqT);
         cp[i] = bs_price_of(c, 1.0);
         cd[i] = bs_delta_of(c, 1.0, dq);

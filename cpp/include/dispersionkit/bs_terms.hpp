@@ -22,17 +22,42 @@ struct BsTerms {
     double disc_strike;  // K e^{-r tau}
 };
 
-[[gnu::always_inline]] inline BsTerms bs_terms(double S, double K, double T, double v, double r, double q,
-                                               double s, double sqT, double dq, double dr) {
+// Everything but the normal CDFs, which are the only parts that depend on call/put.
+[[gnu::always_inline]] inline BsTerms bs_common(double S, double K, double T, double v, double r, double q,
+                                                double sqT, double dq, double dr) {
     BsTerms t;
     t.sd = v * sqT;
     t.d1 = (std::log(S / K) + (r - q) * T) / t.sd + 0.5 * t.sd;
     t.d2 = t.d1 - t.sd;
-    t.n1 = 0.5 * std::erfc(-s * t.d1 * kInvSqrt2);
-    t.n2 = 0.5 * std::erfc(-s * t.d2 * kInvSqrt2);
     t.pdf = kInvSqrt2Pi * std::exp(-0.5 * t.d1 * t.d1);
     t.fwd = S * dq;
     t.disc_strike = K * dr;
+    return t;
+}
+
+[[gnu::always_inline]] inline BsTerms bs_terms(double S, double K, double T, double v, double r, double q,
+                                               double s, double sqT, double dq, double dr) {
+    BsTerms t = bs_common(S, K, T, v, r, q, sqT, dq, dr);
+    t.n1 = 0.5 * std::erfc(-s * t.d1 * kInvSqrt2);
+    t.n2 = 0.5 * std::erfc(-s * t.d2 * kInvSqrt2);
+    return t;
+}
+
+// N(x) and N(-x) from one erfc: the smaller tail directly (full relative accuracy), the
+// larger as 1 - smaller (accurate to an ulp of a number in [1/2, 1]). NaN stays NaN.
+[[gnu::always_inline]] inline void norm_cdf_pair(double x, double& at_x, double& at_minus_x) {
+    const double small = 0.5 * std::erfc(std::fabs(x) * kInvSqrt2);
+    const double large = 1.0 - small;
+    at_x = x >= 0.0 ? large : small;
+    at_minus_x = x >= 0.0 ? small : large;
+}
+
+// The terms of a call or put from bs_common and its N(+-d1), N(+-d2) (norm_cdf_pair): a
+// call and a put with the same inputs then need two erfc instead of four. Agrees with
+// bs_terms to rounding, not bit for bit.
+[[gnu::always_inline]] inline BsTerms bs_with_cdfs(BsTerms t, double n1, double n2) {
+    t.n1 = n1;
+    t.n2 = n2;
     return t;
 }
 
