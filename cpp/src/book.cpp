@@ -25,6 +25,9 @@ constexpr std::size_t kMaxBatch = 32;  // 42 legs x 32 paths: the step's working
 // order: each path's rows are read as one contiguous run (the prefetcher follows it) instead
 // of 32 scattered cache lines per step, and the per-leg gathers become contiguous copies.
 constexpr std::size_t kStageSteps = 16;
+// Hedge trades of at most this many shares are rounding noise (e.g. the delta of an option
+// pinned at 0 or 1 recomputed at the next step): not executed, not counted.
+constexpr double kMinTrade = 1e-12;
 
 // Vol of the dummy option priced in padding slots (any regular option will do).
 constexpr double kDummyVol = 0.2;
@@ -328,8 +331,8 @@ private:
             for (std::size_t b = 0; b < B_; ++b) {
                 const double gap = D[b] + H[b];
                 const bool need = always || (use_band && std::fabs(gap) > band);
-                const double trade = need ? -gap : 0.0;
-                const bool traded = trade != 0.0;
+                const bool traded = need && std::fabs(gap) > kMinTrade;
+                const double trade = traded ? -gap : 0.0;
                 const double c = rate * std::fabs(trade) * S[b];
                 cost[b] += c;
                 cash[b] -= trade * S[b] + c;

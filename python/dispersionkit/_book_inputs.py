@@ -57,9 +57,8 @@ def _spots(spots, names, dates):
         raise ValueError(f"spots: need at least one path and one underlying, got shape {array.shape}")
     if T1 < 2:
         raise ValueError(f"spots: need at least two dates (one step), got {T1}")
-    bad = ~(np.isfinite(array) & (array > 0))
-    if bad.any():
-        p, t, j = np.argwhere(bad)[0]
+    if not (array.min() > 0.0 and array.max() < np.inf):  # two streaming passes; NaN fails both
+        p, t, j = np.argwhere(~(np.isfinite(array) & (array > 0)))[0]
         raise ValueError(
             f"spots: {array[p, t, j]} at path {p}, step {t}, underlying {j}; spots must be finite and > 0 "
             "(a missing spot is not filled or skipped: forward-fill or drop the date first)")
@@ -92,9 +91,9 @@ def _vols(vols, shape, n_legs, vols_by):
     except ValueError:
         raise ValueError(
             f"vols: shape {array.shape} does not broadcast to (paths, steps + 1, {vols_by}s) = {(P, T1, columns)}") from None
-    bad = ~(np.isfinite(array) & (array >= 0))
-    if bad.any():
-        raise ValueError(f"vols: {array[bad].ravel()[0]} found; implied vols must be finite and >= 0")
+    if array.size and not (array.min() >= 0.0 and array.max() < np.inf):
+        bad = array[~(np.isfinite(array) & (array >= 0))].ravel()[0]
+        raise ValueError(f"vols: {bad} found; implied vols must be finite and >= 0")
     return view, vols_by
 
 

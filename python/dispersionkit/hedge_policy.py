@@ -36,7 +36,9 @@ class HedgePolicy:
         unhedged).
 
     The hedge is always set at step 0, and an underlying is always rebalanced at the step
-    where one of its legs expires (the expired leg's hedge is unwound).
+    where one of its legs expires (the expired leg's hedge is unwound). A rebalance moves the
+    hedge to minus the options' net delta; trades of 1e-12 shares or less are rounding noise
+    and are neither executed nor counted.
     """
 
     every: int | None = 1

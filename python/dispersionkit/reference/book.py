@@ -16,6 +16,8 @@ from .greeks import bs_greeks
 
 # Inputs for legs that are not alive at a step: any valid option, weighted by zero.
 _DUMMY_TAU, _DUMMY_VOL = 1.0, 0.2
+# Hedge trades of at most this many shares are rounding noise: not executed, not counted (as in the core).
+_MIN_TRADE = 1e-12
 
 
 def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, policy=HedgePolicy(),
@@ -51,8 +53,8 @@ def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, po
     def rebalance(net_delta, spot, need):
         nonlocal cash, hedge
         gap = net_delta + hedge
-        trade = np.where(need & (gap != 0.0), -gap, 0.0)
-        traded = trade != 0.0
+        traded = need & (np.abs(gap) > _MIN_TRADE)
+        trade = np.where(traded, -gap, 0.0)
         cash = cash - (trade * spot).sum(1)
         hedge = np.where(traded, -net_delta, hedge)
         n_rebalances[:] += traded.sum(1)
