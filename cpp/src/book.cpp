@@ -16,20 +16,20 @@ namespace {
 
 // Paths go through the engine in batches; a batch lays its legs out leg-major (slot l*B + b for
 // path b), so every per-path update is a loop over b that vectorizes. B is a multiple of 16
-// and buffers are 64-byte aligned, so the Greeks loop has no peeled or epilogue iterations:
-// every slot takes the same vector code path and a path's numbers never depend on which
-// batch, chunk or thread it ran in.
+// and buffers are 64-byte aligned, so the SIMD loops have no peeled or epilogue iterations:
+// every path takes the same vector code path and its numbers never depend on which batch,
+// chunk or thread it ran in. Short batches are padded with dummy paths.
 constexpr std::size_t kLaneGroup = 16;
 constexpr std::size_t kMaxBatch = 32;  // 42 legs x 32 paths: the step's working set stays in L2
 // Spots and vols of a batch are copied, kStageSteps steps at a time, into [step][column][path]
 // order: each path's rows are read as one contiguous run (the prefetcher follows it) instead
-// of 32 scattered cache lines per step, and the per-leg gathers become contiguous copies.
+// of 32 scattered cache lines per step, and the SIMD loops read them in place.
 constexpr std::size_t kStageSteps = 16;
 // Hedge trades of at most this many shares are rounding noise (e.g. the delta of an option
 // pinned at 0 or 1 recomputed at the next step): not executed, not counted.
 constexpr double kMinTrade = 1e-12;
 
-// Vol of the dummy option priced in padding slots (any regular option will do).
+// Market of the padding paths: spot 1 and this vol make a regular option for any strike.
 constexpr double kDummyVol = 0.2;
 
 class Buffer {
