@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dispersionkit/bs_terms.hpp"
 #include "dispersionkit/parallel.hpp"
 #include "dispersionkit/simd_dispatch.hpp"
 #include "dispersionkit/vector_math.hpp"
@@ -119,26 +120,20 @@ struct GreeksLoop {
             const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
             const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
             const double sqT = std::sqrt(T);
-            const double sd = v * sqT;
             const double dq = std::exp(-q * T), dr = std::exp(-r * T);
-            const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
-            const double d2 = d1 - sd;
-            const double n1 = 0.5 * std::erfc(-s * d1 * kInvSqrt2);  // N(s*d1)
-            const double n2 = 0.5 * std::erfc(-s * d2 * kInvSqrt2);  // N(s*d2)
-            const double pdf = kInvSqrt2Pi * std::exp(-0.5 * d1 * d1);
-            const double fwd = S * dq, disc_strike = K * dr;
-            const double vg = fwd * pdf * sqT;
+            const BsTerms b = bs_terms(S, K, T, v, r, q, s, sqT, dq, dr);
+            const double sd = b.sd, d2 = b.d2, n1 = b.n1, pdf = b.pdf;
+            const double vg = bs_vega_of(b, sqT);
 
-            const double p = s * (fwd * n1 - disc_strike * n2);
-            price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
-            delta[i] = s * dq * n1;
-            gamma[i] = dq * pdf / (S * sd);
+            price[i] = bs_price_of(b, s);
+            delta[i] = bs_delta_of(b, s, dq);
+            gamma[i] = bs_gamma_of(b, S, dq);
             vega[i] = vg;
-            theta[i] = -fwd * pdf * v / (2.0 * sqT) - s * r * disc_strike * n2 + s * q * fwd * n1;
-            rho[i] = s * T * disc_strike * n2;
-            epsilon[i] = -s * T * fwd * n1;
-            vanna[i] = -dq * pdf * d2 / v;
-            volga[i] = vg * d1 * d2 / v;
+            theta[i] = bs_theta_of(b, v, r, q, s, sqT);
+            rho[i] = s * T * b.disc_strike * b.n2;
+            epsilon[i] = -s * T * b.fwd * n1;
+            vanna[i] = bs_vanna_of(b, v, dq);
+            volga[i] = bs_volga_of(b, v, vg);
             charm[i] = s * q * dq * n1 - dq * pdf * (2.0 * (r - q) * T - d2 * sd) / (2.0 * T * sd);
         }
     }

@@ -118,3 +118,10 @@ __all__ += [
     "theta_neutral",
     "vega_neutral",
 ]
+
+from .book import hedged_pnl
+from .hedge_policy import HedgePolicy
+from .legs import Book, Leg, straddle
+from .pnl_result import PnLResult, PnLSteps, PnLSummary
+
+__all__ += ["Book", "HedgePolicy", "Leg", "PnLResult", "PnLSteps", "PnLSummary", "hedged_pnl", "straddle"]

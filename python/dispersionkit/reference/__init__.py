@@ -4,10 +4,9 @@ Written the way a strong NumPy user would (vectorized, scipy.special.ndtr, BLAS 
 fits), with the same signatures, conventions and element policies as the public functions.
 """
 
+from .book import hedged_pnl
 from .greeks import bs_greeks, bs_price
 from .implied_vol import implied_vol
-
-__all__ = ["bs_greeks", "bs_price", "implied_vol"]
 from .paths import simulate_market
 
-__all__ += ["simulate_market"]
+__all__ = ["bs_greeks", "bs_price", "hedged_pnl", "implied_vol", "simulate_market"]
