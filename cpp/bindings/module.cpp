@@ -4,9 +4,11 @@
 #include "dispersionkit/parallel.hpp"
 
 void register_greeks(py::module_& m);
+void register_correlation(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
     m.def("hardware_threads", &dk::hardware_threads, "Number of hardware threads threads=None uses.");
     register_greeks(m);
+    register_correlation(m);
 }

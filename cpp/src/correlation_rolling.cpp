@@ -1,0 +1,250 @@
+// Rolling realized statistics over trailing windows of daily returns, with pandas' missing-data
+// rules: NaN is a missing observation, a statistic needs max(min_periods, 2) observations,
+// correlations use pairwise-complete observations.
+//
+// Accuracy: running sums are updated by adding the entering row and removing the leaving one,
+// on data shifted by a per-column mean so that var = sxx - sx^2/c does not cancel. Dates are
+// cut into fixed blocks; each block restarts its sums from scratch (and picks fresh shifts),
+// which bounds rounding drift and makes every block independent: the output is the same for
+// any thread count because the blocks depend only on (T, window).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "dispersionkit/correlation.hpp"
+#include "dispersionkit/parallel.hpp"
+#include "dispersionkit/simd_dispatch.hpp"
+
+namespace dk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Below this many pair-updates a rolling call stays on the calling thread.
+constexpr std::size_t kRollingMinWork = 1 << 20;
+
+// Output dates per block: long enough that the restart (window rows) is a small overhead.
+std::size_t block_length(std::size_t window) { return std::max<std::size_t>(8 * window, 256); }
+
+struct Blocks {
+    std::size_t T, window, length, count;
+    Blocks(std::size_t T_, std::size_t window_)
+        : T(T_), window(window_), length(block_length(window_)), count((T_ + length - 1) / length) {}
+    std::size_t begin(std::size_t b) const { return b * length; }
+    std::size_t end(std::size_t b) const { return std::min(T, (b + 1) * length); }
+    // First row whose data the block's first window needs.
+    std::size_t lead(std::size_t b) const { return begin(b) + 1 >= window ? begin(b) + 1 - window : 0; }
+};
+
+// Mean of the valid values of each column over rows [lo, hi): the shift for one block.
+void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::vector<double>& shift) {
+    std::vector<double> count(n, 0.0);
+    std::fill(shift.begin(), shift.end(), 0.0);
+    for (std::size_t t = lo; t < hi; ++t) {
+        const double* row = x + t * n;
+        for (std::size_t j = 0; j < n; ++j) {
+            if (!std::isnan(row[j]) && std::isfinite(row[j])) {
+                shift[j] += row[j];
+                count[j] += 1.0;
+            }
+        }
+    }
+    for (std::size_t j = 0; j < n; ++j) shift[j] = count[j] > 0.0 ? shift[j] / count[j] : 0.0;
+}
+
+// A row as (shifted value, 1) where observed and (0, 0) where missing.
+void load_row(std::size_t n, const double* row, const double* shift, double* value, double* valid) {
+    for (std::size_t j = 0; j < n; ++j) {
+        const bool ok = !std::isnan(row[j]);
+        value[j] = ok ? row[j] - shift[j] : 0.0;
+        valid[j] = ok ? 1.0 : 0.0;
+    }
+}
+
+// ---- rolling standard deviation ------------------------------------------------------------
+
+DK_SIMD_CLONES
+void std_step(std::size_t n, const double* __restrict xa, const double* __restrict va,
+              const double* __restrict xr, const double* __restrict vr, double* __restrict c,
+              double* __restrict s, double* __restrict ss) {
+#pragma omp simd
+    for (std::size_t j = 0; j < n; ++j) {
+        c[j] += va[j] - vr[j];
+        s[j] += xa[j] - xr[j];
+        ss[j] += xa[j] * xa[j] - xr[j] * xr[j];
+    }
+}
+
+DK_SIMD_CLONES
+void std_emit(std::size_t n, const double* __restrict c, const double* __restrict s, const double* __restrict ss,
+              double min_count, double scale, double* __restrict out) {
+#pragma omp simd
+    for (std::size_t j = 0; j < n; ++j) {
+        const double var = (ss[j] - s[j] * s[j] / c[j]) / (c[j] - 1.0);
+        out[j] = c[j] >= min_count ? std::sqrt(var > 0.0 ? var : 0.0) * scale : kNaN;
+    }
+}
+
+// ---- rolling pairwise correlation ----------------------------------------------------------
+
+// Sums over pairwise-complete observations for pairs (i, j), j >= i, stored at i*n + j.
+struct PairSums {
+    std::vector<double> c, sx, sy, sxx, syy, sxy;
+    explicit PairSums(std::size_t n) : c(n * n), sx(n * n), sy(n * n), sxx(n * n), syy(n * n), sxy(n * n) {}
+    void clear() {
+        for (auto* v : {&c, &sx, &sy, &sxx, &syy, &sxy}) std::fill(v->begin(), v->end(), 0.0);
+    }
+};
+
+struct PairEmit {
+    double min_count;
+    const double* weights;  // null: equal weights
+    double* avg;            // this date's average, or null
+    double* matrix;         // this date's n x n matrix, or null
+};
+
+// Adds row a and removes row r (all-missing when nothing leaves) for pairs (i, j >= i) of
+// row i, then, when emitting, writes the correlations of row i's pairs j > i. Returns the
+// weighted sum and the weight of the defined correlations of row i.
+DK_SIMD_CLONES
+void pair_row(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict va,
+              const double* __restrict xr, const double* __restrict vr, double* __restrict c,
+              double* __restrict sx, double* __restrict sy, double* __restrict sxx, double* __restrict syy,
+              double* __restrict sxy, bool emit, double min_count, const double* __restrict weights,
+              double* __restrict corr_row, double& num, double& den) {
+    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i];
+    const double wi = weights ? weights[i] : 1.0;
+    double row_num = 0.0, row_den = 0.0;
+#pragma omp simd reduction(+ : row_num, row_den)
+    for (std::size_t j = i; j < n; ++j) {
+        const double p = pi * va[j], q = qi * vr[j];
+        const double cc = c[j] + (p - q);
+        const double x = sx[j] + (p * ai - q * ri);
+        const double y = sy[j] + (p * xa[j] - q * xr[j]);
+        const double xx = sxx[j] + (p * ai * ai - q * ri * ri);
+        const double yy = syy[j] + (p * xa[j] * xa[j] - q * xr[j] * xr[j]);
+        const double xy = sxy[j] + (p * ai * xa[j] - q * ri * xr[j]);
+        c[j] = cc;
+        sx[j] = x;
+        sy[j] = y;
+        sxx[j] = xx;
+        syy[j] = yy;
+        sxy[j] = xy;
+        if (emit) {
+            const double vx = xx - x * x / cc, vy = yy - y * y / cc;
+            const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0;
+            const double r = ok ? (xy - x * y / cc) / std::sqrt(vx * vy) : kNaN;
+            if (corr_row) corr_row[j] = r;
+            const double wij = (weights ? weights[j] : 1.0) * wi;
+            const bool use = ok && j > i;
+            row_num += use ? wij * r : 0.0;
+            row_den += use ? wij : 0.0;
+        }
+    }
+    num += row_num;
+    den += row_den;
+}
+
+void pair_step(std::size_t n, const double* xa, const double* va, const double* xr, const double* vr,
+               PairSums& sums, bool emit, const PairEmit& e) {
+    double num = 0.0, den = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t base = i * n;
+        pair_row(n, i, xa, va, xr, vr, sums.c.data() + base, sums.sx.data() + base, sums.sy.data() + base,
+                 sums.sxx.data() + base, sums.syy.data() + base, sums.sxy.data() + base, emit, e.min_count,
+                 e.weights, e.matrix ? e.matrix + base : nullptr, num, den);
+    }
+    if (!emit) return;
+    if (e.avg) *e.avg = den > 0.0 ? num / den : kNaN;
+    if (e.matrix) {
+        for (std::size_t i = 0; i < n; ++i) {
+            double* diag = e.matrix + i * n + i;
+            if (!std::isnan(*diag)) *diag = 1.0;  // corr(x, x) where x's variance is defined
+            for (std::size_t j = 0; j < i; ++j) e.matrix[i * n + j] = e.matrix[j * n + i];
+        }
+    }
+}
+
+// Runs `step(add_row, remove_row_or_null, emit, t)` over the blocks in [first, last).
+template <class Step>
+void for_blocks(const Blocks& blocks, std::size_t first, std::size_t last, Step&& step) {
+    for (std::size_t b = first; b < last; ++b) {
+        const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+        step.restart(lo, t1);
+        for (std::size_t t = lo; t < t1; ++t) {
+            const bool leaves = t >= blocks.window && t - blocks.window >= lo;
+            step(t, leaves ? t - blocks.window : t, leaves, t >= t0);
+        }
+    }
+}
+
+std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
+    const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
+    return std::max<std::size_t>(1, kRollingMinWork / per_block);
+}
+
+}  // namespace
+
+void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window,
+                 std::size_t min_periods, double scale, double* out, int threads) {
+    const Blocks blocks(T, window);
+    const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
+    parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n);
+        struct Step {
+            std::size_t n;
+            const double* x;
+            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss;
+            double min_count, scale;
+            double* out;
+            void restart(std::size_t lo, std::size_t hi) {
+                column_means(n, x, lo, hi, shift);
+                for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
+            }
+            void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
+                load_row(n, x + add * n, shift.data(), xa.data(), va.data());
+                if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
+                const double* rx = leaves ? xr.data() : zero.data();
+                const double* rv = leaves ? vr.data() : zero.data();
+                std_step(n, xa.data(), va.data(), rx, rv, c.data(), s.data(), ss.data());
+                if (emit) std_emit(n, c.data(), s.data(), ss.data(), min_count, scale, out + add * n);
+            }
+        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, min_count, scale, out};
+        for_blocks(blocks, first, last, step);
+    });
+}
+
+void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::size_t window,
+                           std::size_t min_periods, const double* weights, double* avg, double* matrix,
+                           int threads) {
+    const Blocks blocks(T, window);
+    const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
+    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), [&](std::size_t first, std::size_t last) {
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0);
+        PairSums sums(n);
+        struct Step {
+            std::size_t n;
+            const double* x;
+            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero;
+            PairSums& sums;
+            double min_count;
+            const double* weights;
+            double *avg, *matrix;
+            void restart(std::size_t lo, std::size_t hi) {
+                column_means(n, x, lo, hi, shift);
+                sums.clear();
+            }
+            void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
+                load_row(n, x + add * n, shift.data(), xa.data(), va.data());
+                if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
+                const PairEmit e{min_count, weights, avg ? avg + add : nullptr,
+                                 matrix ? matrix + add * n * n : nullptr};
+                pair_step(n, xa.data(), va.data(), leaves ? xr.data() : zero.data(),
+                          leaves ? vr.data() : zero.data(), sums, emit, e);
+            }
+        } step{n, x, shift, xa, va, xr, vr, zero, sums, min_count, weights, avg, matrix};
+        for_blocks(blocks, first, last, step);
+    });
+}
+
+}  // namespace dk
