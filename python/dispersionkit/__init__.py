@@ -20,3 +20,30 @@ __all__ = [
     "hardware_threads",
     "reference",
 ]
+from ._corr_inputs import WeightsWarning
+from .correlation import (
+    CorrelationEstimate,
+    average_correlation,
+    breakeven_correlation,
+    implied_correlation,
+    index_variance,
+    index_vol,
+)
+from .correlation_matrix import check_correlation, nearest_correlation, stress_correlation
+from .realized import TRADING_DAYS, realized_correlation, realized_vol
+
+__all__ += [
+    "CorrelationEstimate",
+    "TRADING_DAYS",
+    "WeightsWarning",
+    "average_correlation",
+    "breakeven_correlation",
+    "check_correlation",
+    "implied_correlation",
+    "index_variance",
+    "index_vol",
+    "nearest_correlation",
+    "realized_correlation",
+    "realized_vol",
+    "stress_correlation",
+]

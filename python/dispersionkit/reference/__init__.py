@@ -7,3 +7,22 @@ fits), with the same signatures, conventions and element policies as the public 
 from .greeks import bs_greeks, bs_price
 
 __all__ = ["bs_greeks", "bs_price"]
+from .correlation import (
+    average_correlation,
+    breakeven_correlation,
+    implied_correlation,
+    index_variance,
+    index_vol,
+    realized_correlation,
+    realized_vol,
+)
+
+__all__ += [
+    "average_correlation",
+    "breakeven_correlation",
+    "implied_correlation",
+    "index_variance",
+    "index_vol",
+    "realized_correlation",
+    "realized_vol",
+]
