@@ -6,10 +6,14 @@ import numpy as np
 import pandas as pd
 
 
-def date_index(*values):
-    """The index of the first pandas Series/DataFrame among `values` that has one, else None."""
-    for value in values:
-        if isinstance(value, (pd.Series, pd.DataFrame)):
+def date_index(*values, per_date=()):
+    """The date index of the first pandas input that has one, else None.
+
+    A DataFrame's rows are dates; a Series is indexed by dates only when its position is in
+    `per_date` (e.g. an index vol per date), otherwise its index holds names (weights, vols).
+    """
+    for position, value in enumerate(values):
+        if isinstance(value, pd.DataFrame) or (isinstance(value, pd.Series) and position in per_date):
             return value.index
     return None
 

@@ -117,16 +117,25 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
 def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
     """Index volatility sqrt(u'Ru): :func:`index_variance`'s shapes, labels and rules.
 
-    Annualized decimal vol. A negative variance (corr not PSD) gives NaN, never a made-up vol.
+    Annualized decimal vol. Rounding can leave the variance of a singular PSD matrix (e.g.
+    perfect negative correlation) a hair below 0; within 1e-12 (sum_i |w_i| s_i)^2 of 0 that
+    reads as vol 0. A truly negative variance (corr not PSD) gives NaN, never a made-up vol.
     """
     var = index_variance(weights, vols, corr, scenarios=scenarios, threads=threads)
+    scale = (np.abs(as_float_array(weights, "weights")) * as_float_array(vols, "vols")).sum(-1) ** 2
+    values = np.asarray(var, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.sqrt(var)
+        vol = np.sqrt(np.where((values < 0) & (values >= -1e-12 * scale), 0.0, values))
+    if isinstance(var, float):
+        return float(vol)
+    if hasattr(var, "index"):
+        return type(var)(vol, index=var.index, **({"columns": var.columns} if vol.ndim == 2 else {}))
+    return vol
 
 
 def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> CorrelationEstimate:
     nthreads = resolve_threads(threads)
-    index = date_index(index_vol_value, vols, weights)
+    index = date_index(index_vol_value, vols, weights, per_date=(0,))
     iv = as_float_array(index_vol_value, vol_name)
     if iv.ndim > 1:
         raise ValueError(f"{vol_name}: expected a scalar or shape (T,), got {iv.shape}")

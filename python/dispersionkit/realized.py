@@ -42,7 +42,7 @@ def realized_vol(returns, window, *, min_periods=None, annualization=TRADING_DAY
     out = np.empty_like(x)
     _core.rolling_std(x, window, min_periods, float(np.sqrt(annualization)), out, nthreads)
     if np.ndim(returns) == 1:
-        return as_series(out[:, 0], date_index(returns), getattr(returns, "name", None))
+        return as_series(out[:, 0], date_index(returns, per_date=(0,)), getattr(returns, "name", None))
     return as_frame(out, date_index(returns), columns_of(returns))
 
 
@@ -110,7 +110,7 @@ def realized_correlation(
     T, n = x.shape
     if n < 2:
         raise ValueError("returns: need at least 2 names (columns) for a correlation")
-    index = date_index(returns, index_returns)
+    index = date_index(returns, index_returns, per_date=(0, 1))
     w = _pair_weights(weights, n)
 
     if method == "implied_formula":
