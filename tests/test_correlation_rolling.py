@@ -53,6 +53,7 @@ CASES = [  # T, n, window, min_periods, missing
     (700, 4, 30, 10, 0.2),
     (90, 3, 63, None, 0.0),
     (40, 3, 63, 2, 0.05),
+    (250, 5, 30, 3, 0.0),
 ]
 
 
@@ -146,6 +147,20 @@ def test_gaps_longer_than_window_and_all_missing_columns():
     assert np.isnan(got[:, 3, :]).all()
     avg = dk.realized_correlation(x, 20, min_periods=10)
     assert_equal_where_defined(avg, pandas_average(x, 20, 10))
+
+
+def test_constant_stretch_leaves_its_pairs_out():
+    # A name frozen at one value has no variance: its pairs are undefined, the rest still count.
+    x = market(400, 5, seed=14)
+    x[100:170, 2] = 0.001
+    avg = dk.realized_correlation(x, 40)
+    expected = pandas_average(x, 40, 40)
+    assert_equal_where_defined(avg, expected)
+    frozen = dk.realized_correlation(x, 40, method="matrix")[169]
+    assert np.isnan(frozen[2]).all() and np.isfinite(frozen[0, 1])
+    vol = dk.realized_vol(x, 40)
+    assert vol[169, 2] == 0.0
+    assert_equal_where_defined(vol, pd.DataFrame(x).rolling(40).std().to_numpy() * np.sqrt(252))
 
 
 def test_pandas_labels_kept():

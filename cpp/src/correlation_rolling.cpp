@@ -61,6 +61,33 @@ void load_row(std::size_t n, const double* row, const double* shift, double* val
     }
 }
 
+// Running sums leave rounding residue where the true variance is exactly 0. Like pandas, a
+// window whose observed values of a name are all equal is detected exactly: per name, the
+// length of the current run of equal observed values (missing rows do not break a run).
+struct Runs {
+    std::vector<double> value, length, observed;  // run value, run length, observations in window
+    explicit Runs(std::size_t n) : value(n), length(n), observed(n) {}
+    void clear() {
+        std::fill(length.begin(), length.end(), 0.0);
+        std::fill(observed.begin(), observed.end(), 0.0);
+    }
+    void update(std::size_t n, const double* added, const double* removed) {
+        for (std::size_t j = 0; j < n; ++j) {
+            const double v = added[j];
+            if (!std::isnan(v)) {
+                length[j] = (length[j] > 0.0 && v == value[j]) ? length[j] + 1.0 : 1.0;
+                value[j] = v;
+                observed[j] += 1.0;
+            }
+            if (removed && !std::isnan(removed[j])) observed[j] -= 1.0;
+        }
+    }
+    // 1 where every observation of name j in the window is the same value.
+    void flat(std::size_t n, double* out) const {
+        for (std::size_t j = 0; j < n; ++j) out[j] = (observed[j] > 0.0 && length[j] >= observed[j]) ? 1.0 : 0.0;
+    }
+};
+
 // ---- rolling standard deviation ------------------------------------------------------------
 
 DK_SIMD_CLONES
@@ -77,10 +104,10 @@ void std_step(std::size_t n, const double* __restrict xa, const double* __restri
 
 DK_SIMD_CLONES
 void std_emit(std::size_t n, const double* __restrict c, const double* __restrict s, const double* __restrict ss,
-              double min_count, double scale, double* __restrict out) {
+              const double* __restrict flat, double min_count, double scale, double* __restrict out) {
 #pragma omp simd
     for (std::size_t j = 0; j < n; ++j) {
-        const double var = (ss[j] - s[j] * s[j] / c[j]) / (c[j] - 1.0);
+        const double var = flat[j] != 0.0 ? 0.0 : (ss[j] - s[j] * s[j] / c[j]) / (c[j] - 1.0);
         out[j] = c[j] >= min_count ? std::sqrt(var > 0.0 ? var : 0.0) * scale : kNaN;
     }
 }
@@ -98,6 +125,7 @@ struct PairSums {
 
 struct PairEmit {
     double min_count;
+    const double* flat;     // 1 where a name is constant over its observations in the window
     const double* weights;  // null: equal weights
     double* avg;            // this date's average, or null
     double* matrix;         // this date's n x n matrix, or null
@@ -110,9 +138,9 @@ DK_SIMD_CLONES
 void pair_row(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict va,
               const double* __restrict xr, const double* __restrict vr, double* __restrict c,
               double* __restrict sx, double* __restrict sy, double* __restrict sxx, double* __restrict syy,
-              double* __restrict sxy, bool emit, double min_count, const double* __restrict weights,
-              double* __restrict corr_row, double& num, double& den) {
-    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i];
+              double* __restrict sxy, bool emit, double min_count, const double* __restrict flat,
+              const double* __restrict weights, double* __restrict corr_row, double& num, double& den) {
+    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i], flat_i = flat[i];
     const double wi = weights ? weights[i] : 1.0;
     double row_num = 0.0, row_den = 0.0;
 #pragma omp simd reduction(+ : row_num, row_den)
@@ -132,7 +160,7 @@ void pair_row(std::size_t n, std::size_t i, const double* __restrict xa, const d
         sxy[j] = xy;
         if (emit) {
             const double vx = xx - x * x / cc, vy = yy - y * y / cc;
-            const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0;
+            const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0 && flat_i == 0.0 && flat[j] == 0.0;
             const double r = ok ? (xy - x * y / cc) / std::sqrt(vx * vy) : kNaN;
             if (corr_row) corr_row[j] = r;
             const double wij = (weights ? weights[j] : 1.0) * wi;
@@ -152,7 +180,7 @@ void pair_step(std::size_t n, const double* xa, const double* va, const double* 
         const std::size_t base = i * n;
         pair_row(n, i, xa, va, xr, vr, sums.c.data() + base, sums.sx.data() + base, sums.sy.data() + base,
                  sums.sxx.data() + base, sums.syy.data() + base, sums.sxy.data() + base, emit, e.min_count,
-                 e.weights, e.matrix ? e.matrix + base : nullptr, num, den);
+                 e.flat, e.weights, e.matrix ? e.matrix + base : nullptr, num, den);
     }
     if (!emit) return;
     if (e.avg) *e.avg = den > 0.0 ? num / den : kNaN;
@@ -178,6 +206,96 @@ void for_blocks(const Blocks& blocks, std::size_t first, std::size_t last, Step&
     }
 }
 
+// ---- average correlation of complete windows, O(window * n) per date ----------------------
+//
+// When a block has no missing data, sum_{i,j} w_i w_j r_ij = Var(sum_i w_i x_i / sd_i) over the
+// window (sample variances throughout), so the average needs the column moments plus one
+// pass over the window's rows: sum_{i!=j} w_i w_j r_ij = Var(z) - sum_i w_i^2.
+
+DK_SIMD_CLONES
+double weighted_row_sum(std::size_t n, const double* __restrict a, const double* __restrict row) {
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t j = 0; j < n; ++j) sum += a[j] * row[j];
+    return sum;
+}
+
+DK_SIMD_CLONES
+double standardizing_weights(std::size_t n, double count, const double* __restrict s, const double* __restrict ss,
+                             const double* __restrict w, double* __restrict a, double& offset) {
+    double smallest = std::numeric_limits<double>::infinity(), shift = 0.0;
+#pragma omp simd reduction(min : smallest) reduction(+ : shift)
+    for (std::size_t j = 0; j < n; ++j) {
+        const double mean = s[j] / count;
+        const double var = (ss[j] - s[j] * mean) / (count - 1.0);
+        smallest = var < smallest ? var : smallest;
+        a[j] = (w ? w[j] : 1.0) / std::sqrt(var);
+        shift += a[j] * mean;
+    }
+    offset = shift;
+    return smallest;
+}
+
+// Fills avg[t0, t1) for a block without missing data; false (output unusable) when some window
+// has a name with zero variance, whose pairs the caller must then leave out pair by pair.
+bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
+                            std::size_t window, double min_count, const double* w, double* avg,
+                            std::vector<double>& shift, std::vector<double>& xs, std::vector<double>& scratch) {
+    column_means(n, x, lo, t1, shift);
+    xs.resize((t1 - lo) * n);
+    for (std::size_t t = lo; t < t1; ++t)
+        for (std::size_t j = 0; j < n; ++j) xs[(t - lo) * n + j] = x[t * n + j] - shift[j];
+    scratch.assign(3 * n, 0.0);
+    double* s = scratch.data();
+    double* ss = s + n;
+    double* a = ss + n;
+    double self = 0.0, pair = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double wj = w ? w[j] : 1.0;
+        self += wj * wj;
+        pair += wj;
+    }
+    pair = pair * pair - self;
+    Runs runs(n);
+    double count = 0.0;
+    for (std::size_t t = lo; t < t1; ++t) {
+        const double* add = xs.data() + (t - lo) * n;
+        const bool leaves = t >= window && t - window >= lo;
+        runs.update(n, x + t * n, leaves ? x + (t - window) * n : nullptr);
+        const double* rem = leaves ? xs.data() + (t - window - lo) * n : add;
+        const double keep = leaves ? 1.0 : 0.0;
+        for (std::size_t j = 0; j < n; ++j) {
+            s[j] += add[j] - keep * rem[j];
+            ss[j] += add[j] * add[j] - keep * rem[j] * rem[j];
+        }
+        count += 1.0 - keep;
+        if (t < t0) continue;
+        if (count < min_count) {
+            avg[t] = kNaN;
+            continue;
+        }
+        for (std::size_t j = 0; j < n; ++j)
+            if (runs.length[j] >= runs.observed[j]) return false;  // a constant name: pairs left out
+        double offset = 0.0;
+        if (!(standardizing_weights(n, count, s, ss, w, a, offset) > 0.0)) return false;
+        double sz = 0.0, szz = 0.0;
+        for (std::size_t r = t + 1 - static_cast<std::size_t>(count); r <= t; ++r) {
+            const double z = weighted_row_sum(n, a, xs.data() + (r - lo) * n) - offset;
+            sz += z;
+            szz += z * z;
+        }
+        const double total = (szz - sz * sz / count) / (count - 1.0);
+        avg[t] = pair > 0.0 ? (total - self) / pair : kNaN;
+    }
+    return true;
+}
+
+bool has_missing(std::size_t n, const double* x, std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo * n; i < hi * n; ++i)
+        if (std::isnan(x[i])) return true;
+    return false;
+}
+
 std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
     const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
     return std::max<std::size_t>(1, kRollingMinWork / per_block);
@@ -190,16 +308,19 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n);
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n);
+        Runs runs(n);
         struct Step {
             std::size_t n;
             const double* x;
-            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss;
+            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat;
+            Runs& runs;
             double min_count, scale;
             double* out;
             void restart(std::size_t lo, std::size_t hi) {
                 column_means(n, x, lo, hi, shift);
                 for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
+                runs.clear();
             }
             void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
                 load_row(n, x + add * n, shift.data(), xa.data(), va.data());
@@ -207,9 +328,12 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
                 const double* rx = leaves ? xr.data() : zero.data();
                 const double* rv = leaves ? vr.data() : zero.data();
                 std_step(n, xa.data(), va.data(), rx, rv, c.data(), s.data(), ss.data());
-                if (emit) std_emit(n, c.data(), s.data(), ss.data(), min_count, scale, out + add * n);
+                runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
+                if (!emit) return;
+                runs.flat(n, flat.data());
+                std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, out + add * n);
             }
-        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, min_count, scale, out};
+        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, runs, min_count, scale, out};
         for_blocks(blocks, first, last, step);
     });
 }
@@ -220,30 +344,42 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0);
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), flat(n), xs, scratch;
         PairSums sums(n);
+        Runs runs(n);
         struct Step {
             std::size_t n;
             const double* x;
-            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero;
+            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &flat;
             PairSums& sums;
+            Runs& runs;
             double min_count;
             const double* weights;
             double *avg, *matrix;
             void restart(std::size_t lo, std::size_t hi) {
                 column_means(n, x, lo, hi, shift);
                 sums.clear();
+                runs.clear();
             }
             void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
                 load_row(n, x + add * n, shift.data(), xa.data(), va.data());
                 if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
-                const PairEmit e{min_count, weights, avg ? avg + add : nullptr,
+                runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
+                if (emit) runs.flat(n, flat.data());
+                const PairEmit e{min_count, flat.data(), weights, avg ? avg + add : nullptr,
                                  matrix ? matrix + add * n * n : nullptr};
                 pair_step(n, xa.data(), va.data(), leaves ? xr.data() : zero.data(),
                           leaves ? vr.data() : zero.data(), sums, emit, e);
             }
-        } step{n, x, shift, xa, va, xr, vr, zero, sums, min_count, weights, avg, matrix};
-        for_blocks(blocks, first, last, step);
+        } step{n, x, shift, xa, va, xr, vr, zero, flat, sums, runs, min_count, weights, avg, matrix};
+        for (std::size_t b = first; b < last; ++b) {
+            const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+            // The path depends only on the block's data, so the output never depends on threads.
+            if (!matrix && !has_missing(n, x, lo, t1) &&
+                complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, shift, xs, scratch))
+                continue;
+            for_blocks(blocks, b, b + 1, step);
+        }
     });
 }
 
