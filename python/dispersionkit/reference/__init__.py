@@ -13,9 +13,8 @@ from .correlation import (
     implied_correlation,
     index_variance,
     index_vol,
-    realized_correlation,
-    realized_vol,
 )
+from .realized import realized_correlation, realized_vol
 
 __all__ += [
     "average_correlation",
