@@ -111,9 +111,10 @@ def test_implied_formula_tracks_pairwise_for_equal_vols():
     assert np.abs(pair[both] - implied[both]).max() < 0.05
 
 
+@pytest.mark.parametrize("missing", [0.0, 0.05])
 @pytest.mark.parametrize("method", ["pairwise", "implied_formula", "matrix"])
-def test_core_matches_numpy_reference(method):
-    x = market(600, 7, seed=7, missing=0.05)
+def test_core_matches_numpy_reference(method, missing):
+    x = market(600, 7, seed=7, missing=missing)
     w = np.full(7, 1 / 7)
     got = dk.realized_correlation(x, 50, weights=w, method=method, min_periods=30)
     expected = ref.realized_correlation(x, 50, weights=w, method=method, min_periods=30)

@@ -72,19 +72,26 @@ struct Runs {
         std::fill(observed.begin(), observed.end(), 0.0);
     }
     void update(std::size_t n, const double* added, const double* removed) {
-        for (std::size_t j = 0; j < n; ++j) {
-            const double v = added[j];
-            if (!std::isnan(v)) {
-                length[j] = (length[j] > 0.0 && v == value[j]) ? length[j] + 1.0 : 1.0;
-                value[j] = v;
-                observed[j] += 1.0;
-            }
-            if (removed && !std::isnan(removed[j])) observed[j] -= 1.0;
-        }
+        run_update(n, added, removed, value.data(), length.data(), observed.data());
     }
     // 1 where every observation of name j in the window is the same value.
     void flat(std::size_t n, double* out) const {
         for (std::size_t j = 0; j < n; ++j) out[j] = (observed[j] > 0.0 && length[j] >= observed[j]) ? 1.0 : 0.0;
+    }
+
+    DK_SIMD_CLONES
+    static void run_update(std::size_t n, const double* __restrict added, const double* __restrict removed,
+                           double* __restrict value, double* __restrict length, double* __restrict observed) {
+#pragma omp simd
+        for (std::size_t j = 0; j < n; ++j) {
+            const double v = added[j];
+            const bool ok = v == v;  // not NaN
+            const bool same = length[j] > 0.0 && v == value[j];
+            length[j] = ok ? (same ? length[j] + 1.0 : 1.0) : length[j];
+            value[j] = ok ? v : value[j];
+            const double gone = (removed && removed[j] == removed[j]) ? 1.0 : 0.0;
+            observed[j] += (ok ? 1.0 : 0.0) - gone;
+        }
     }
 };
 

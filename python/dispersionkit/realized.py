@@ -67,7 +67,10 @@ def _implied_formula(x, w, index_returns, window, min_periods, nthreads):
         index_x = as_float_array(index_returns, "index_returns")
         if index_x.shape != (T,):
             raise ValueError(f"index_returns: expected shape ({T},) to match returns, got {index_x.shape}")
-    both = returns_matrix(np.column_stack([x, index_x]), "index_returns")
+    if np.isinf(index_x).any():
+        raise ValueError("index_returns: contains +-inf; mark missing data with NaN")
+    both = np.empty((T, n + 1))
+    both[:, :n], both[:, n] = x, index_x
     vols = np.empty_like(both)
     _core.rolling_std(both, window, min_periods, float(np.sqrt(TRADING_DAYS)), vols, nthreads)
     out = np.empty(T)
