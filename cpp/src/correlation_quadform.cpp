@@ -73,16 +73,20 @@ void quad_block(std::size_t n, const double* R, const v8d* __restrict ut, double
         for (std::size_t l = 0; l < 8; ++l) result[8 * k + l] = acc[k][l];
 }
 
+// u'Ru as (sum_i u_i R_i) . u: rows of R are combined with vector multiply-adds into `combo`
+// (length n, stays in L1), so there is no horizontal reduction per row, and R streams once.
 DK_SIMD_CLONES
-double quadform_one(std::size_t n, const double* __restrict R, const double* __restrict u) {
-    double total = 0.0;
+double quadform_one(std::size_t n, const double* __restrict R, const double* __restrict u, double* __restrict combo) {
+    for (std::size_t j = 0; j < n; ++j) combo[j] = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         const double* ri = R + i * n;
-        double dot = 0.0;
-#pragma omp simd reduction(+ : dot)
-        for (std::size_t j = 0; j < n; ++j) dot += ri[j] * u[j];
-        total += u[i] * dot;
+        const double ui = u[i];
+#pragma omp simd
+        for (std::size_t j = 0; j < n; ++j) combo[j] += ui * ri[j];
     }
+    double total = 0.0;
+#pragma omp simd reduction(+ : total)
+    for (std::size_t j = 0; j < n; ++j) total += combo[j] * u[j];
     return total;
 }
 
@@ -129,8 +133,9 @@ void quadform_per_date(std::size_t T, std::size_t n, const double* R, const doub
                        std::ptrdiff_t u_stride, double* out, int threads) {
     const std::size_t min_dates = std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, n * n));
     parallel_for(T, threads, min_dates, [&](std::size_t begin, std::size_t end) {
+        std::vector<double> combo(n);
         for (std::size_t t = begin; t < end; ++t)
-            out[t] = quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride);
+            out[t] = quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride, combo.data());
     });
 }
 

@@ -121,81 +121,111 @@ void std_emit(std::size_t n, const double* __restrict c, const double* __restric
 
 // ---- rolling pairwise correlation ----------------------------------------------------------
 
-// Sums over pairwise-complete observations for pairs (i, j), j >= i, stored at i*n + j.
-struct PairSums {
-    std::vector<double> c, sx, sy, sxx, syy, sxy;
-    explicit PairSums(std::size_t n) : c(n * n), sx(n * n), sy(n * n), sxx(n * n), syy(n * n), sxy(n * n) {}
-    void clear() {
-        for (auto* v : {&c, &sx, &sy, &sxx, &syy, &sxy}) std::fill(v->begin(), v->end(), 0.0);
-    }
-};
-
-struct PairEmit {
-    double min_count;
-    const double* flat;     // 1 where a name is constant over its observations in the window
-    const double* weights;  // null: equal weights
-    double* avg;            // this date's average, or null
-    double* matrix;         // this date's n x n matrix, or null
-};
-
-// Adds row a and removes row r (all-missing when nothing leaves) for pairs (i, j >= i) of
-// row i, then, when emitting, writes the correlations of row i's pairs j > i. Returns the
-// weighted sum and the weight of the defined correlations of row i.
+// Sums over pairwise-complete observations of pairs (i, j >= i), indexed by j: adds row a and
+// removes row r (all-missing when nothing leaves).
 DK_SIMD_CLONES
-void pair_row(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict va,
-              const double* __restrict xr, const double* __restrict vr, double* __restrict c,
-              double* __restrict sx, double* __restrict sy, double* __restrict sxx, double* __restrict syy,
-              double* __restrict sxy, bool emit, double min_count, const double* __restrict flat,
-              const double* __restrict weights, double* __restrict corr_row, double& num, double& den) {
-    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i], flat_i = flat[i];
-    const double wi = weights ? weights[i] : 1.0;
+void pair_update(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict va,
+                 const double* __restrict xr, const double* __restrict vr, double* __restrict c,
+                 double* __restrict sx, double* __restrict sy, double* __restrict sxx, double* __restrict syy,
+                 double* __restrict sxy) {
+    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i];
+#pragma omp simd
+    for (std::size_t j = i; j < n; ++j) {
+        const double p = pi * va[j], q = qi * vr[j];
+        c[j] += p - q;
+        sx[j] += p * ai - q * ri;
+        sy[j] += p * xa[j] - q * xr[j];
+        sxx[j] += p * ai * ai - q * ri * ri;
+        syy[j] += p * xa[j] * xa[j] - q * xr[j] * xr[j];
+        sxy[j] += p * ai * xa[j] - q * ri * xr[j];
+    }
+}
+
+// The correlations of pairs (i, j >= i) from their sums into corr_row[j]; adds the w_i w_j
+// weighted sum and the weight of the defined off-diagonal ones to num and den. Uses the
+// n-scaled moments (c*sxy - sx*sy etc.): one division and one square root per pair.
+DK_SIMD_CLONES
+void pair_emit(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
+               const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
+               const double* __restrict sxy, double min_count, const double* __restrict flat,
+               const double* __restrict weights, double* __restrict corr_row, double& num, double& den) {
+    const double flat_i = flat[i], wi = weights[i];
     double row_num = 0.0, row_den = 0.0;
 #pragma omp simd reduction(+ : row_num, row_den)
     for (std::size_t j = i; j < n; ++j) {
-        const double p = pi * va[j], q = qi * vr[j];
-        const double cc = c[j] + (p - q);
-        const double x = sx[j] + (p * ai - q * ri);
-        const double y = sy[j] + (p * xa[j] - q * xr[j]);
-        const double xx = sxx[j] + (p * ai * ai - q * ri * ri);
-        const double yy = syy[j] + (p * xa[j] * xa[j] - q * xr[j] * xr[j]);
-        const double xy = sxy[j] + (p * ai * xa[j] - q * ri * xr[j]);
-        c[j] = cc;
-        sx[j] = x;
-        sy[j] = y;
-        sxx[j] = xx;
-        syy[j] = yy;
-        sxy[j] = xy;
-        if (emit) {
-            const double vx = xx - x * x / cc, vy = yy - y * y / cc;
-            const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0 && flat_i == 0.0 && flat[j] == 0.0;
-            const double r = ok ? (xy - x * y / cc) / std::sqrt(vx * vy) : kNaN;
-            if (corr_row) corr_row[j] = r;
-            const double wij = (weights ? weights[j] : 1.0) * wi;
-            const bool use = ok && j > i;
-            row_num += use ? wij * r : 0.0;
-            row_den += use ? wij : 0.0;
-        }
+        const double cc = c[j], x = sx[j], y = sy[j];
+        const double vx = cc * sxx[j] - x * x, vy = cc * syy[j] - y * y;
+        const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0 && flat_i == 0.0 && flat[j] == 0.0;
+        const double r = ok ? (cc * sxy[j] - x * y) / std::sqrt(vx * vy) : kNaN;
+        corr_row[j] = r;
+        const bool use = ok && j > i;
+        row_num += use ? wi * weights[j] * r : 0.0;
+        row_den += use ? wi * weights[j] : 0.0;
     }
     num += row_num;
     den += row_den;
 }
 
-void pair_step(std::size_t n, const double* xa, const double* va, const double* xr, const double* vr,
-               PairSums& sums, bool emit, const PairEmit& e) {
-    double num = 0.0, den = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t base = i * n;
-        pair_row(n, i, xa, va, xr, vr, sums.c.data() + base, sums.sx.data() + base, sums.sy.data() + base,
-                 sums.sxx.data() + base, sums.syy.data() + base, sums.sxy.data() + base, emit, e.min_count,
-                 e.flat, e.weights, e.matrix ? e.matrix + base : nullptr, num, den);
+constexpr std::size_t kPairTile = 32;
+
+struct PairWorkspace {
+    std::vector<double> shift, xs, vs, flat, zero, acc, num, den, row, ones;
+};
+
+// One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
+// tile, name i is the outer loop, so row i's running sums (6 x n doubles) stay in L1 for the
+// whole tile instead of being reloaded every date. Per date, rows i are added in ascending order.
+void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1, std::size_t window,
+                double min_count, const double* weights, double* avg, double* matrix, PairWorkspace& ws) {
+    const std::size_t rows = t1 - lo, out_rows = t1 - t0;
+    ws.shift.resize(n);
+    column_means(n, x, lo, t1, ws.shift);
+    ws.xs.resize(rows * n);
+    ws.vs.resize(rows * n);
+    for (std::size_t r = 0; r < rows; ++r)
+        load_row(n, x + (lo + r) * n, ws.shift.data(), ws.xs.data() + r * n, ws.vs.data() + r * n);
+    ws.flat.resize(out_rows * n);
+    Runs runs(n);
+    for (std::size_t t = lo; t < t1; ++t) {
+        const bool leaves = t >= window && t - window >= lo;
+        runs.update(n, x + t * n, leaves ? x + (t - window) * n : nullptr);
+        if (t >= t0) runs.flat(n, ws.flat.data() + (t - t0) * n);
     }
-    if (!emit) return;
-    if (e.avg) *e.avg = den > 0.0 ? num / den : kNaN;
-    if (e.matrix) {
+    ws.zero.assign(n, 0.0);
+    ws.num.assign(out_rows, 0.0);
+    ws.den.assign(out_rows, 0.0);
+    ws.acc.assign(6 * n * n, 0.0);
+    ws.row.resize(n);
+    if (!weights) {
+        ws.ones.assign(n, 1.0);
+        weights = ws.ones.data();
+    }
+    const std::size_t nn = n * n;
+    for (std::size_t tile = lo; tile < t1; tile += kPairTile) {
+        const std::size_t tile_end = std::min(t1, tile + kPairTile);
         for (std::size_t i = 0; i < n; ++i) {
-            double* diag = e.matrix + i * n + i;
-            if (!std::isnan(*diag)) *diag = 1.0;  // corr(x, x) where x's variance is defined
-            for (std::size_t j = 0; j < i; ++j) e.matrix[i * n + j] = e.matrix[j * n + i];
+            double* c = ws.acc.data() + i * n;
+            double *sx = c + nn, *sy = sx + nn, *sxx = sy + nn, *syy = sxx + nn, *sxy = syy + nn;
+            for (std::size_t t = tile; t < tile_end; ++t) {
+                const bool leaves = t >= window && t - window >= lo;
+                const std::size_t r = t - lo;
+                const double* xr = leaves ? ws.xs.data() + (r - window) * n : ws.zero.data();
+                const double* vr = leaves ? ws.vs.data() + (r - window) * n : ws.zero.data();
+                pair_update(n, i, ws.xs.data() + r * n, ws.vs.data() + r * n, xr, vr, c, sx, sy, sxx, syy, sxy);
+                if (t < t0) continue;
+                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights,
+                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.num[t - t0], ws.den[t - t0]);
+            }
+        }
+    }
+    for (std::size_t t = t0; t < t1; ++t) {
+        const double num = ws.num[t - t0], den = ws.den[t - t0];
+        if (avg) avg[t] = den > 0.0 ? num / den : kNaN;
+        if (!matrix) continue;
+        double* m = matrix + t * n * n;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isnan(m[i * n + i])) m[i * n + i] = 1.0;  // corr(x, x) where x's variance is defined
+            for (std::size_t j = 0; j < i; ++j) m[i * n + j] = m[j * n + i];
         }
     }
 }
@@ -351,41 +381,15 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), flat(n), xs, scratch;
-        PairSums sums(n);
-        Runs runs(n);
-        struct Step {
-            std::size_t n;
-            const double* x;
-            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &flat;
-            PairSums& sums;
-            Runs& runs;
-            double min_count;
-            const double* weights;
-            double *avg, *matrix;
-            void restart(std::size_t lo, std::size_t hi) {
-                column_means(n, x, lo, hi, shift);
-                sums.clear();
-                runs.clear();
-            }
-            void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
-                load_row(n, x + add * n, shift.data(), xa.data(), va.data());
-                if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
-                runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
-                if (emit) runs.flat(n, flat.data());
-                const PairEmit e{min_count, flat.data(), weights, avg ? avg + add : nullptr,
-                                 matrix ? matrix + add * n * n : nullptr};
-                pair_step(n, xa.data(), va.data(), leaves ? xr.data() : zero.data(),
-                          leaves ? vr.data() : zero.data(), sums, emit, e);
-            }
-        } step{n, x, shift, xa, va, xr, vr, zero, flat, sums, runs, min_count, weights, avg, matrix};
+        PairWorkspace ws;
+        std::vector<double> shift(n), xs, scratch;
         for (std::size_t b = first; b < last; ++b) {
             const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
             // The path depends only on the block's data, so the output never depends on threads.
             if (!matrix && !has_missing(n, x, lo, t1) &&
                 complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, shift, xs, scratch))
                 continue;
-            for_blocks(blocks, b, b + 1, step);
+            pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
         }
     });
 }
