@@ -45,6 +45,8 @@ def test_index_variance_shared_matches_reference(n_dates, n):
     R = random_corr(rng, n)
     got = dk.index_variance(w, s, R)
     np.testing.assert_allclose(got, ref.index_variance(w, s, R), rtol=1e-13, atol=0)
+    # Memory layout of the inputs does not matter (pandas hands out Fortran-ordered blocks).
+    np.testing.assert_array_equal(dk.index_variance(np.asfortranarray(w), np.asfortranarray(s), R[::-1, ::-1][::-1, ::-1]), got)
 
 
 def test_index_variance_per_date_and_scenarios_shapes():
@@ -243,3 +245,16 @@ def test_average_correlation_equal_and_weighted():
         dk.average_correlation(np.ones((1, 1)))
     with pytest.raises(ValueError, match="weights: must be >= 0"):
         dk.average_correlation(np.eye(3), [1, -1, 1])
+
+
+def test_zero_weight_names_do_not_enter_even_with_nan_vol():
+    # A name not yet listed: weight 0 and no vol. It must not turn the index numbers into NaN.
+    w = np.array([0.5, 0.5, 0.0])
+    s = np.array([0.3, 0.3, np.nan])
+    R = np.eye(3)
+    assert dk.index_vol(w, s, R) == pytest.approx(0.3 * np.sqrt(0.5))
+    assert dk.implied_correlation(0.3, s, w).value == pytest.approx(1.0)
+    assert ref.implied_correlation(0.3, s, w).value == pytest.approx(1.0)
+    assert ref.index_variance(w, s, R) == pytest.approx(0.045)
+    s[0] = np.nan
+    assert np.isnan(dk.index_vol(w, s, R)) and np.isnan(dk.implied_correlation(0.3, s, w).value)

@@ -95,7 +95,7 @@ double equicorrelation_one(std::size_t n, double index_vol, const double* __rest
     double sum = 0.0, sum_sq = 0.0;
 #pragma omp simd reduction(+ : sum, sum_sq)
     for (std::size_t i = 0; i < n; ++i) {
-        const double ws = w[i] * s[i];
+        const double ws = w[i] == 0.0 ? 0.0 : w[i] * s[i];  // a zero-weight name is absent, even with NaN vol
         sum += ws;
         sum_sq += ws * ws;
     }

@@ -4,7 +4,8 @@ Conventions (see docs/methodology.md and the primer §1, §2, §4): vols are ann
 (0.20 = 20%), weights are index weights meant to sum to 1. Weights whose rows do not sum to 1
 (beyond 1e-6) raise a :class:`WeightsWarning` and are used as given, never renormalized, so a
 caller passing notional-style weights gets exactly the arithmetic they asked for. Negative
-vols or index vols are errors; NaN (missing data) propagates to the dates it touches.
+vols or index vols are errors; NaN (missing data) propagates to the dates it touches, except
+that a name with weight exactly 0 does not enter at all (its vol may be NaN, e.g. before listing).
 
 pandas inputs are accepted; outputs carry the date index of the first pandas input that has one.
 """
@@ -92,8 +93,9 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     T = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
     has_dates = T is not None
     T = T if has_dates else 1
-    u = np.ascontiguousarray(w * s) if w.ndim == 2 or s.ndim == 2 else w * s
-    u = np.broadcast_to(u, (T, n))
+    with np.errstate(invalid="ignore"):
+        u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
+    u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
 
     if per_date:
         out = np.empty(T)

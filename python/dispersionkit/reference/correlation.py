@@ -16,7 +16,8 @@ from ..correlation import CorrelationEstimate
 def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None):
     """NumPy twin of :func:`dispersionkit.index_variance` (``threads`` ignored)."""
     w, s, R = (as_float_array(a, name) for a, name in ((weights, "weights"), (vols, "vols"), (corr, "corr")))
-    U = np.atleast_2d(w * s)
+    with np.errstate(invalid="ignore"):
+        U = np.atleast_2d(np.where(w == 0.0, 0.0, w * s))
     if R.ndim == 3 and not scenarios:
         U = np.broadcast_to(U, (R.shape[0], U.shape[-1]))
         return (np.matmul(R, U[:, :, None])[:, :, 0] * U).sum(-1)
@@ -34,8 +35,10 @@ def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
 
 def _equicorrelation(index_vol_value, vols, weights) -> CorrelationEstimate:
     iv = as_float_array(index_vol_value, "index_vol")
-    ws = as_float_array(weights, "weights") * as_float_array(vols, "vols")
-    check_weight_sums(as_float_array(weights, "weights"))
+    w = as_float_array(weights, "weights")
+    check_weight_sums(w)
+    with np.errstate(invalid="ignore"):
+        ws = np.where(w == 0.0, 0.0, w * as_float_array(vols, "vols"))
     sum_sq = (ws * ws).sum(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = (iv * iv - sum_sq) / (ws.sum(-1) ** 2 - sum_sq)
