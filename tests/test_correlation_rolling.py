@@ -1,10 +1,14 @@
 """Rolling realized vol and correlation: equality with pandas, NumPy twins, NaN gaps, threads, errors."""
 
+import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dispersionkit as dk
 from dispersionkit import reference as ref
@@ -213,3 +217,50 @@ def test_window_longer_than_data_is_all_nan():
         warnings.simplefilter("error")
         assert np.isnan(dk.realized_correlation(x, 63)).all()
         assert np.isnan(dk.realized_vol(x, 63)).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.integers(5, 400),
+    st.integers(2, 12),
+    st.integers(10, 70),  # pandas' one-pass sums drift past 1e-12 in shorter windows
+    st.sampled_from([0.0, 0.0, 0.02, 0.3]),
+    st.integers(0, 2**31),
+)
+def test_random_shapes_match_pandas(T, n, window, missing, seed):
+    x = market(T, n, seed=seed, missing=missing)
+    mp = max(2, window // 2)
+    got = dk.realized_correlation(x, window, min_periods=mp)
+    expected = pandas_average(x, window, mp)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    got = dk.realized_vol(x, window, min_periods=mp)
+    expected = pd.DataFrame(x).rolling(window, min_periods=mp).std().to_numpy() * np.sqrt(252)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def exact_corr(a, b):
+    """Correlation in exact rational arithmetic over the rows where both are observed."""
+    pairs = [(Fraction(p), Fraction(q)) for p, q in zip(a, b) if not (math.isnan(p) or math.isnan(q))]
+    if len(pairs) < 2:
+        return math.nan
+    ma = sum(p for p, _ in pairs) / len(pairs)
+    mb = sum(q for _, q in pairs) / len(pairs)
+    va = sum((p - ma) ** 2 for p, _ in pairs)
+    vb = sum((q - mb) ** 2 for _, q in pairs)
+    if va == 0 or vb == 0:
+        return math.nan
+    return float(sum((p - ma) * (q - mb) for p, q in pairs)) / math.sqrt(float(va) * float(vb))
+
+
+@pytest.mark.parametrize("window, missing", [(2, 0.0), (3, 0.0), (3, 0.15), (5, 0.1)])
+def test_tiny_windows_match_exact_arithmetic(window, missing):
+    x = market(120, 3, seed=window, missing=missing)
+    got = dk.realized_correlation(x, window, method="matrix", min_periods=2)
+    avg = dk.realized_correlation(x, window, min_periods=2)
+    for t in range(len(x)):
+        rows = x[max(0, t + 1 - window) : t + 1]
+        exact = [exact_corr(rows[:, i], rows[:, j]) for i, j in ((0, 1), (0, 2), (1, 2))]
+        np.testing.assert_allclose(got[t][[0, 0, 1], [1, 2, 2]], exact, rtol=0, atol=1e-14)
+        defined = [e for e in exact if not math.isnan(e)]
+        assert (math.isnan(avg[t]) if not defined else avg[t] == pytest.approx(np.mean(defined), abs=1e-14))

@@ -119,6 +119,21 @@ void std_emit(std::size_t n, const double* __restrict c, const double* __restric
     }
 }
 
+// Two-pass sample standard deviation of name j's observations in rows [lo, hi) of x.
+double exact_std(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::size_t j) {
+    double c = 0.0, mean = 0.0;
+    for (std::size_t t = lo; t < hi; ++t)
+        if (!std::isnan(x[t * n + j])) {
+            c += 1.0;
+            mean += x[t * n + j];
+        }
+    mean /= c;
+    double ss = 0.0;
+    for (std::size_t t = lo; t < hi; ++t)
+        if (!std::isnan(x[t * n + j])) ss += (x[t * n + j] - mean) * (x[t * n + j] - mean);
+    return std::sqrt(ss / (c - 1.0));
+}
+
 // ---- rolling pairwise correlation ----------------------------------------------------------
 
 // Sums over pairwise-complete observations of pairs (i, j >= i), indexed by j: adds row a and
@@ -141,24 +156,83 @@ void pair_update(std::size_t n, std::size_t i, const double* __restrict xa, cons
     }
 }
 
-// The correlations of pairs (i, j >= i) from their sums into corr_row[j]; adds the w_i w_j
-// weighted sum and the weight of the defined off-diagonal ones to num and den. Uses the
-// n-scaled moments (c*sxy - sx*sy etc.): one division and one square root per pair.
+// One-pass moments c*sxx - sx^2 lose about log10(c*sxx / (c*sxx - sx^2)) digits. Above this
+// amplification (tiny windows of nearly equal values) a statistic is recomputed two-pass from
+// the window's rows, so results stay within ~1e-12 of a two-pass computation everywhere.
+constexpr double kMaxCancellation = 1e3;
+// Windows this short are always computed two-pass: their sums are small next to the rounding
+// residue the block's earlier additions and removals left, and two passes cost little.
+constexpr std::size_t kExactWindow = 16;
+
+// The window's prepared rows: shifted values (0 where missing) and the observed mask.
+struct WindowRows {
+    const double* xs;
+    const double* vs;
+    std::size_t rows, n;
+    bool exact;  // always two-pass (short windows)
+};
+
+// Two-pass correlation of names i and j over their pairwise-complete rows; NaN if undefined.
+double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
+    double c = 0.0, mx = 0.0, my = 0.0;
+    for (std::size_t r = 0; r < w.rows; ++r) {
+        const double* x = w.xs + r * w.n;
+        const double* v = w.vs + r * w.n;
+        if (v[i] != 0.0 && v[j] != 0.0) {
+            c += 1.0;
+            mx += x[i];
+            my += x[j];
+        }
+    }
+    mx /= c;
+    my /= c;
+    double sxx = 0.0, syy = 0.0, sxy = 0.0;
+    for (std::size_t r = 0; r < w.rows; ++r) {
+        const double* x = w.xs + r * w.n;
+        const double* v = w.vs + r * w.n;
+        if (v[i] != 0.0 && v[j] != 0.0) {
+            const double dx = x[i] - mx, dy = x[j] - my;
+            sxx += dx * dx;
+            syy += dy * dy;
+            sxy += dx * dy;
+        }
+    }
+    return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : kNaN;
+}
+
+// The correlations of pairs (i, j >= i) from their sums into corr_row[j] (n-scaled moments
+// c*sxy - sx*sy etc.: one division and one square root per pair); redo[j] = 1 where the
+// one-pass value is not accurate enough and must be recomputed.
 DK_SIMD_CLONES
-void pair_emit(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
+void pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
                const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
-               const double* __restrict sxy, double min_count, const double* __restrict flat,
-               const double* __restrict weights, double* __restrict corr_row, double& num, double& den) {
-    const double flat_i = flat[i], wi = weights[i];
-    double row_num = 0.0, row_den = 0.0;
-#pragma omp simd reduction(+ : row_num, row_den)
+               const double* __restrict sxy, double min_count, const double* __restrict flat, bool always_exact,
+               double* __restrict corr_row, double* __restrict redo) {
+    const double flat_i = flat[i];
+#pragma omp simd
     for (std::size_t j = i; j < n; ++j) {
         const double cc = c[j], x = sx[j], y = sy[j];
-        const double vx = cc * sxx[j] - x * x, vy = cc * syy[j] - y * y;
-        const bool ok = cc >= min_count && vx > 0.0 && vy > 0.0 && flat_i == 0.0 && flat[j] == 0.0;
-        const double r = ok ? (cc * sxy[j] - x * y) / std::sqrt(vx * vy) : kNaN;
-        corr_row[j] = r;
-        const bool use = ok && j > i;
+        const double px = cc * sxx[j], py = cc * syy[j];
+        const double vx = px - x * x, vy = py - y * y;
+        const bool counted = cc >= min_count && flat_i == 0.0 && flat[j] == 0.0;
+        const bool imprecise = vx * kMaxCancellation < px || vy * kMaxCancellation < py || always_exact;
+        const bool ok = counted && vx > 0.0 && vy > 0.0;
+        corr_row[j] = ok ? (cc * sxy[j] - x * y) / std::sqrt(vx * vy) : kNaN;
+        redo[j] = (counted && imprecise) ? 1.0 : 0.0;
+    }
+}
+
+// Adds the w_i w_j weighted sum and the weight of the defined off-diagonal correlations of
+// row i to num and den.
+DK_SIMD_CLONES
+void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row, const double* __restrict weights,
+              double& num, double& den) {
+    const double wi = weights[i];
+    double row_num = 0.0, row_den = 0.0;
+#pragma omp simd reduction(+ : row_num, row_den)
+    for (std::size_t j = i + 1; j < n; ++j) {
+        const double r = corr_row[j];
+        const bool use = r == r;
         row_num += use ? wi * weights[j] * r : 0.0;
         row_den += use ? wi * weights[j] : 0.0;
     }
@@ -166,10 +240,19 @@ void pair_emit(std::size_t n, std::size_t i, const double* __restrict c, const d
     den += row_den;
 }
 
+void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, const double* sy, const double* sxx,
+               const double* syy, const double* sxy, double min_count, const double* flat, const double* weights,
+               const WindowRows& window_rows, double* corr_row, double* redo, double& num, double& den) {
+    pair_corr(n, i, c, sx, sy, sxx, syy, sxy, min_count, flat, window_rows.exact, corr_row, redo);
+    for (std::size_t j = i; j < n; ++j)
+        if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
+    pair_sum(n, i, corr_row, weights, num, den);
+}
+
 constexpr std::size_t kPairTile = 32;
 
 struct PairWorkspace {
-    std::vector<double> shift, xs, vs, flat, zero, acc, num, den, row, ones;
+    std::vector<double> shift, xs, vs, flat, zero, acc, num, den, row, redo, ones;
 };
 
 // One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
@@ -196,6 +279,7 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
     ws.den.assign(out_rows, 0.0);
     ws.acc.assign(6 * n * n, 0.0);
     ws.row.resize(n);
+    ws.redo.resize(n);
     if (!weights) {
         ws.ones.assign(n, 1.0);
         weights = ws.ones.data();
@@ -213,8 +297,12 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
                 const double* vr = leaves ? ws.vs.data() + (r - window) * n : ws.zero.data();
                 pair_update(n, i, ws.xs.data() + r * n, ws.vs.data() + r * n, xr, vr, c, sx, sy, sxx, syy, sxy);
                 if (t < t0) continue;
-                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights,
-                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.num[t - t0], ws.den[t - t0]);
+                const std::size_t first = t + 1 >= lo + window ? t + 1 - window : lo;
+                const WindowRows rows{ws.xs.data() + (first - lo) * n, ws.vs.data() + (first - lo) * n, t + 1 - first, n,
+                                      window <= kExactWindow};
+                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights, rows,
+                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(), ws.num[t - t0],
+                          ws.den[t - t0]);
             }
         }
     }
@@ -250,31 +338,47 @@ void for_blocks(const Blocks& blocks, std::size_t first, std::size_t last, Step&
 // pass over the window's rows: sum_{i!=j} w_i w_j r_ij = Var(z) - sum_i w_i^2.
 
 DK_SIMD_CLONES
-double weighted_row_sum(std::size_t n, const double* __restrict a, const double* __restrict row) {
+double weighted_deviation_sum(std::size_t n, const double* __restrict a, const double* __restrict row,
+                              const double* __restrict mean) {
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-    for (std::size_t j = 0; j < n; ++j) sum += a[j] * row[j];
+    for (std::size_t j = 0; j < n; ++j) sum += a[j] * (row[j] - mean[j]);
     return sum;
 }
 
+// Sum of squared deviations from `mean` of `rows` consecutive rows, per name (second pass of
+// a two-pass variance: no cancellation, whatever the window).
 DK_SIMD_CLONES
-double standardizing_weights(std::size_t n, double count, const double* __restrict s, const double* __restrict ss,
-                             const double* __restrict w, double* __restrict a, double& offset) {
-    double smallest = std::numeric_limits<double>::infinity(), shift = 0.0;
-#pragma omp simd reduction(min : smallest) reduction(+ : shift)
+void centred_squares(std::size_t n, std::size_t rows, const double* __restrict xs, const double* __restrict mean,
+                     double* __restrict ss) {
+    for (std::size_t j = 0; j < n; ++j) ss[j] = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = xs + r * n;
+#pragma omp simd
+        for (std::size_t j = 0; j < n; ++j) {
+            const double d = row[j] - mean[j];
+            ss[j] += d * d;
+        }
+    }
+}
+
+// a_j = w_j / sd_j; returns the smallest variance.
+DK_SIMD_CLONES
+double standardizing_weights(std::size_t n, double count, const double* __restrict ss, const double* __restrict w,
+                             double* __restrict a) {
+    double smallest = std::numeric_limits<double>::infinity();
+#pragma omp simd reduction(min : smallest)
     for (std::size_t j = 0; j < n; ++j) {
-        const double mean = s[j] / count;
-        const double var = (ss[j] - s[j] * mean) / (count - 1.0);
+        const double var = ss[j] / (count - 1.0);
         smallest = var < smallest ? var : smallest;
         a[j] = (w ? w[j] : 1.0) / std::sqrt(var);
-        shift += a[j] * mean;
     }
-    offset = shift;
     return smallest;
 }
 
 // Fills avg[t0, t1) for a block without missing data; false (output unusable) when some window
 // has a name with zero variance, whose pairs the caller must then leave out pair by pair.
+// Window means come from running sums; variances and Var(z) are two-pass over the window rows.
 bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
                             std::size_t window, double min_count, const double* w, double* avg,
                             std::vector<double>& shift, std::vector<double>& xs, std::vector<double>& scratch) {
@@ -282,10 +386,12 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
     xs.resize((t1 - lo) * n);
     for (std::size_t t = lo; t < t1; ++t)
         for (std::size_t j = 0; j < n; ++j) xs[(t - lo) * n + j] = x[t * n + j] - shift[j];
-    scratch.assign(3 * n, 0.0);
+    scratch.assign(4 * n + window, 0.0);
     double* s = scratch.data();
-    double* ss = s + n;
+    double* mean = s + n;
+    double* ss = mean + n;
     double* a = ss + n;
+    double* z = a + n;
     double self = 0.0, pair = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
         const double wj = w ? w[j] : 1.0;
@@ -301,10 +407,7 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         runs.update(n, x + t * n, leaves ? x + (t - window) * n : nullptr);
         const double* rem = leaves ? xs.data() + (t - window - lo) * n : add;
         const double keep = leaves ? 1.0 : 0.0;
-        for (std::size_t j = 0; j < n; ++j) {
-            s[j] += add[j] - keep * rem[j];
-            ss[j] += add[j] * add[j] - keep * rem[j] * rem[j];
-        }
+        for (std::size_t j = 0; j < n; ++j) s[j] += add[j] - keep * rem[j];
         count += 1.0 - keep;
         if (t < t0) continue;
         if (count < min_count) {
@@ -313,16 +416,20 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         }
         for (std::size_t j = 0; j < n; ++j)
             if (runs.length[j] >= runs.observed[j]) return false;  // a constant name: pairs left out
-        double offset = 0.0;
-        if (!(standardizing_weights(n, count, s, ss, w, a, offset) > 0.0)) return false;
-        double sz = 0.0, szz = 0.0;
-        for (std::size_t r = t + 1 - static_cast<std::size_t>(count); r <= t; ++r) {
-            const double z = weighted_row_sum(n, a, xs.data() + (r - lo) * n) - offset;
-            sz += z;
-            szz += z * z;
+        const auto rows = static_cast<std::size_t>(count);
+        const double* first = xs.data() + (t + 1 - rows - lo) * n;
+        for (std::size_t j = 0; j < n; ++j) mean[j] = s[j] / count;
+        centred_squares(n, rows, first, mean, ss);
+        if (!(standardizing_weights(n, count, ss, w, a) > 0.0)) return false;
+        double sz = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            z[r] = weighted_deviation_sum(n, a, first + r * n, mean);
+            sz += z[r];
         }
-        const double total = (szz - sz * sz / count) / (count - 1.0);
-        avg[t] = pair > 0.0 ? (total - self) / pair : kNaN;
+        const double zbar = sz / count;
+        double szz = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) szz += (z[r] - zbar) * (z[r] - zbar);
+        avg[t] = pair > 0.0 ? (szz / (count - 1.0) - self) / pair : kNaN;
     }
     return true;
 }
@@ -354,6 +461,7 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
             Runs& runs;
             double min_count, scale;
             double* out;
+            std::size_t blocks_window;
             void restart(std::size_t lo, std::size_t hi) {
                 column_means(n, x, lo, hi, shift);
                 for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
@@ -368,9 +476,15 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
                 runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
                 if (!emit) return;
                 runs.flat(n, flat.data());
-                std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, out + add * n);
+                double* o = out + add * n;
+                std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, o);
+                for (std::size_t j = 0; j < n; ++j) {
+                    const double p = c[j] * ss[j], v = p - s[j] * s[j];
+                    if (c[j] >= min_count && flat[j] == 0.0 && (v * kMaxCancellation < p || blocks_window <= kExactWindow))
+                        o[j] = exact_std(n, x, add + 1 >= blocks_window ? add + 1 - blocks_window : 0, add + 1, j) * scale;
+                }
             }
-        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, runs, min_count, scale, out};
+        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, runs, min_count, scale, out, window};
         for_blocks(blocks, first, last, step);
     });
 }
