@@ -202,14 +202,15 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
 
 // The correlations of pairs (i, j >= i) from their sums into corr_row[j] (n-scaled moments
 // c*sxy - sx*sy etc.: one division and one square root per pair); redo[j] = 1 where the
-// one-pass value is not accurate enough and must be recomputed.
+// one-pass value is not accurate enough and must be recomputed. Returns how many are.
 DK_SIMD_CLONES
-void pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
+double pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
                const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
                const double* __restrict sxy, double min_count, const double* __restrict flat, bool always_exact,
                double* __restrict corr_row, double* __restrict redo) {
     const double flat_i = flat[i];
-#pragma omp simd
+    double flagged = 0.0;
+#pragma omp simd reduction(+ : flagged)
     for (std::size_t j = i; j < n; ++j) {
         const double cc = c[j], x = sx[j], y = sy[j];
         const double px = cc * sxx[j], py = cc * syy[j];
@@ -219,7 +220,9 @@ void pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const d
         const bool ok = counted && vx > 0.0 && vy > 0.0;
         corr_row[j] = ok ? (cc * sxy[j] - x * y) / std::sqrt(vx * vy) : kNaN;
         redo[j] = (counted && imprecise) ? 1.0 : 0.0;
+        flagged += redo[j];
     }
+    return flagged;
 }
 
 // Adds the w_i w_j weighted sum and the weight of the defined off-diagonal correlations of
@@ -243,9 +246,9 @@ void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row, c
 void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, const double* sy, const double* sxx,
                const double* syy, const double* sxy, double min_count, const double* flat, const double* weights,
                const WindowRows& window_rows, double* corr_row, double* redo, double& num, double& den) {
-    pair_corr(n, i, c, sx, sy, sxx, syy, sxy, min_count, flat, window_rows.exact, corr_row, redo);
-    for (std::size_t j = i; j < n; ++j)
-        if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
+    if (pair_corr(n, i, c, sx, sy, sxx, syy, sxy, min_count, flat, window_rows.exact, corr_row, redo) > 0.0)
+        for (std::size_t j = i; j < n; ++j)
+            if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
     pair_sum(n, i, corr_row, weights, num, den);
 }
 
