@@ -6,7 +6,10 @@
 // on data shifted by a per-column mean so that var = sxx - sx^2/c does not cancel. Dates are
 // cut into fixed blocks; each block restarts its sums from scratch (and picks fresh shifts),
 // which bounds rounding drift and makes every block independent: the output is the same for
-// any thread count because the blocks depend only on (T, window).
+// any thread count because the blocks depend only on (T, window). Where one-pass moments would
+// still lose digits (short windows, strong cancellation) a statistic is recomputed two-pass
+// from the window's rows. Blocks without missing data take a faster route to the average
+// correlation (complete_block_average), which is two-pass by construction.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -43,7 +46,7 @@ void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi
     for (std::size_t t = lo; t < hi; ++t) {
         const double* row = x + t * n;
         for (std::size_t j = 0; j < n; ++j) {
-            if (!std::isnan(row[j]) && std::isfinite(row[j])) {
+            if (std::isfinite(row[j])) {
                 shift[j] += row[j];
                 count[j] += 1.0;
             }
