@@ -22,12 +22,18 @@ import dispersionkit as dk
 from dispersionkit import reference as ref
 
 
+# OpenBLAS worker threads busy-wait for a while after each call; without a pause they would
+# steal the second core from whichever function is timed next.
+PAUSE_S = 0.1
+
+
 def interleaved_medians(functions: dict, repeat: int) -> dict[str, float]:
     for fn in functions.values():
         fn()
     samples = {name: [] for name in functions}
     for _ in range(repeat):
         for name, fn in functions.items():
+            time.sleep(PAUSE_S)
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)
@@ -148,13 +154,19 @@ def rolling_rows(quick: bool) -> list[dict]:
     return rows
 
 
+COLUMNS = ["kernel", "size", "threads", "ref_s", "core_s", "speedup", "floor"]
+
+
+def rows(quick: bool = False) -> list[dict]:
+    """All cases as dicts with COLUMNS (the shape bench/speedup.py tables expect)."""
+    return quadform_rows(quick) + rolling_rows(quick)
+
+
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
-    rows = quadform_rows(quick) + rolling_rows(quick)
-    columns = ["kernel", "size", "threads", "ref_s", "core_s", "speedup", "floor"]
-    cells = [[str(r[c]) if not isinstance(r[c], float) else f"{r[c]:.4g}" for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    table = rows("--quick" in argv)
+    cells = [[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS] for r in table]
+    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(COLUMNS)]
+    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
 
