@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from . import _core
 from ._corr_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
@@ -39,10 +40,10 @@ class CorrelationEstimate:
         return np.clip(self.value, -1.0, 1.0)
 
 
-def _corr_matrices(corr, n_hint: str) -> np.ndarray:
+def _corr_matrices(corr) -> np.ndarray:
     array = as_float_array(corr, "corr")
     if array.ndim not in (2, 3) or array.shape[-1] != array.shape[-2]:
-        raise ValueError(f"corr: expected shape (n, n), (T, n, n) or (S, n, n), got {array.shape} ({n_hint})")
+        raise ValueError(f"corr: expected shape (n, n), (T, n, n) or (S, n, n), got {array.shape}")
     return array
 
 
@@ -79,7 +80,7 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     index = date_index(weights, vols)
     w = per_name(weights, "weights")
     s = per_name(vols, "vols")
-    R = _corr_matrices(corr, "n names")
+    R = _corr_matrices(corr)
     n = same_names({"weights": w, "vols": s, "corr": R})
     non_negative(s, "vols")
     check_weight_sums(w)
@@ -110,8 +111,6 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     if not has_dates:
         return out[:, 0]
     if index is not None:
-        import pandas as pd
-
         return pd.DataFrame(out, columns=index)
     return out
 
