@@ -264,3 +264,14 @@ def test_tiny_windows_match_exact_arithmetic(window, missing):
         np.testing.assert_allclose(got[t][[0, 0, 1], [1, 2, 2]], exact, rtol=0, atol=1e-14)
         defined = [e for e in exact if not math.isnan(e)]
         assert (math.isnan(avg[t]) if not defined else avg[t] == pytest.approx(np.mean(defined), abs=1e-14))
+    vol = dk.realized_vol(x, window, min_periods=2, annualization=1)
+    for t in range(len(x)):
+        rows = x[max(0, t + 1 - window) : t + 1]
+        for j in range(3):
+            seen = [Fraction(v) for v in rows[:, j] if not math.isnan(v)]
+            if len(seen) < 2:
+                assert math.isnan(vol[t, j])
+                continue
+            mean = sum(seen) / len(seen)
+            exact = math.sqrt(float(sum((v - mean) ** 2 for v in seen) / (len(seen) - 1)))
+            assert vol[t, j] == pytest.approx(exact, rel=1e-14, abs=0)

@@ -112,14 +112,23 @@ void std_step(std::size_t n, const double* __restrict xa, const double* __restri
     }
 }
 
+// Writes the one-pass std of each name; marks in redo (and counts) the names to recompute
+// two-pass: all of them when `all_exact`, else those whose moments cancel by > max_cancellation.
 DK_SIMD_CLONES
-void std_emit(std::size_t n, const double* __restrict c, const double* __restrict s, const double* __restrict ss,
-              const double* __restrict flat, double min_count, double scale, double* __restrict out) {
-#pragma omp simd
+double std_emit(std::size_t n, const double* __restrict c, const double* __restrict s, const double* __restrict ss,
+                const double* __restrict flat, double min_count, double scale, double max_cancellation,
+                bool all_exact, double* __restrict out, double* __restrict redo) {
+    double flagged = 0.0;
+#pragma omp simd reduction(+ : flagged)
     for (std::size_t j = 0; j < n; ++j) {
-        const double var = flat[j] != 0.0 ? 0.0 : (ss[j] - s[j] * s[j] / c[j]) / (c[j] - 1.0);
-        out[j] = c[j] >= min_count ? std::sqrt(var > 0.0 ? var : 0.0) * scale : kNaN;
+        const double p = c[j] * ss[j], v = p - s[j] * s[j];
+        const double var = flat[j] != 0.0 ? 0.0 : v / (c[j] * (c[j] - 1.0));
+        const bool counted = c[j] >= min_count;
+        out[j] = counted ? std::sqrt(var > 0.0 ? var : 0.0) * scale : kNaN;
+        redo[j] = (counted && flat[j] == 0.0 && (all_exact || v * max_cancellation < p)) ? 1.0 : 0.0;
+        flagged += redo[j];
     }
+    return flagged;
 }
 
 // Two-pass sample standard deviation of name j's observations in rows [lo, hi) of x.
@@ -458,12 +467,12 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n);
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n), redo(n);
         Runs runs(n);
         struct Step {
             std::size_t n;
             const double* x;
-            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat;
+            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
             Runs& runs;
             double min_count, scale;
             double* out;
@@ -483,14 +492,14 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
                 if (!emit) return;
                 runs.flat(n, flat.data());
                 double* o = out + add * n;
-                std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, o);
-                for (std::size_t j = 0; j < n; ++j) {
-                    const double p = c[j] * ss[j], v = p - s[j] * s[j];
-                    if (c[j] >= min_count && flat[j] == 0.0 && (v * kMaxCancellation < p || blocks_window <= kExactWindow))
-                        o[j] = exact_std(n, x, add + 1 >= blocks_window ? add + 1 - blocks_window : 0, add + 1, j) * scale;
-                }
+                if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, kMaxCancellation,
+                             blocks_window <= kExactWindow, o, redo.data()) == 0.0)
+                    return;
+                const std::size_t first = add + 1 >= blocks_window ? add + 1 - blocks_window : 0;
+                for (std::size_t j = 0; j < n; ++j)
+                    if (redo[j] != 0.0) o[j] = exact_std(n, x, first, add + 1, j) * scale;
             }
-        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, runs, min_count, scale, out, window};
+        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, redo, runs, min_count, scale, out, window};
         for_blocks(blocks, first, last, step);
     });
 }

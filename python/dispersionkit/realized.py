@@ -65,7 +65,9 @@ def _implied_formula(x, w, index_returns, window, min_periods, nthreads):
     w = np.full(n, 1.0 / n) if w is None else w
     check_weight_sums(w)
     if index_returns is None:
-        index_x = x @ w  # NaN in any name leaves that day's basket return missing
+        # NaN in any name leaves that day's basket return missing. einsum, not BLAS: a
+        # matrix-vector product is too small to pay for waking (and spinning) BLAS threads.
+        index_x = np.einsum("tn,n->t", x, w)
     else:
         index_x = as_float_array(index_returns, "index_returns")
         if index_x.shape != (T,):
