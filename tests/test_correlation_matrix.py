@@ -1,6 +1,7 @@
 """check_correlation, nearest_correlation (Higham 2002), stress_correlation."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -108,3 +109,11 @@ def test_stress_correlation_bad_inputs():
         dk.stress_correlation(R, np.nan)
     with pytest.raises(ValueError, match="not positive semidefinite"):
         dk.stress_correlation(np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]]), 0.9)
+
+
+def test_dataframes_keep_their_labels():
+    names = ["AAPL", "MSFT", "XOM"]
+    R = pd.DataFrame(random_corr(np.random.default_rng(7), 3), index=names, columns=names)
+    for out in (dk.stress_correlation(R, 0.9), dk.nearest_correlation(R)):
+        assert isinstance(out, pd.DataFrame)
+        assert list(out.index) == names and list(out.columns) == names

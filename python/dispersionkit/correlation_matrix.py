@@ -9,12 +9,20 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 
 from ._validation import as_float_array
 from .correlation import average_correlation
 
 DEFAULT_TOLERANCE = 1e-8
 """Default tolerance of :func:`check_correlation` (symmetry, diagonal, smallest eigenvalue)."""
+
+
+def _relabel(result: np.ndarray, like):
+    """A DataFrame with the labels of `like` when it was one, else the array."""
+    if isinstance(like, pd.DataFrame):
+        return pd.DataFrame(result, index=like.index, columns=like.columns)
+    return result
 
 
 def _square(matrix, name: str) -> np.ndarray:
@@ -58,7 +66,7 @@ def nearest_correlation(matrix, *, tol: float = 1e-10, max_iterations: int = 100
     differ by less than ``tol`` (relative). The result is the last PSD iterate rescaled to an
     exact unit diagonal, D^-1/2 X D^-1/2, which keeps it PSD. ``matrix`` must be finite and
     symmetric (it is the user's edited matrix; asymmetry is symmetrized first). Raises
-    RuntimeError if it has not converged after ``max_iterations``.
+    RuntimeError if it has not converged after ``max_iterations``. A DataFrame keeps its labels.
     """
     A = _square(matrix, "matrix")
     if not np.isfinite(A).all():
@@ -81,7 +89,7 @@ def nearest_correlation(matrix, *, tol: float = 1e-10, max_iterations: int = 100
     out = X / np.outer(d, d)
     out = 0.5 * (out + out.T)
     np.fill_diagonal(out, 1.0)
-    return out
+    return _relabel(out, matrix)
 
 
 def stress_correlation(corr, target, weights=None) -> np.ndarray:
@@ -94,7 +102,7 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     :func:`average_correlation`) is linear in a, so a = (target - avg) / (c - avg) exactly.
     A convex blend of two correlation matrices is one: R' stays symmetric, unit-diagonal and
     PSD, and the ordering of pairwise correlations is kept. ``corr`` is checked with
-    :func:`check_correlation`; ``target`` must lie in [-1/(n-1), 1].
+    :func:`check_correlation`; ``target`` must lie in [-1/(n-1), 1]. A DataFrame keeps its labels.
     """
     R = check_correlation(corr)
     n = R.shape[0]
@@ -107,11 +115,11 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
         raise ValueError(f"target: must be in [{floor:.6g}, 1] for n = {n}, got {target}")
     avg = average_correlation(R, weights)
     if target == avg:
-        return R.copy()
+        return _relabel(R.copy(), corr)
     anchor = 1.0 if target > avg else (0.0 if target >= 0.0 else floor)
     a = (target - avg) / (anchor - avg)
     E = np.full((n, n), anchor)
     np.fill_diagonal(E, 1.0)
     out = (1.0 - a) * R + a * E
     np.fill_diagonal(out, 1.0)
-    return out
+    return _relabel(out, corr)
