@@ -20,8 +20,8 @@ __all__ = [
     "hardware_threads",
     "reference",
 ]
-from ._corr_inputs import WeightsWarning
-from .correlation import (
+from ._corr_inputs import WeightsWarning  # noqa: E402
+from .correlation import (  # noqa: E402
     CorrelationEstimate,
     average_correlation,
     breakeven_correlation,
@@ -29,8 +29,8 @@ from .correlation import (
     index_variance,
     index_vol,
 )
-from .correlation_matrix import check_correlation, nearest_correlation, stress_correlation
-from .realized import TRADING_DAYS, realized_correlation, realized_vol
+from .correlation_matrix import check_correlation, nearest_correlation, stress_correlation  # noqa: E402
+from .realized import TRADING_DAYS, realized_correlation, realized_vol  # noqa: E402
 
 __all__ += [
     "CorrelationEstimate",

@@ -7,14 +7,14 @@ fits), with the same signatures, conventions and element policies as the public 
 from .greeks import bs_greeks, bs_price
 
 __all__ = ["bs_greeks", "bs_price"]
-from .correlation import (
+from .correlation import (  # noqa: E402
     average_correlation,
     breakeven_correlation,
     implied_correlation,
     index_variance,
     index_vol,
 )
-from .realized import realized_correlation, realized_vol
+from .realized import realized_correlation, realized_vol  # noqa: E402
 
 __all__ += [
     "average_correlation",
