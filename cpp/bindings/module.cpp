@@ -4,6 +4,7 @@
 #include "dispersionkit/parallel.hpp"
 
 void register_book(py::module_& m);
+void register_correlation(py::module_& m);
 void register_greeks(py::module_& m);
 void register_implied_vol(py::module_& m);
 void register_paths(py::module_& m);
@@ -12,6 +13,7 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
     m.def("hardware_threads", &dk::hardware_threads, "Number of hardware threads threads=None uses.");
     register_book(m);
+    register_correlation(m);
     register_greeks(m);
     register_implied_vol(m);
     register_paths(m);

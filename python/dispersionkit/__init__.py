@@ -2,40 +2,37 @@
 
     import dispersionkit as dk
     g = dk.bs_greeks(spot=100.0, strike=[90, 100, 110], tau=0.25, vol=0.2)
+
+Kernels (NumPy in/out): Black-Scholes-Merton Greeks and implied vol, index variance and
+implied / realized / break-even correlation, correlated market paths, delta-hedged book P&L.
+Strategy layer (pandas in/out): market data, sizing, risk, signals, metrics.
+Conventions are in docs/methodology.md and in each function's docstring.
 """
 
-from . import data, reference
+from . import data, market, metrics, reference, risk, signals, sizing
 from ._core import hardware_threads
+from ._corr_inputs import WeightsWarning
+from .book import hedged_pnl
+from .correlation import (
+    CorrelationEstimate,
+    average_correlation,
+    breakeven_correlation,
+    implied_correlation,
+    index_variance,
+    index_vol,
+)
+from .correlation_matrix import check_correlation, nearest_correlation, stress_correlation
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .hedge_policy import HedgePolicy
 from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
+from .legs import Book, Leg, straddle
+from .market import MarketData
+from .metrics import Metrics, compute_metrics
 from .paths import MarketPaths, simulate_market
+from .pnl_result import PnLResult, PnLSteps, PnLSummary
+from .realized import TRADING_DAYS, realized_correlation, realized_vol
 from .regimes import Regimes
-
-__version__ = "0.1.0"
-
-__all__ = [
-    "Greeks",
-    "PER_BASIS_POINT",
-    "PER_CALENDAR_DAY",
-    "PER_VOL_POINT",
-    "bs_greeks",
-    "bs_price",
-    "implied_vol",
-    "ImpliedVolResult",
-    "IVStatus",
-    "hardware_threads",
-    "reference",
-    "MarketPaths",
-    "Regimes",
-    "simulate_market",
-    "data",
-]
-
-# Strategy layer (pure Python on top of the core).
-from . import market, metrics, risk, signals, sizing  # noqa: E402
-from .market import MarketData  # noqa: E402
-from .metrics import Metrics, compute_metrics  # noqa: E402
-from .risk import (  # noqa: E402
+from .risk import (
     GreekLimits,
     Survivability,
     SurvivabilityLimits,
@@ -43,7 +40,7 @@ from .risk import (  # noqa: E402
     position_size,
     survivability,
 )
-from .signals import (  # noqa: E402
+from .signals import (
     AnyOf,
     CorrelationExit,
     ExpiryExit,
@@ -63,7 +60,7 @@ from .signals import (  # noqa: E402
     evaluate_rules,
     first_firing,
 )
-from .sizing import (  # noqa: E402
+from .sizing import (
     BudgetScaling,
     book_premium,
     gamma_neutral,
@@ -73,55 +70,86 @@ from .sizing import (  # noqa: E402
     theta_neutral,
     vega_neutral,
 )
-from .vol_model import ImpliedVolModel  # noqa: E402
+from .vol_model import ImpliedVolModel
 
-__all__ += [
-    "AnyOf",
-    "BudgetScaling",
-    "CorrelationExit",
-    "ExpiryExit",
-    "GreekLimits",
-    "ImpliedVolModel",
-    "LongDispersionEntry",
-    "MarketData",
-    "MarketState",
-    "Metrics",
-    "PositionState",
-    "ProfitTarget",
-    "Regime",
-    "RegimeClassifier",
-    "RuleResult",
-    "ShortDispersionEntry",
-    "StopLoss",
-    "Survivability",
-    "SurvivabilityLimits",
-    "TimeStop",
-    "VixExit",
+__version__ = "0.1.0"
+
+__all__ = [
     "any_of",
+    "AnyOf",
+    "average_correlation",
+    "Book",
     "book_premium",
+    "breakeven_correlation",
+    "bs_greeks",
+    "bs_price",
+    "BudgetScaling",
+    "check_correlation",
     "check_greek_limits",
     "compute_metrics",
+    "CorrelationEstimate",
+    "CorrelationExit",
+    "data",
     "default_exit_rules",
     "evaluate_rules",
+    "ExpiryExit",
     "first_firing",
     "gamma_neutral",
+    "GreekLimits",
+    "Greeks",
+    "hardware_threads",
+    "hedged_pnl",
+    "HedgePolicy",
+    "implied_correlation",
+    "implied_vol",
+    "ImpliedVolModel",
+    "ImpliedVolResult",
+    "index_variance",
+    "index_vol",
+    "IVStatus",
+    "Leg",
+    "LongDispersionEntry",
     "market",
+    "MarketData",
+    "MarketPaths",
+    "MarketState",
+    "Metrics",
     "metrics",
+    "nearest_correlation",
     "notional_weighted",
+    "PER_BASIS_POINT",
+    "PER_CALENDAR_DAY",
+    "PER_VOL_POINT",
+    "PnLResult",
+    "PnLSteps",
+    "PnLSummary",
     "position_size",
+    "PositionState",
+    "ProfitTarget",
+    "realized_correlation",
+    "realized_vol",
+    "reference",
+    "Regime",
+    "RegimeClassifier",
+    "Regimes",
     "risk",
+    "RuleResult",
     "scale_to_budget",
+    "ShortDispersionEntry",
     "signals",
+    "simulate_market",
     "sizing",
+    "StopLoss",
+    "straddle",
     "straddle_greeks",
+    "stress_correlation",
+    "Survivability",
     "survivability",
+    "SurvivabilityLimits",
     "theta_neutral",
+    "TimeStop",
+    "TRADING_DAYS",
     "vega_neutral",
+    "VixExit",
+    "WeightsWarning",
 ]
-
-from .book import hedged_pnl
-from .hedge_policy import HedgePolicy
-from .legs import Book, Leg, straddle
-from .pnl_result import PnLResult, PnLSteps, PnLSummary
-
-__all__ += ["Book", "HedgePolicy", "Leg", "PnLResult", "PnLSteps", "PnLSummary", "hedged_pnl", "straddle"]

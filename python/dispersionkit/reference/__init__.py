@@ -5,8 +5,29 @@ fits), with the same signatures, conventions and element policies as the public 
 """
 
 from .book import hedged_pnl
+from .correlation import (
+    average_correlation,
+    breakeven_correlation,
+    implied_correlation,
+    index_variance,
+    index_vol,
+)
 from .greeks import bs_greeks, bs_price
 from .implied_vol import implied_vol
 from .paths import simulate_market
+from .realized import realized_correlation, realized_vol
 
-__all__ = ["bs_greeks", "bs_price", "hedged_pnl", "implied_vol", "simulate_market"]
+__all__ = [
+    "average_correlation",
+    "breakeven_correlation",
+    "bs_greeks",
+    "bs_price",
+    "hedged_pnl",
+    "implied_correlation",
+    "implied_vol",
+    "index_variance",
+    "index_vol",
+    "realized_correlation",
+    "realized_vol",
+    "simulate_market",
+]
