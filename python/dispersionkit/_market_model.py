@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._correlation_matrix import check_correlation, psd_cholesky
+from .correlation_matrix import check_correlation, psd_cholesky
 from ._validation import as_float_array
 from .regimes import Regimes
 
@@ -111,7 +111,7 @@ def _correlation(corr, regimes, n: int, steps: int):
         matrix = as_float_array(corr, "corr")
         if matrix.shape != (n, n):
             raise ValueError(f"corr: expected shape ({n}, {n}) to match spot0, got {matrix.shape}")
-        check_correlation(matrix, "corr")
+        check_correlation(matrix, name="corr")
         return _contiguous(matrix), _contiguous(psd_cholesky(matrix)[None]), None, None, 0
     if not isinstance(regimes, Regimes):
         raise TypeError(f"regimes: expected a dispersionkit.Regimes, got {type(regimes).__name__}")

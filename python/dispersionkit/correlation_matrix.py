@@ -53,6 +53,26 @@ def check_correlation(matrix, tol: float = DEFAULT_TOLERANCE, *, name: str = "co
     return R
 
 
+def psd_cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower-triangular L with L @ L.T == matrix for a checked correlation matrix.
+
+    Unlike numpy.linalg.cholesky this accepts singular matrices (e.g. perfectly correlated
+    names): a pivot that rounding leaves at or below zero gives a zero column, the exact
+    factor of the PSD matrix it approximates.
+    """
+    n = matrix.shape[0]
+    a = 0.5 * (matrix + matrix.T)
+    factor = np.zeros_like(a)
+    for j in range(n):
+        pivot = a[j, j] - factor[j, :j] @ factor[j, :j]
+        if pivot <= DEFAULT_TOLERANCE * max(1, n):
+            continue
+        root = np.sqrt(pivot)
+        factor[j, j] = root
+        factor[j + 1:, j] = (a[j + 1:, j] - factor[j + 1:, :j] @ factor[j, :j]) / root
+    return factor
+
+
 def _psd_part(A: np.ndarray) -> np.ndarray:
     vals, vecs = np.linalg.eigh(0.5 * (A + A.T))
     return (vecs * np.maximum(vals, 0.0)) @ vecs.T

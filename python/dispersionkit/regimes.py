@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._correlation_matrix import check_correlation
+from .correlation_matrix import check_correlation
 from ._validation import as_float_array
 
 STOCHASTIC_TOL = 1e-10
@@ -43,7 +43,7 @@ class Regimes:
         if matrices.ndim != 3 or matrices.shape[0] < 1:
             raise ValueError(f"regimes.matrices: expected shape (k, n, n) with k >= 1, got {matrices.shape}")
         for r, matrix in enumerate(matrices):
-            check_correlation(matrix, f"regimes.matrices[{r}]")
+            check_correlation(matrix, name=f"regimes.matrices[{r}]")
         k = matrices.shape[0]
         object.__setattr__(self, "matrices", _frozen(matrices))
 
