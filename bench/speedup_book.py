@@ -1,6 +1,7 @@
 """Speedup table for hedged_pnl: C++ core vs the NumPy twin, in one process.
 
-    python bench/speedup_book.py            # table + rate vs the Greeks kernel + P=100,000 memory check
+    python -m bench.speedup_book     # table + rate vs the Greeks kernel + P=100,000 memory check
+    python -m bench.speedup book     # the table only, with the other areas' format
 
 Case of the issue: P paths x T = 63 daily steps x m = 21 underlyings (index + 20 names), an
 ATM straddle on each (42 legs): short the index, long the names. Times are medians of
@@ -12,14 +13,16 @@ options/s at the same thread count.
 from __future__ import annotations
 
 import resource
-import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import dispersionkit as dk
+
+from .timing import interleaved_medians
 
 STEPS, NAMES, DT = 63, 21, 1.0 / 252.0
 
@@ -47,20 +50,13 @@ def book(names=NAMES):
     return dk.Book(legs)
 
 
-def _median_times(funcs, repeats):
-    times = {name: [] for name in funcs}
-    for _ in range(repeats):
-        for name, fn in funcs.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+COLUMNS = ["kernel", "size", "threads", "ref_s", "core_s", "speedup", "M_per_s"]
 
 
-def speedup_rows(sizes=(1_000, 10_000), threads=(1, 2), repeats=3):
-    """One row per (size, threads): kernel, size, threads, reference s, core s, speedup, M leg-steps/s."""
+def rows(sizes=(1_000, 10_000), threads=(1, 2), repeats=3) -> list[dict]:
+    """One row per (size, threads); M_per_s is M leg-steps per second."""
     b = book()
-    rows = []
+    out = []
     for paths in sizes:
         spots, vols = market(paths)
         ref = dk.reference.hedged_pnl(b, spots, vols, detail="summary")
@@ -70,12 +66,13 @@ def speedup_rows(sizes=(1_000, 10_000), threads=(1, 2), repeats=3):
         funcs = {"reference": lambda: dk.reference.hedged_pnl(b, spots, vols, detail="summary")}
         for th in threads:
             funcs[th] = lambda th=th: dk.hedged_pnl(b, spots, vols, detail="summary", threads=th)
-        t = _median_times(funcs, repeats)
+        t = interleaved_medians(funcs, repeat=repeats, warmup=0)
         leg_steps = paths * STEPS * len(b)
         for th in threads:
-            rows.append(("hedged_pnl", f"P={paths} T={STEPS} L={len(b)}", th, t["reference"], t[th],
-                         t["reference"] / t[th], leg_steps / t[th] / 1e6))
-    return rows
+            out.append(dict(kernel="hedged_pnl", size=f"P={paths} T={STEPS} L={len(b)}", threads=th,
+                            ref_s=t["reference"], core_s=t[th], speedup=t["reference"] / t[th],
+                            M_per_s=leg_steps / t[th] / 1e6))
+    return out
 
 
 def greeks_rates(n=1_000_000, threads=(1, 2), repeats=5):
@@ -84,7 +81,7 @@ def greeks_rates(n=1_000_000, threads=(1, 2), repeats=5):
     spot = rng.uniform(80.0, 120.0, n)
     out = dk.Greeks.empty(n)
     funcs = {th: (lambda th=th: dk.bs_greeks(spot, 100.0, 0.25, 0.2, threads=th, out=out)) for th in threads}
-    t = _median_times(funcs, repeats)
+    t = interleaved_medians(funcs, repeat=repeats)
     return {th: n / t[th] / 1e6 for th in threads}
 
 
@@ -101,8 +98,8 @@ def _memory_child(paths):
 
 def memory_check(paths=100_000):
     """Peak RSS (GiB) of a fresh process running the summary engine on `paths` paths."""
-    out = subprocess.run([sys.executable, __file__, "--memory-child", str(paths)], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run([sys.executable, "-m", "bench.speedup_book", "--memory-child", str(paths)],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]).stdout.split()
     spots_gib, inputs_gib, peak_gib, seconds, mean_total = map(float, out)
     return dict(paths=paths, spots_gib=spots_gib, rss_after_inputs_gib=inputs_gib, peak_rss_gib=peak_gib,
                 seconds=seconds, mean_total=mean_total)
@@ -110,13 +107,15 @@ def memory_check(paths=100_000):
 
 def main():
     print(f"{'kernel':<12} {'size':<22} {'threads':>7} {'reference s':>12} {'core s':>8} {'speedup':>8} {'M leg-steps/s':>14}")
-    rows = speedup_rows()
-    for kernel, size, th, ref_s, core_s, ratio, rate in rows:
-        print(f"{kernel:<12} {size:<22} {th:>7} {ref_s:>12.3f} {core_s:>8.3f} {ratio:>7.1f}x {rate:>14.1f}")
+    table = rows()
+    for r in table:
+        print(f"{r['kernel']:<12} {r['size']:<22} {r['threads']:>7} {r['ref_s']:>12.3f} {r['core_s']:>8.3f} "
+              f"{r['speedup']:>7.1f}x {r['M_per_s']:>14.1f}")
     rates = greeks_rates()
     print("\nFloor: the Greeks kernel (pricing every leg at every step is the work; compute-bound).")
-    for kernel, size, th, *_, rate in rows:
-        if size.startswith("P=10000"):
+    for r in table:
+        if r["size"].startswith("P=10000"):
+            th, rate = r["threads"], r["M_per_s"]
             print(f"  threads={th}: hedged_pnl {rate:.1f} M leg-steps/s vs bs_greeks {rates[th]:.1f} M options/s "
                   f"(N=1e6) -> {rate / rates[th]:.0%} of the Greeks kernel's rate")
     mem = memory_check()

@@ -1,6 +1,6 @@
 """Speedup of the correlation kernels over their NumPy twins (and pandas user code), one process.
 
-Run from the repository root: python bench/speedup_correlation.py [--quick]
+Run from the repository root: python -m bench.speedup correlation
 
 One row per case: kernel, size, threads, reference time, core time, speedup = reference /
 core (medians of interleaved repeats, so machine drift hits both alike). ``floor`` says how
@@ -11,8 +11,6 @@ per-date matrices the GB/s of matrix data streamed.
 
 from __future__ import annotations
 
-import statistics
-import sys
 import time
 
 import numpy as np
@@ -21,23 +19,14 @@ import pandas as pd
 import dispersionkit as dk
 from dispersionkit import reference as ref
 
+from . import timing
 
-# OpenBLAS worker threads busy-wait for a while after each call; without a pause they would
-# steal the second core from whichever function is timed next.
+# OpenBLAS worker threads busy-wait after each call: pause so they do not steal the next timing's core.
 PAUSE_S = 0.1
 
 
 def interleaved_medians(functions: dict, repeat: int) -> dict[str, float]:
-    for fn in functions.values():
-        fn()
-    samples = {name: [] for name in functions}
-    for _ in range(repeat):
-        for name, fn in functions.items():
-            time.sleep(PAUSE_S)
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return timing.interleaved_medians(functions, repeat=repeat, pause_s=PAUSE_S)
 
 
 def random_corr(rng, n: int) -> np.ndarray:
@@ -161,15 +150,3 @@ def rows(quick: bool = False) -> list[dict]:
     """All cases as dicts with COLUMNS (the shape bench/speedup.py tables expect)."""
     return quadform_rows(quick) + rolling_rows(quick)
 
-
-def main(argv: list[str]) -> None:
-    table = rows("--quick" in argv)
-    cells = [[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS] for r in table]
-    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -7,14 +7,20 @@ import time
 import numpy as np
 
 
-def interleaved_medians(functions: dict, repeat: int = 7, warmup: int = 1) -> dict[str, float]:
-    """Median wall time of each callable, running them round-robin so drift hits all equally."""
+def interleaved_medians(functions: dict, repeat: int = 7, warmup: int = 1, pause_s: float = 0.0) -> dict[str, float]:
+    """Median wall time of each callable, running them round-robin so drift hits all equally.
+
+    ``pause_s`` sleeps before each timed call: OpenBLAS worker threads busy-wait for a while
+    after a call and would otherwise steal the second core from whatever is timed next.
+    """
     for fn in functions.values():
         for _ in range(warmup):
             fn()
     samples = {name: [] for name in functions}
     for _ in range(repeat):
         for name, fn in functions.items():
+            if pause_s:
+                time.sleep(pause_s)
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)
