@@ -146,7 +146,7 @@ class _Run:
         if rule is None:
             label = ("missing data" if gap.size else "expiry" if horizon - t >= self.trade.tenor / DT - 1e-9
                      else "end of data")
-            rule = ("Schedule", label, "exit")
+            rule = ("Horizon", label, "exit")
         elif exit_at < end:
             result, spots, vols = self._run(position, t, exit_at)
         self._record(position, t, exit_at, result, spots, vols, entry_reason, rule)
