@@ -47,9 +47,9 @@ def resolve_date(market: MarketData, date) -> pd.Timestamp:
 
 def snapshot(market: MarketData, date) -> Snapshot:
     """The market on ``date``; ValueError naming the names whose spot or vol is missing."""
+    stamp = resolve_date(market, date)
     if INDEX in market.tickers:
         raise ValueError(f"market: a ticker is named {INDEX!r}, the name reserved for the index")
-    stamp = resolve_date(market, date)
     weights = market.weights_frame().loc[stamp]
     inside = weights.index[weights.fillna(0.0).to_numpy() > 0]
     spots = market.spots.loc[stamp, inside]

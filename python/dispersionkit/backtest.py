@@ -209,6 +209,8 @@ class _Run:
         pnl = pd.Series(self.pnl, index=dates, name="pnl")
         equity = (self.capital + pnl.cumsum()).rename("equity")
         journal = pd.DataFrame(self.journal, columns=_JOURNAL_COLUMNS)
+        if journal.empty:  # no trades: keep the numeric columns numeric
+            journal = journal.astype({c: np.float64 for c in _JOURNAL_COLUMNS if c == "pnl" or c.startswith("pnl_")})
         positions = pd.DataFrame(self.positions, columns=["date", "trade", "n_legs", "index_quantity",
                                                           "premium"]).set_index("date")
         return BacktestResult(
