@@ -14,9 +14,6 @@ S&P 500 vs 20 stocks), the correlation part also carries that basis.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-
-from ._snapshot import INDEX
 from .greeks import bs_greeks
 from .pnl_result import PnLSteps
 from .position import Position
@@ -34,27 +31,25 @@ def greek_lines(steps: PnLSteps) -> dict[str, np.ndarray]:
     }
 
 
-def correlation_split(position: Position, steps: PnLSteps, spots: pd.DataFrame, vols: pd.DataFrame,
+def correlation_split(position: Position, steps: PnLSteps, spots: np.ndarray, vols: np.ndarray,
                       implied_correlation: np.ndarray, dt: float) -> dict[str, np.ndarray]:
     """gamma_theta, volatility and correlation P&L per step (module docstring).
 
-    spots / vols: the run's (T+1) rows with the components and the index column; the index
-    legs' cash gammas come from one batched bs_greeks call over (steps, index legs).
+    spots / vols: the run's (T+1, n + 1) closes and implied vols, the components in
+    ``position.weights`` order then the index; the index legs' cash gammas come from one
+    batched bs_greeks call over (steps, index legs).
     """
     n_steps = steps.net.shape[1]
     gamma_theta = steps.gamma_theta_legs[0].sum(axis=1)
     legs = position.legs[position.index_mask()]
-    s = spots[INDEX].to_numpy()[:n_steps, None]
+    s = spots[:n_steps, -1:]
     tau = legs["tau"].to_numpy()[None, :] - dt * np.arange(n_steps)[:, None]
     alive = tau > 0
-    g = bs_greeks(s, legs["strike"].to_numpy(), np.where(alive, tau, 1.0), vols[INDEX].to_numpy()[:n_steps, None],
+    g = bs_greeks(s, legs["strike"].to_numpy(), np.where(alive, tau, 1.0), vols[:n_steps, -1:],
                   legs["rate"].to_numpy(), legs["div_yield"].to_numpy(), legs["is_call"].to_numpy())
     cash = np.where(alive, g.gamma * s * s * legs["quantity"].to_numpy(), 0.0).sum(axis=1)
-    names = position.weights.index
-    prices = spots[names].to_numpy()
-    r = prices[1:n_steps + 1] / prices[:n_steps] - 1.0
-    index = spots[INDEX].to_numpy()
-    r_index = index[1:n_steps + 1] / index[:n_steps] - 1.0
+    r_all = spots[1:n_steps + 1] / spots[:n_steps] - 1.0
+    r, r_index = r_all[:, :-1], r_all[:, -1]
     w = position.weights.to_numpy()
     own = np.sum((w * r) ** 2, axis=1)
     as_implied = own + implied_correlation[:n_steps] * (np.sum(w * np.abs(r), axis=1) ** 2 - own)

@@ -99,6 +99,13 @@ class _Run:
         self.vol = market.vols.loc[dates]
         self.index_vol = market.index_vol.loc[dates]
         self.usable = self._usable()
+        # Plain arrays: the per-trade and per-day lookups below would otherwise be pandas indexing.
+        self.spot_values = market.spots.loc[dates].to_numpy()
+        self.index_values = market.index.loc[dates].to_numpy()
+        self.vol_values = self.vol.to_numpy()
+        self.index_vol_values = self.index_vol.to_numpy()
+        self.column = {name: k for k, name in enumerate(market.tickers)}
+        self.sig = {name: signals[name].to_numpy() for name in signals.columns}
 
     def _usable(self) -> np.ndarray:
         weights = self.market.weights_frame().loc[self.dates].fillna(0.0).to_numpy() > 0
@@ -126,9 +133,9 @@ class _Run:
     def _entry(self, t: int) -> str | None:
         if self.rules.entry is None:
             return "flat (no entry rule)"
-        row = self.signals.iloc[t]
-        state = MarketState(float(row.vix), float(row.vix_change), float(row.implied_correlation),
-                            float(row.realized_correlation))
+        sig = self.sig
+        state = MarketState(float(sig["vix"][t]), float(sig["vix_change"][t]), float(sig["implied_correlation"][t]),
+                            float(sig["realized_correlation"][t]))
         result = evaluate_rules(self.rules.entry, state)
         if result.fired and result.action in (None, f"enter_{self.trade.direction}"):
             return result.reason
@@ -141,37 +148,39 @@ class _Run:
         end = horizon if gap.size == 0 else t + int(gap[0])
         if end == t:
             return t + 1, False
-        result, spots, vols = self._run(position, t, end)
+        book = position.book()
+        result, spots, vols = self._run(position, book, t, end)
         exit_at, rule = self._first_exit(position, t, end, result.steps.cumulative[0])
         if rule is None:
             label = ("missing data" if gap.size else "expiry" if horizon - t >= self.trade.tenor / DT - 1e-9
                      else "end of data")
             rule = ("Horizon", label, "exit")
         elif exit_at < end:
-            result, spots, vols = self._run(position, t, exit_at)
+            result, spots, vols = self._run(position, book, t, exit_at)
         self._record(position, t, exit_at, result, spots, vols, entry_reason, rule)
         return exit_at, rule[2] == "roll"
 
-    def _run(self, position, t: int, end: int):
+    def _run(self, position, book, t: int, end: int):
+        """hedged_pnl over rows t..end; spots and vols (end - t + 1, names + index) as arrays."""
         names = list(position.weights.index)
-        rows = self.dates[t: end + 1]
-        spots = self.market.spots.loc[rows, names].assign(**{INDEX: self.market.index.loc[rows]})
-        vols = self.vol.loc[rows, names].assign(**{INDEX: self.index_vol.loc[rows]})
-        div = position.legs.drop_duplicates("underlying").set_index("underlying")["div_yield"].reindex(spots.columns)
-        result = hedged_pnl(position.book(), spots, vols, rate=float(position.legs["rate"].iloc[0]),
-                            div_yield=div.to_numpy(), dt=DT, policy=self.policy, detail="steps",
-                            vols_by="underlying", threads=self.threads)
+        columns = [self.column[name] for name in names]
+        rows = slice(t, end + 1)
+        spots = np.column_stack([self.spot_values[rows][:, columns], self.index_values[rows]])
+        vols = np.column_stack([self.vol_values[rows][:, columns], self.index_vol_values[rows]])
+        div = position.legs.drop_duplicates("underlying").set_index("underlying")["div_yield"]
+        result = hedged_pnl(book, spots, vols, rate=float(position.legs["rate"].iloc[0]),
+                            div_yield=div.reindex(names + [INDEX]).to_numpy(), dt=DT, policy=self.policy,
+                            detail="steps", names=names + [INDEX], dates=self.dates[rows], vols_by="underlying",
+                            threads=self.threads)
         return result, spots, vols
 
     def _first_exit(self, position, t: int, end: int, cumulative: np.ndarray):
-        vix_entry = float(self.signals["vix"].iloc[t])
+        vix, implied, realized = self.sig["vix"], self.sig["implied_correlation"], self.sig["realized_correlation"]
         for k in range(1, end - t + 1):
-            row = self.signals.iloc[t + k]
             state = PositionState(
                 pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
-                implied_correlation=float(row.implied_correlation),
-                realized_correlation=float(row.realized_correlation), vix_at_entry=vix_entry, vix=float(row.vix),
-                days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
+                implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
+                vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
             result = evaluate_rules(self.exit_rules, state)
             if result.fired:
                 return t + k, (result.rule, result.reason, result.action)
@@ -182,7 +191,7 @@ class _Run:
         span = slice(t + 1, exit_at + 1)
         self.pnl[span] = steps.net[0]
         lines = greek_lines(steps)
-        implied = self.signals["implied_correlation"].to_numpy()[t: exit_at + 1]
+        implied = self.sig["implied_correlation"][t: exit_at + 1]
         lines.update(correlation_split(position, steps, spots, vols, implied, DT))
         for name, values in lines.items():
             self.lines[name][span] = values
@@ -193,14 +202,15 @@ class _Run:
         index_qty = float(position.legs.loc[position.index_mask(), "quantity"].iloc[0])
         self.positions += [(d, trade_id, len(position.legs), index_qty, position.premium)
                            for d in self.dates[at_close]]
-        start, stop = self.signals.iloc[t], self.signals.iloc[exit_at]
+        sig = self.sig
         self.journal.append({
             "trade": trade_id, "entry_date": self.dates[t], "exit_date": self.dates[exit_at],
             "days": exit_at - t, "entry_reason": entry_reason, "exit_rule": rule[0], "exit_reason": rule[1],
             "action": rule[2], "capital": position.capital, "premium": position.premium,
             "pnl": float(steps.net[0].sum()),
-            "implied_corr_entry": start.implied_correlation, "realized_corr_entry": start.realized_correlation,
-            "implied_corr_exit": stop.implied_correlation, "realized_corr_exit": stop.realized_correlation,
+            "implied_corr_entry": sig["implied_correlation"][t], "realized_corr_entry": sig["realized_correlation"][t],
+            "implied_corr_exit": sig["implied_correlation"][exit_at],
+            "realized_corr_exit": sig["realized_correlation"][exit_at],
             **{f"pnl_{name}": float(values.sum()) for name, values in lines.items()},
         })
 

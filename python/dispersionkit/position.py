@@ -43,8 +43,8 @@ class Position:
 
     def book(self) -> Book:
         """The legs as a :class:`~dispersionkit.Book` (expiries in years from ``date``)."""
-        rows = self.legs.itertuples(index=False)
-        return Book([Leg(r.underlying, r.strike, r.tau, bool(r.is_call), r.quantity) for r in rows])
+        columns = (self.legs[c].tolist() for c in ("underlying", "strike", "tau", "is_call", "quantity"))
+        return Book([Leg(u, k, tau, bool(c), q) for u, k, tau, c, q in zip(*columns)])
 
     def greeks(self, *, threads=None) -> pd.DataFrame:
         """Per-leg and net Greeks in money (one row per option plus a ``"net"`` row).
