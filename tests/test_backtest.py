@@ -95,3 +95,24 @@ def test_bad_backtest_arguments(cheap_correlation):
         dk.backtest(cheap_correlation, trade, capital=0.0)
     with pytest.raises(ValueError, match="start, end"):
         dk.backtest(cheap_correlation, trade, start="2030-01-01")
+
+
+def test_thread_count_does_not_change_the_backtest(cheap_correlation):
+    one = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-08-31", threads=1)
+    two = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-08-31", threads=2)
+    np.testing.assert_array_equal(one.pnl.to_numpy(), two.pnl.to_numpy())
+    np.testing.assert_array_equal(one.attribution.to_numpy(), two.attribution.to_numpy())
+
+
+def test_missing_data_closes_the_book_and_is_never_traded_through(cheap_correlation):
+    market = cheap_correlation
+    vols = market.vols.copy()
+    gap = market.dates[150:153]
+    vols.loc[gap, "CCC"] = np.nan
+    broken = dk.MarketData(market.spots, market.index, vols=vols, index_vol=market.index_vol,
+                           weights=market.weights)
+    result = dk.backtest(broken, dk.DispersionTrade(), dk.BacktestRules(exit=dk.ExpiryExit(days=1)))
+    assert "missing data" in set(result.journal["exit_reason"])
+    assert (result.pnl.loc[gap] == 0).all()
+    for entry, exit_ in zip(result.journal["entry_date"], result.journal["exit_date"]):
+        assert not ((gap > entry) & (gap <= exit_)).any()
