@@ -14,7 +14,8 @@ def test_demo_prints_every_section():
     assert status == 0
     for section in ("== Regime on 2017-06-30 ==", "== Implied vs realized correlation ==", "== Backtest: long",
                     "total return", "CAGR", "Sharpe", "max drawdown", "win rate (trades)", "year", "2016", "2017",
-                    "MODELLED", "exits by", "correlation"):
+                    "MODELLED", "exits by", "correlation", "== The trade on 2017-06-30",
+                    "break-even correlation", "survivability"):
         assert section in text, section
 
 

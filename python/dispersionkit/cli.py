@@ -20,6 +20,7 @@ from ._market_series import signal_series
 from .backtest import BacktestRules, backtest
 from .data import sample_market
 from .hedge_policy import HedgePolicy
+from .risk import survivability
 from .signals import MarketState, RegimeClassifier
 from .trade import DispersionTrade
 
@@ -64,6 +65,8 @@ def _run_demo(args: argparse.Namespace, out) -> int:
     print(f"dispersion premium    {state.premium * 100:+6.1f} points", file=out)
     yearly = signals[["implied_correlation", "realized_correlation"]].groupby(signals.index.year).mean()
     print(yearly.to_string(float_format=lambda x: f"{x:.3f}"), file=out)
+    section(f"The trade on {today.date()} (capital {args.capital:,.0f})")
+    _print_risk(trade, market, today, args.capital, out)
     section(f"Backtest: {args.direction} dispersion, {args.tenor_days:g}-day straddles, vega-neutral, "
             f"budget {args.budget:.0%} of equity")
     print(str(result.metrics), file=out)
@@ -75,6 +78,23 @@ def _run_demo(args: argparse.Namespace, out) -> int:
     print(pd.DataFrame({"pnl": totals}).to_string(float_format=lambda x: f"{x:,.0f}"), file=out)
     print(f"total P&L {result.pnl.sum():,.0f}; final equity {result.equity.iloc[-1]:,.0f}", file=out)
     return 0 if np.isfinite(result.equity.iloc[-1]) else 1
+
+
+def _print_risk(trade: DispersionTrade, market, date, capital: float, out) -> None:
+    """Premium, net Greeks, break-even correlations and the correlation stress of today's book."""
+    position = trade.position(market, date, capital)
+    net = position.greeks().loc["net"]
+    breakeven = trade.breakeven_correlation(market, date, capital=capital)
+    stress = trade.stress(market, date, [-0.10, 0.0, 0.10], [0.0, 0.10], [0.9, 0.95], capital)
+    worst = stress.worst()
+    check = survivability(capital, max(0.0, -float(worst["pnl"])), position.premium)
+    print(f"premium {position.premium:,.0f}; net vega/pt {net['vega_per_point']:,.0f}; "
+          f"net theta/day {net['theta_per_day']:,.0f}; net dollar gamma {net['dollar_gamma']:,.0f}", file=out)
+    print(f"break-even correlation: index leg {breakeven.index_leg:.1%}, book {breakeven.book:.1%} "
+          f"(implied {breakeven.implied:.1%})", file=out)
+    print(f"stress worst case (corr {worst['corr_level']:.2f}, spot {worst['spot_shock']:+.0%}, "
+          f"vol {worst['vol_shock']:+.2f}): P&L {worst['pnl']:,.0f}; survivability {check.ratio:.3f} "
+          f"({'pass' if check.passed else 'FAIL: ' + '; '.join(check.reasons)})", file=out)
 
 
 _COMMANDS = {
