@@ -116,3 +116,13 @@ def test_missing_data_closes_the_book_and_is_never_traded_through(cheap_correlat
     assert (result.pnl.loc[gap] == 0).all()
     for entry, exit_ in zip(result.journal["entry_date"], result.journal["exit_date"]):
         assert not ((gap > entry) & (gap <= exit_)).any()
+
+
+def test_losing_all_capital_is_an_error_not_a_silent_curve():
+    # Short component straddles priced at a tenth of the vol the names then realize, whole capital as premium.
+    wild = synthetic_market(n_dates=300, realized_corr=-0.2, vol=1.5, seed=5)
+    market = dk.MarketData(wild.spots, wild.index, vols=wild.vols * 0.1, index_vol=wild.index_vol * 0.1,
+                           weights=wild.weights)
+    trade = dk.DispersionTrade(direction="short", budget=1.0)
+    with pytest.raises(ValueError, match="lost all the capital"):
+        dk.backtest(market, trade, dk.BacktestRules(exit=dk.ExpiryExit(days=1)), capital=1e4)

@@ -13,6 +13,7 @@ Conventions: steps of dt = 1/252 years per trading day; option expiries in years
 idle capital earns nothing (the engine's cash account earns the market rate while a book is
 open); rules see VIX in points = index implied vol x 100 (the market's VIX, or its vol model
 where it has none: see ``vol_source``). Entry rule ``None`` enters on every flat date.
+A run whose equity reaches 0 stops and raises ValueError (returns are undefined past ruin).
 """
 
 from __future__ import annotations
@@ -120,7 +121,9 @@ class _Run:
         t, n, roll = 0, len(self.dates), False
         while t < n - 1:
             equity = self.capital + self.pnl[: t + 1].sum()
-            if equity <= 0 or not self.usable[t]:
+            if equity <= 0:
+                break
+            if not self.usable[t]:
                 t, roll = t + 1, False
                 continue
             reason = "roll" if roll else self._entry(t)
@@ -218,6 +221,11 @@ class _Run:
         dates = self.dates
         pnl = pd.Series(self.pnl, index=dates, name="pnl")
         equity = (self.capital + pnl.cumsum()).rename("equity")
+        ruined = equity.to_numpy() <= 0
+        if ruined.any():
+            at = dates[np.argmax(ruined)]
+            raise ValueError(f"backtest: equity fell to {equity[at]:,.2f} on {at.date()}: the trade lost all the "
+                             "capital (lower the budget or add exit rules); returns are undefined past that")
         journal = pd.DataFrame(self.journal, columns=_JOURNAL_COLUMNS)
         if journal.empty:  # no trades: keep the numeric columns numeric
             journal = journal.astype({c: np.float64 for c in _JOURNAL_COLUMNS if c == "pnl" or c.startswith("pnl_")})
