@@ -3,10 +3,17 @@ import pandas as pd
 import pytest
 
 import dispersionkit as dk
-from dispersionkit._interim import _implied_correlation
 
 TICKERS = ["AAPL", "MSFT", "JPM", "XOM", "JNJ"]
 WEIGHTS = pd.Series([0.3, 0.25, 0.2, 0.15, 0.1], index=TICKERS)
+
+
+def _implied_correlation(index_vol, vols, weights):
+    """Primer §2 in plain NumPy, the oracle for the market's own computation."""
+    u = np.asarray(weights) * np.asarray(vols)
+    own = np.sum(u * u, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.asarray(index_vol) ** 2 - own) / (np.sum(u, axis=-1) ** 2 - own)
 
 
 def make_market_inputs(n_dates=200, seed=0):

@@ -12,7 +12,11 @@ Conventions are in docs/methodology.md and in each function's docstring.
 from . import data, market, metrics, reference, risk, signals, sizing
 from ._core import hardware_threads
 from ._corr_inputs import WeightsWarning
+from .backtest import BacktestRules, backtest
+from .backtest_result import BacktestResult
 from .book import hedged_pnl
+from .breakeven import BreakevenCorrelation
+from .calendar import CalendarDispersion, correlation_swap_payoff
 from .correlation import (
     CorrelationEstimate,
     average_correlation,
@@ -30,6 +34,7 @@ from .market import MarketData
 from .metrics import Metrics, compute_metrics
 from .paths import MarketPaths, simulate_market
 from .pnl_result import PnLResult, PnLSteps, PnLSummary
+from .position import Position
 from .realized import TRADING_DAYS, realized_correlation, realized_vol
 from .regimes import Regimes
 from .risk import (
@@ -70,6 +75,8 @@ from .sizing import (
     theta_neutral,
     vega_neutral,
 )
+from .stress import StressResult, stress_grid
+from .trade import DispersionTrade
 from .vol_model import ImpliedVolModel
 
 __version__ = "0.1.0"
@@ -78,19 +85,26 @@ __all__ = [
     "any_of",
     "AnyOf",
     "average_correlation",
+    "backtest",
+    "BacktestResult",
+    "BacktestRules",
     "Book",
     "book_premium",
     "breakeven_correlation",
+    "BreakevenCorrelation",
     "bs_greeks",
     "bs_price",
     "BudgetScaling",
+    "CalendarDispersion",
     "check_correlation",
     "check_greek_limits",
     "compute_metrics",
+    "correlation_swap_payoff",
     "CorrelationEstimate",
     "CorrelationExit",
     "data",
     "default_exit_rules",
+    "DispersionTrade",
     "evaluate_rules",
     "ExpiryExit",
     "first_firing",
@@ -123,6 +137,7 @@ __all__ = [
     "PnLResult",
     "PnLSteps",
     "PnLSummary",
+    "Position",
     "position_size",
     "PositionState",
     "ProfitTarget",
@@ -143,6 +158,8 @@ __all__ = [
     "straddle",
     "straddle_greeks",
     "stress_correlation",
+    "stress_grid",
+    "StressResult",
     "Survivability",
     "survivability",
     "SurvivabilityLimits",

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import _market_checks as checks
-from ._interim import _implied_correlation, _log_returns
 from ._tables import read_dated_table
+from .correlation import implied_correlation as _implied_correlation
 from .vol_model import ImpliedVolModel
 
 
@@ -210,8 +210,8 @@ class MarketData:
 
         Values outside [-1, 1] (inconsistent quotes) are returned as they are, not clipped.
         """
-        values = _implied_correlation(self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy())
-        return pd.Series(values, index=self.dates, name="implied_correlation")
+        estimate = _implied_correlation(self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy())
+        return pd.Series(estimate.value, index=self.dates, name="implied_correlation")
 
     def __repr__(self) -> str:
         first, last = self.dates[0].date(), self.dates[-1].date()
@@ -239,6 +239,12 @@ def _model_vols(model, spots, index, vols, index_vol, vix, weights_frame):
         notes.append("component vols from market")
     kind = "mixed" if any(note.endswith("from market") for note in notes) else "model"
     return vols, index_vol, origin, f"{kind}: {model.describe()}; " + "; ".join(notes)
+
+
+def _log_returns(levels: pd.DataFrame | pd.Series):
+    """Daily log returns; the first row and any row next to a missing level are NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(levels / levels.shift(1))
 
 
 def _weights(weights, dates, tickers):

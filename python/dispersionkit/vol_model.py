@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._interim import _trailing_realized_vol, _weighted
+from .realized import realized_vol as _realized_vol
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class ImpliedVolModel:
         )
 
     def realized_vol(self, log_returns):
-        return _trailing_realized_vol(log_returns, self.window, self.min_periods)
+        return _realized_vol(log_returns, self.window, min_periods=self.min_periods)
 
     def index_vol(self, index_log_returns: pd.Series, vix: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
         """(index implied vol, origin per date: "vix", "model" or "missing")."""
@@ -84,7 +84,9 @@ class ImpliedVolModel:
         """Component implied vols (dates x tickers) scaled to the correlation premium."""
         realized = self.realized_vol(log_returns)
         index_realized = self.realized_vol(index_log_returns).to_numpy()
-        u = _weighted(realized.to_numpy(), weights.to_numpy())
+        w = weights.to_numpy()
+        with np.errstate(invalid="ignore"):
+            u = np.where(w == 0.0, 0.0, w * realized.to_numpy())  # a zero-weight name does not enter
         own = np.sum(u * u, axis=1)
         cross = np.sum(u, axis=1) ** 2 - own
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -61,4 +61,28 @@ def load_vix() -> pd.Series:
     return vix.rename("VIX")
 
 
-__all__ = ["SP500_TICKERS", "load_sp500", "load_vix"]
+def sample_market(vol_model=None):
+    """A ready :class:`~dispersionkit.MarketData` from the bundled S&P 500 data and VIX.
+
+    Choices, stated wherever the data is reported:
+
+    - Index: the S&P 500 price index (real closes); components: the 20 bundled stocks.
+      The 20 names are a sample, not the index's 500 constituents, so the index is not their
+      basket: index-versus-basket basis shows up in correlation measures and P&L.
+    - Weights: equal, 1/20 each, constant. The bundled data has no market caps; equal
+      weights are the transparent choice and carry no look-ahead.
+    - Implied vols: **a model, not market quotes** (:class:`~dispersionkit.ImpliedVolModel`,
+      default parameters unless ``vol_model`` is given): index implied vol = VIX / 100 on
+      the VIX dates (2014-01-03..2019-01-03), else trailing realized x the variance premium;
+      component implied vols scaled to the model's correlation premium. ``vol_source`` and
+      ``index_vol_origin`` of the result say so date by date.
+    - Rates and dividend yields: 0 (prices are dividend-adjusted).
+    """
+    from ..market import MarketData
+
+    prices, index = load_sp500()
+    vix = load_vix().reindex(prices.index)
+    return MarketData(prices, index, vix=vix, vol_model=vol_model)
+
+
+__all__ = ["SP500_TICKERS", "load_sp500", "load_vix", "sample_market"]

@@ -16,6 +16,7 @@ from .greeks import bs_greeks, bs_price
 from .implied_vol import implied_vol
 from .paths import simulate_market
 from .realized import realized_correlation, realized_vol
+from .stress import stress_grid
 
 __all__ = [
     "average_correlation",
@@ -30,4 +31,5 @@ __all__ = [
     "realized_correlation",
     "realized_vol",
     "simulate_market",
+    "stress_grid",
 ]
