@@ -11,7 +11,7 @@ import sys
 
 from .timing import print_table
 
-AREAS = ["greeks", "correlation", "paths", "book"]
+AREAS = ["greeks", "implied_vol", "correlation", "paths", "book", "stress"]
 COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "floor_pct", "vs_numba"]
 
 

@@ -1,6 +1,6 @@
 """Speedup table for the stress grid: dk.stress_grid (C++ bs_price, one batched call) vs its NumPy twin.
 
-    python -m bench.speedup_stress          # or: python -m bench.speedup stress
+    python -m bench.speedup stress
 
 Case of the issue: a 50 spot x 20 vol x 20 correlation grid on the 42-leg book (index + 20
 names, ATM straddles, vega-neutral long dispersion) of the bundled market on 2016-06-01:
@@ -44,13 +44,3 @@ def rows(repeat: int = 7, threads=(1, 2)) -> list[dict]:
              "speedup": times["reference"] / times[th], "M_per_s": repricings / times[th] / 1e6,
              "floor": f"{times[f'bare{th}'] / times[th]:.0%} of bs_price"} for th in threads]
 
-
-def main() -> None:
-    table = rows()
-    print("  ".join(COLUMNS))
-    for r in table:
-        print("  ".join(f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS))
-
-
-if __name__ == "__main__":
-    main()
