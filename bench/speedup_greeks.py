@@ -22,11 +22,15 @@ def options(n: int, seed: int = 0) -> dict:
                 is_call=rng.random(n) < 0.5)
 
 
-def rows(sizes=(1_000, 10_000, 1_000_000), repeat: int = 7, with_numba: bool = True) -> list[dict]:
+def rows() -> list[dict]:
+    return kernel_rows() + gil_release_rows()
+
+
+def kernel_rows(sizes=(1, 1_000, 10_000, 1_000_000), repeat: int = 7, with_numba: bool = True) -> list[dict]:
     out_rows = []
     for n in sizes:
         x = options(n)
-        reps = repeat if n >= 100_000 else repeat * 20
+        reps = repeat if n >= 100_000 else repeat * 30
         out = dk.Greeks.empty(n)
         price_out = np.empty(n)
         fns = {
@@ -52,3 +56,31 @@ def rows(sizes=(1_000, 10_000, 1_000_000), repeat: int = 7, with_numba: bool = T
                         row["vs_numba"] = times["numba_2"] / core
                 out_rows.append(row)
     return out_rows
+
+
+def gil_release_rows(n: int = 1_000_000, repeat: int = 5) -> list[dict]:
+    """Two Python threads, each calling bs_greeks(threads=1), against the same two calls in a row.
+
+    A ratio near 2 on a 2-core machine shows the GIL is released during compute.
+    """
+    import threading
+
+    batches = [options(n, seed=s) for s in (1, 2)]
+    outs = [dk.Greeks.empty(n) for _ in batches]
+
+    def sequential():
+        for x, out in zip(batches, outs):
+            dk.bs_greeks(**x, threads=1, out=out)
+
+    def concurrent():
+        workers = [threading.Thread(target=dk.bs_greeks, kwargs=dict(**x, threads=1, out=out))
+                   for x, out in zip(batches, outs)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    times = interleaved_medians({"sequential": sequential, "concurrent": concurrent}, repeat=repeat)
+    return [dict(kernel="bs_greeks, 2 Python threads x threads=1", N=2 * n, threads=2, ref_s=times["sequential"],
+                 core_s=times["concurrent"], speedup=times["sequential"] / times["concurrent"],
+                 M_per_s=2 * n / times["concurrent"] / 1e6)]
