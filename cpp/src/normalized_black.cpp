@@ -1,5 +1,7 @@
 #include "dispersionkit/normalized_black.hpp"
 
+#include <cmath>
+
 #include "dispersionkit/simd_dispatch.hpp"
 #include "dispersionkit/vector_math.hpp"
 
@@ -7,6 +9,7 @@ namespace dk::nb {
 namespace {
 
 // 8-point Gauss-Legendre rule on [-1, 1] (numpy.polynomial.legendre.leggauss(8)).
+constexpr int kQuadNodes = 8;
 alignas(64) constexpr double kNode[kQuadNodes] = {
     -0.9602898564975362, -0.7966664774136267, -0.525532409916329, -0.18343464249564978,
     0.18343464249564978, 0.525532409916329,   0.7966664774136267, 0.9602898564975362};
@@ -14,49 +17,75 @@ alignas(64) constexpr double kWeight[kQuadNodes] = {
     0.10122853629037706, 0.22238103445337443, 0.3137066458778869,  0.36268378337836166,
     0.36268378337836166, 0.3137066458778869,  0.22238103445337443, 0.10122853629037706};
 
-// Branch-free so the 8 nodes form one vector: erfcx(y) = exp(y^2) erfc(y) with y^2 split
-// exactly (Veltkamp; no fma, which would block libmvec in the baseline clone) for y <= 26, the
-// asymptotic series above (only needed when a node reaches z < -36.7, i.e. b ~ 1e-290).
-// R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
-// ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
-// at rounding level.
-template <bool kFarTail>
-inline __attribute__((always_inline)) double quadrature_sum(double h, double t) {
-    double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (int i = 0; i < kQuadNodes; ++i) {
-        const double z = h + t * kNode[i];
-        const double y = -z * kInvSqrt2_;
-        const double yc = y < 26.0 ? y : 26.0;
-        const double c = 134217729.0 * yc;
-        const double yh = c - (c - yc);
-        const double yl = yc - yh;
-        const double hi = yc * yc;
-        const double lo = ((yh * yh - hi) + 2.0 * yh * yl) + yl * yl;
-        double ex = std::exp(hi) * (1.0 + lo) * std::erfc(yc);
-        if (kFarTail) {
-            const double w = 0.5 / (y * y);
-            const double series =
-                (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
-                (y * kSqrtPi);
-            ex = y < 26.0 ? ex : series;
-        }
-        sum += kWeight[i] * (1.0 + z * kSqrtHalfPi * ex);
-    }
-    return sum;
+// erfcx(y) = exp(y^2) erfc(y) for y >= 0 (or y < 0 with erfc(y) finite), given erfc(y).
+// Below 26, erfc does not underflow and exp(y^2) does not overflow; y^2 is split exactly
+// (Veltkamp; no fma, which would be a libm call in the baseline clone and block libmvec) so
+// exp's argument carries no rounding error, which y^2 would amplify. Above 26 the
+// asymptotic series is exact to rounding within 8 terms (ratio <= 15/(2*26^2)).
+inline double erfcx_from(double y, double erfc_y) {
+    const double yc = y < 26.0 ? y : 26.0;
+    const double c = 134217729.0 * yc;
+    const double yh = c - (c - yc);
+    const double yl = yc - yh;
+    const double hi = yc * yc;
+    const double lo = ((yh * yh - hi) + 2.0 * yh * yl) + yl * yl;
+    const double small = std::exp(hi) * (1.0 + lo) * erfc_y;
+    const double w = 0.5 / (y * y);
+    const double series =
+        (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
+        (y * kSqrtPi);
+    return y < 26.0 ? small : series;
 }
 
-DK_SIMD_CLONES
-double quadrature_near(double h, double t) { return quadrature_sum<false>(h, t); }
-
-DK_SIMD_CLONES
-double quadrature_far(double h, double t) { return quadrature_sum<true>(h, t); }
+inline double normalized_vega(double h, double t) { return kInvSqrt2Pi_ * std::exp(-0.5 * (h * h + t * t)); }
 
 }  // namespace
 
-double mills_derivative_quadrature(double h, double t) {
-    // The lowest node is h - 0.9603 t; erfcx's argument passes 26 below z = -36.77.
-    return h - t > -36.7 ? quadrature_near(h, t) : quadrature_far(h, t);
+DK_SIMD_CLONES
+void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
+                       double* vega, double* complement) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double up = h[i] + t[i], down = h[i] - t[i], e = ex[i];
+        const double v = normalized_vega(h[i], t[i]);
+        // Near the money (up >= 0) erfc(up/sqrt2) = 2 Phi(-up) <= 1, a tail probability; below
+        // it erfc(-up/sqrt2) feeds erfcx. Either way the argument is |up|/sqrt2.
+        const double y_up = std::fabs(up) * kInvSqrt2_, y_down = -down * kInvSqrt2_;
+        const double erfc_up = std::erfc(y_up), erfc_down = std::erfc(y_down);
+        // Phi form: Phi(h + t) = 1 - Phi(-h - t), so the same two tail probabilities give the
+        // price and the complement.
+        const double p_up = 0.5 * erfc_up, lower = 0.5 * erfc_down / e;
+        const double near_price = e * (1.0 - p_up) - lower, near_complement = e * p_up + lower;
+        // Far out of the money: b < e^{x/2} / 2, so the complement does not cancel.
+        const double mills_price = v * kSqrtHalfPi * (erfcx_from(y_up, erfc_up) - erfcx_from(y_down, erfc_down));
+        const bool near = up >= 0.0;
+        price[i] = near ? near_price : mills_price;
+        complement[i] = near ? near_complement : e - mills_price;
+        vega[i] = v;
+    }
+}
+
+// R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
+// ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
+// at rounding level. Nodes are summed in a fixed order, so each option's sum is independent
+// of its neighbours.
+DK_SIMD_CLONES
+void otm_values_quadrature(std::size_t m, const double* h, const double* t, double* price, double* vega) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double hi = h[i], ti = t[i];
+        double sum = 0.0;
+#pragma GCC unroll 8
+        for (int k = 0; k < kQuadNodes; ++k) {
+            const double z = hi + ti * kNode[k];
+            const double y = -z * kInvSqrt2_;
+            const double yc = y < 26.0 ? y : 26.0;
+            sum += kWeight[k] * (1.0 + z * kSqrtHalfPi * erfcx_from(y, std::erfc(yc)));
+        }
+        const double v = normalized_vega(hi, ti);
+        vega[i] = v;
+        price[i] = v * ti * sum;
+    }
 }
 
 }  // namespace dk::nb
