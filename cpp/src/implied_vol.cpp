@@ -119,42 +119,49 @@ struct Lanes {
 };
 
 // Prices, vegas and complements at the current iterates of lanes [0, m), m a multiple of
-// nb::kLanes. Each option goes to the evaluation its own (h, t) calls for; the sub-batches are
-// gathered, padded with copies of their first option, and scattered back.
+// nb::kLanes. Each option goes to the evaluation its own (h, t) calls for; each sub-batch is
+// gathered, padded with copies of its first option, evaluated on vector lanes and scattered back.
 void evaluate(Lanes& L, std::size_t m) {
-    alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gp[kBlock], gv[kBlock], gc[kBlock];
-    std::size_t direct[kBlock], quad[kBlock];
-    std::size_t n_direct = 0, n_quad = 0;
+    constexpr int kForms = 5;  // direct, then the quadrature rules in nb::Quadrature order
+    alignas(64) double form_of[kBlock];
+#pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
-        const bool q = nb::use_quadrature(L.h[i], L.t[i]);
-        if (q) quad[n_quad++] = i;
-        // The upper objective needs the complement, which only the direct form gives.
-        if (!q || L.branch[i] == kUpper) direct[n_direct++] = i;
+        form_of[i] = nb::evaluation_form(L.h[i], L.t[i]);
     }
-    if (n_direct > 0) {
-        const std::size_t padded = nb::padded_to_lanes(n_direct);
+    // Partitioned without branches (the forms mix unpredictably).
+    std::size_t members[kForms][kBlock];
+    std::size_t count[kForms] = {};
+    for (std::size_t i = 0; i < m; ++i) {
+        const int form = static_cast<int>(form_of[i]);
+        members[form][count[form]++] = i;
+        // The upper objective needs the complement, which only the direct form gives.
+        members[0][count[0]] = i;
+        count[0] += static_cast<std::size_t>((form != 0) & (L.branch[i] == kUpper));
+    }
+    alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gp[kBlock], gv[kBlock], gc[kBlock];
+    for (int form = 0; form < kForms; ++form) {
+        const std::size_t n = count[form];
+        if (n == 0) continue;
+        const std::size_t* idx = members[form];
+        const std::size_t padded = nb::padded_to_lanes(n);
         for (std::size_t k = 0; k < padded; ++k) {
-            const std::size_t i = direct[k < n_direct ? k : 0];
+            const std::size_t i = idx[k < n ? k : 0];
             gh[k] = L.h[i], gt[k] = L.t[i], ge[k] = L.ex[i];
         }
-        nb::otm_values_direct(padded, gh, gt, ge, gp, gv, gc);
-        for (std::size_t k = 0; k < n_direct; ++k) {
-            const std::size_t i = direct[k];
-            L.price[i] = gp[k], L.vega[i] = gv[k], L.complement[i] = gc[k];
-        }
-    }
-    if (n_quad > 0) {
-        const std::size_t padded = nb::padded_to_lanes(n_quad);
-        for (std::size_t k = 0; k < padded; ++k) {
-            const std::size_t i = quad[k < n_quad ? k : 0];
-            gh[k] = L.h[i], gt[k] = L.t[i];
-        }
-        nb::otm_values_quadrature(padded, gh, gt, gp, gv);
-        for (std::size_t k = 0; k < n_quad; ++k) {
-            const std::size_t i = quad[k];
-            L.price[i] = gp[k], L.vega[i] = gv[k];
-            // Below the money b << e^{x/2}, so the complement does not cancel.
-            if (L.h[i] + L.t[i] < 0.0) L.complement[i] = L.ex[i] - gp[k];
+        if (form == 0) {
+            nb::otm_values_direct(padded, gh, gt, ge, gp, gv, gc);
+            for (std::size_t k = 0; k < n; ++k) {
+                const std::size_t i = idx[k];
+                L.price[i] = gp[k], L.vega[i] = gv[k], L.complement[i] = gc[k];
+            }
+        } else {
+            nb::otm_values_quadrature(static_cast<nb::Quadrature>(form - 1), padded, gh, gt, gp, gv);
+            for (std::size_t k = 0; k < n; ++k) {
+                const std::size_t i = idx[k];
+                L.price[i] = gp[k], L.vega[i] = gv[k];
+                // Below the money b << e^{x/2}, so the complement does not cancel.
+                L.complement[i] = gh[k] + gt[k] < 0.0 ? ge[k] - gp[k] : L.complement[i];
+            }
         }
     }
 }
@@ -213,7 +220,8 @@ void householder_step(Lanes& L, std::size_t m) {
         L.s[i] = underflow ? (hi < kInf ? 0.5 * (s + hi) : 2.0 * s) : s1;
         L.lo[i] = underflow ? s : lo1;
         L.hi[i] = underflow ? hi : hi1;
-        L.done[i] = !underflow & (hit | converged) ? 1.0 : 0.0;
+        const bool stepped = !underflow;
+        L.done[i] = stepped & (hit | converged) ? 1.0 : 0.0;
     }
 }
 

@@ -8,28 +8,50 @@
 namespace dk::nb {
 namespace {
 
-// 8-point Gauss-Legendre rule on [-1, 1] (numpy.polynomial.legendre.leggauss(8)).
-constexpr int kQuadNodes = 8;
-alignas(64) constexpr double kNode[kQuadNodes] = {
-    -0.9602898564975362, -0.7966664774136267, -0.525532409916329, -0.18343464249564978,
-    0.18343464249564978, 0.525532409916329,   0.7966664774136267, 0.9602898564975362};
-alignas(64) constexpr double kWeight[kQuadNodes] = {
-    0.10122853629037706, 0.22238103445337443, 0.3137066458778869,  0.36268378337836166,
-    0.36268378337836166, 0.3137066458778869,  0.22238103445337443, 0.10122853629037706};
+// Gauss-Legendre rules on [-1, 1] (numpy.polynomial.legendre.leggauss(N)).
+template <int N>
+struct GaussLegendre;
+template <>
+struct GaussLegendre<4> {
+    static constexpr double node[4] = {-0.8611363115940526, -0.33998104358485626, 0.33998104358485626,
+                                       0.8611363115940526};
+    static constexpr double weight[4] = {0.34785484513745357, 0.6521451548625464, 0.6521451548625464,
+                                         0.34785484513745357};
+};
+template <>
+struct GaussLegendre<6> {
+    static constexpr double node[6] = {-0.9324695142031519, -0.6612093864662645, -0.2386191860831969,
+                                       0.2386191860831969,  0.6612093864662645,  0.9324695142031519};
+    static constexpr double weight[6] = {0.17132449237917027, 0.3607615730481387, 0.46791393457269104,
+                                         0.46791393457269104, 0.3607615730481387, 0.17132449237917027};
+};
+template <>
+struct GaussLegendre<8> {
+    static constexpr double node[8] = {-0.9602898564975362, -0.7966664774136267, -0.525532409916329,
+                                       -0.18343464249564978, 0.18343464249564978, 0.525532409916329,
+                                       0.7966664774136267,   0.9602898564975362};
+    static constexpr double weight[8] = {0.10122853629037706, 0.22238103445337443, 0.3137066458778869,
+                                         0.36268378337836166, 0.36268378337836166, 0.3137066458778869,
+                                         0.22238103445337443, 0.10122853629037706};
+};
 
 // erfcx(y) = exp(y^2) erfc(y) for y >= 0 (or y < 0 with erfc(y) finite), given erfc(y).
 // Below 26, erfc does not underflow and exp(y^2) does not overflow; y^2 is split exactly
 // (Veltkamp; no fma, which would be a libm call in the baseline clone and block libmvec) so
 // exp's argument carries no rounding error, which y^2 would amplify. Above 26 the
 // asymptotic series is exact to rounding within 8 terms (ratio <= 15/(2*26^2)).
-inline double erfcx_from(double y, double erfc_y) {
+inline double erfcx_below_26(double y, double erfc_y) {
     const double yc = y < 26.0 ? y : 26.0;
     const double c = 134217729.0 * yc;
     const double yh = c - (c - yc);
     const double yl = yc - yh;
     const double hi = yc * yc;
     const double lo = ((yh * yh - hi) + 2.0 * yh * yl) + yl * yl;
-    const double small = std::exp(hi) * (1.0 + lo) * erfc_y;
+    return std::exp(hi) * (1.0 + lo) * erfc_y;
+}
+
+inline double erfcx_from(double y, double erfc_y) {
+    const double small = erfcx_below_26(y, erfc_y);
     const double w = 0.5 / (y * y);
     const double series =
         (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
@@ -65,26 +87,64 @@ void otm_values_direct(std::size_t m, const double* h, const double* t, const do
     }
 }
 
+namespace {
+
 // R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
 // ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
 // at rounding level. Nodes are summed in a fixed order, so each option's sum is independent
-// of its neighbours.
-DK_SIMD_CLONES
-void otm_values_quadrature(std::size_t m, const double* h, const double* t, double* price, double* vega) {
+// of its neighbours. Without the far tail every node has y < 26 and the series is not needed.
+template <int N, bool kFarTail>
+inline __attribute__((always_inline)) void quadrature(std::size_t m, const double* h, const double* t,
+                                                      double* price, double* vega) {
+    using Rule = GaussLegendre<N>;
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
         const double hi = h[i], ti = t[i];
         double sum = 0.0;
 #pragma GCC unroll 8
-        for (int k = 0; k < kQuadNodes; ++k) {
-            const double z = hi + ti * kNode[k];
+        for (int k = 0; k < N; ++k) {
+            const double z = hi + ti * Rule::node[k];
             const double y = -z * kInvSqrt2_;
             const double yc = y < 26.0 ? y : 26.0;
-            sum += kWeight[k] * (1.0 + z * kSqrtHalfPi * erfcx_from(y, std::erfc(yc)));
+            const double erfc_y = std::erfc(yc);
+            const double ex = kFarTail ? erfcx_from(y, erfc_y) : erfcx_below_26(y, erfc_y);
+            sum += Rule::weight[k] * (1.0 + z * kSqrtHalfPi * ex);
         }
         const double v = normalized_vega(hi, ti);
         vega[i] = v;
         price[i] = v * ti * sum;
+    }
+}
+
+DK_SIMD_CLONES
+void quadrature4(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<4, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature6(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<6, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature8(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<8, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature8_far(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<8, true>(m, h, t, p, v);
+}
+
+}  // namespace
+
+void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
+                           double* vega) {
+    switch (rule) {
+        case Quadrature::Nodes4: return quadrature4(m, h, t, price, vega);
+        case Quadrature::Nodes6: return quadrature6(m, h, t, price, vega);
+        case Quadrature::Nodes8: return quadrature8(m, h, t, price, vega);
+        case Quadrature::Nodes8FarTail: return quadrature8_far(m, h, t, price, vega);
     }
 }
 

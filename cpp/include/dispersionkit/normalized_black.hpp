@@ -36,7 +36,23 @@ inline std::size_t padded_to_lanes(std::size_t n) { return (n + kLanes - 1) / kL
 // rule is exact to rounding (Bernstein-ellipse bound ~ (0.15/2)^16).
 constexpr double kQuadWidth = 0.15;
 
-inline bool use_quadrature(double h, double t) { return t < kQuadWidth * (h < -1.0 ? -h : 1.0); }
+// The Gauss-Legendre error falls like (w/2)^(2N) in the relative width w = t / max(1, |h|),
+// so narrower intervals take fewer nodes: 4 below kQuad4Width, 6 below kQuad6Width, else 8
+// (each bound keeps (w/2)^(2N) below 1e-18).
+constexpr double kQuad4Width = 0.011, kQuad6Width = 0.063;
+
+// Below this lowest node the erfcx argument passes 26 and needs the asymptotic series (b ~ 1e-290).
+constexpr double kQuadFarTail = -36.7;
+
+enum class Quadrature { Nodes4, Nodes6, Nodes8, Nodes8FarTail };
+
+// The evaluation b(h, t) takes: 0 for the direct form, 1 + Quadrature for the integral form.
+// Returned as a double so that choosing vectorizes.
+inline double evaluation_form(double h, double t) {
+    const double w = t / (h < -1.0 ? -h : 1.0);
+    const double rule = h - t <= kQuadFarTail ? 3.0 : (w < kQuad4Width ? 0.0 : (w < kQuad6Width ? 1.0 : 2.0));
+    return w < kQuadWidth ? 1.0 + rule : 0.0;
+}
 
 // For m options (m a multiple of kLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
 // ex = e^{x/2}: the price b, the vega db/ds and the distance to the upper bound e^{x/2} - b,
@@ -45,7 +61,9 @@ inline bool use_quadrature(double h, double t) { return t < kQuadWidth * (h < -1
 void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
                        double* vega, double* complement);
 
-// The same price and vega through the integral form, for options with use_quadrature(h, t).
-void otm_values_quadrature(std::size_t m, const double* h, const double* t, double* price, double* vega);
+// The same price and vega through the integral form, for options whose evaluation_form(h, t)
+// is 1 + rule.
+void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
+                           double* vega);
 
 }  // namespace dk::nb
