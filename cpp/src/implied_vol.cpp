@@ -122,15 +122,14 @@ struct Lanes {
 // nb::kLanes. Each option goes to the evaluation its own (h, t) calls for; each sub-batch is
 // gathered, padded with copies of its first option, evaluated on vector lanes and scattered back.
 void evaluate(Lanes& L, std::size_t m) {
-    constexpr int kForms = 5;  // direct, then the quadrature rules in nb::Quadrature order
     alignas(64) double form_of[kBlock];
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
         form_of[i] = nb::evaluation_form(L.h[i], L.t[i]);
     }
     // Partitioned without branches (the forms mix unpredictably).
-    std::size_t members[kForms][kBlock];
-    std::size_t count[kForms] = {};
+    std::size_t members[nb::kForms][kBlock];
+    std::size_t count[nb::kForms] = {};
     for (std::size_t i = 0; i < m; ++i) {
         const int form = static_cast<int>(form_of[i]);
         members[form][count[form]++] = i;
@@ -139,7 +138,7 @@ void evaluate(Lanes& L, std::size_t m) {
         count[0] += static_cast<std::size_t>((form != 0) & (L.branch[i] == kUpper));
     }
     alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gp[kBlock], gv[kBlock], gc[kBlock];
-    for (int form = 0; form < kForms; ++form) {
+    for (int form = 0; form < nb::kForms; ++form) {
         const std::size_t n = count[form];
         if (n == 0) continue;
         const std::size_t* idx = members[form];
@@ -148,14 +147,19 @@ void evaluate(Lanes& L, std::size_t m) {
             const std::size_t i = idx[k < n ? k : 0];
             gh[k] = L.h[i], gt[k] = L.t[i], ge[k] = L.ex[i];
         }
-        if (form == 0) {
+        if (form == static_cast<int>(nb::kFormDirect)) {
             nb::otm_values_direct(padded, gh, gt, ge, gp, gv, gc);
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t i = idx[k];
                 L.price[i] = gp[k], L.vega[i] = gv[k], L.complement[i] = gc[k];
             }
         } else {
-            nb::otm_values_quadrature(static_cast<nb::Quadrature>(form - 1), padded, gh, gt, gp, gv);
+            if (form == static_cast<int>(nb::kFormSeries)) {
+                nb::otm_values_series(padded, gh, gt, gp, gv);
+            } else {
+                const int rule = form - static_cast<int>(nb::kFormQuadrature);
+                nb::otm_values_quadrature(static_cast<nb::Quadrature>(rule), padded, gh, gt, gp, gv);
+            }
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t i = idx[k];
                 L.price[i] = gp[k], L.vega[i] = gv[k];

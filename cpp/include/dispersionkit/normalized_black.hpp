@@ -46,12 +46,20 @@ constexpr double kQuadFarTail = -36.7;
 
 enum class Quadrature { Nodes4, Nodes6, Nodes8, Nodes8FarTail };
 
-// The evaluation b(h, t) takes: 0 for the direct form, 1 + Quadrature for the integral form.
+// Where the integral form is needed and |x| = 2|h|t <= kSeriesMaxX, a Taylor series in t
+// about h (one erfcx instead of one per node) replaces it: the rounding the series amplifies
+// then stays within ~2x of the quadrature's.
+constexpr double kSeriesMaxX = 4.0;
+
+// The evaluation b(h, t) takes: kFormDirect, kFormSeries, or kFormQuadrature + Quadrature.
 // Returned as a double so that choosing vectorizes.
+constexpr double kFormDirect = 0.0, kFormSeries = 1.0, kFormQuadrature = 2.0;
+constexpr int kForms = 6;
+
 inline double evaluation_form(double h, double t) {
     const double w = t / (h < -1.0 ? -h : 1.0);
     const double rule = h - t <= kQuadFarTail ? 3.0 : (w < kQuad4Width ? 0.0 : (w < kQuad6Width ? 1.0 : 2.0));
-    return w < kQuadWidth ? 1.0 + rule : 0.0;
+    return w < kQuadWidth ? (-2.0 * h * t <= kSeriesMaxX ? kFormSeries : kFormQuadrature + rule) : kFormDirect;
 }
 
 // For m options (m a multiple of kLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
@@ -62,8 +70,12 @@ void otm_values_direct(std::size_t m, const double* h, const double* t, const do
                        double* vega, double* complement);
 
 // The same price and vega through the integral form, for options whose evaluation_form(h, t)
-// is 1 + rule.
+// is kFormQuadrature + rule.
 void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
                            double* vega);
+
+// The same price and vega through the Taylor series, for options whose evaluation_form(h, t)
+// is kFormSeries.
+void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega);
 
 }  // namespace dk::nb
