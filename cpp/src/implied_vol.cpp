@@ -163,8 +163,10 @@ void evaluate(Lanes& L, std::size_t m) {
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t i = idx[k];
                 L.price[i] = gp[k], L.vega[i] = gv[k];
-                // Below the money b << e^{x/2}, so the complement does not cancel.
-                L.complement[i] = gh[k] + gt[k] < 0.0 ? ge[k] - gp[k] : L.complement[i];
+                // Below the money b << e^{x/2}, so e^{x/2} - b does not cancel; above it the upper
+                // objective took the complement from the direct form (evaluated first).
+                const bool from_direct = (gh[k] + gt[k] >= 0.0) & (L.branch[i] == kUpper);
+                L.complement[i] = from_direct ? L.complement[i] : ge[k] - gp[k];
             }
         }
     }
@@ -249,14 +251,16 @@ void solve_lanes(Lanes& L, std::size_t m, double* s_out) {
         set_h_t(L, padded);
         evaluate(L, padded);
         householder_step(L, padded);
+        // Without branches (convergence is unpredictable): every lane writes its current s, which a
+        // lane still running overwrites later, and is copied down, kept only if still running.
         std::size_t kept = 0;
         for (std::size_t i = 0; i < m; ++i) {
-            if (L.done[i] != 0.0) s_out[L.index[i]] = L.s[i];
-            else L.copy(kept++, i);
+            s_out[L.index[i]] = L.s[i];
+            L.copy(kept, i);
+            kept += static_cast<std::size_t>(L.done[i] == 0.0);
         }
         m = kept;
     }
-    for (std::size_t i = 0; i < m; ++i) s_out[L.index[i]] = L.s[i];
 }
 
 }  // namespace
@@ -331,11 +335,11 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
     }
     Lanes lanes;
     std::size_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (code[i] != solve) continue;
+    for (std::size_t i = 0; i < n; ++i) {  // written unconditionally, kept if solved: no branch
         lanes.beta[m] = tv[i], lanes.x[m] = xo[i], lanes.ex[m] = ex[i], lanes.ln_beta[m] = ln_beta[i];
         lanes.branch[m] = branch[i], lanes.s[m] = s0[i], lanes.lo[m] = lo[i], lanes.hi[m] = hi[i];
-        lanes.index[m++] = i;
+        lanes.index[m] = i;
+        m += static_cast<std::size_t>(code[i] == solve);
     }
     alignas(64) double s[kBlock];
     solve_lanes(lanes, m, s);

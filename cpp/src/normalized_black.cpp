@@ -163,7 +163,7 @@ void otm_values_series(std::size_t m, const double* h, const double* t, double* 
         const double t2 = ti * ti;
         double sum = r[kOrder];
 #pragma GCC unroll 32
-        for (int k = kOrder - 2; k >= 1; k -= 2) sum = r[k] + t2 / ((k + 1.0) * (k + 2.0)) * sum;
+        for (int k = kOrder - 2; k >= 1; k -= 2) sum = r[k] + t2 * (1.0 / ((k + 1.0) * (k + 2.0))) * sum;
         const double v = normalized_vega(hi, ti);
         vega[i] = v;
         price[i] = 2.0 * v * ti * sum;
