@@ -271,15 +271,20 @@ void solve_lanes(Lanes& L, std::size_t m, double* s_out) {
 // path wherever chunk boundaries fall, keeping results identical for any thread count.
 DK_SIMD_CLONES
 void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status) {
-    constexpr std::size_t kLanes = 8;
-    alignas(64) double Pb[kBlock], Sb[kBlock], Kb[kBlock], Tb[kBlock], rb[kBlock], qb[kBlock], cb[kBlock];
+    alignas(64) double buf[kIvArgs][kBlock];
     alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock], upper_bound[kBlock];
-    double* const buf[kIvArgs] = {Pb, Sb, Kb, Tb, rb, qb, cb};
-    const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
+    const std::size_t padded = nb::padded_to_lanes(n);
+    // Whole vectors are read in place; a ragged block is copied and padded with a valid option.
+    const double* src[kIvArgs];
     for (std::size_t a = 0; a < kIvArgs; ++a) {
+        src[a] = in[a];
+        if (padded == n) continue;
         for (std::size_t i = 0; i < n; ++i) buf[a][i] = in[a][i];
         for (std::size_t i = n; i < padded; ++i) buf[a][i] = 1.0;
+        src[a] = buf[a];
     }
+    const double* const Pb = src[0], *const Sb = src[1], *const Kb = src[2], *const Tb = src[3];
+    const double* const rb = src[4], *const qb = src[5], *const cb = src[6];
     const double solve = static_cast<double>(kSolve);
 #pragma omp simd
     for (std::size_t i = 0; i < padded; ++i) {
