@@ -127,15 +127,30 @@ void evaluate(Lanes& L, std::size_t m) {
     for (std::size_t i = 0; i < m; ++i) {
         form_of[i] = nb::evaluation_form(L.h[i], L.t[i]);
     }
-    // Partitioned without branches (the forms mix unpredictably).
+    // Partitioned without branches (the forms mix unpredictably) and with the counts of the two
+    // common forms in registers; the quadrature rules are rare and sorted out afterwards.
+    constexpr int kDirect = static_cast<int>(nb::kFormDirect), kSeries = static_cast<int>(nb::kFormSeries);
     std::size_t members[nb::kForms][kBlock];
     std::size_t count[nb::kForms] = {};
+    std::size_t n_direct = 0, n_series = 0, n_quadrature = 0;
+    std::size_t* const quadrature = members[static_cast<int>(nb::kFormQuadrature)];
     for (std::size_t i = 0; i < m; ++i) {
+        const double form = form_of[i];
+        members[kDirect][n_direct] = i;
+        members[kSeries][n_series] = i;
+        quadrature[n_quadrature] = i;
+        // The upper objective needs the complement, which only the direct form gives.
+        n_direct += static_cast<std::size_t>((form == nb::kFormDirect) | (L.branch[i] == kUpper));
+        n_series += static_cast<std::size_t>(form == nb::kFormSeries);
+        n_quadrature += static_cast<std::size_t>(form >= nb::kFormQuadrature);
+    }
+    count[kDirect] = n_direct;
+    count[kSeries] = n_series;
+    // In place: a rule's list never overtakes the positions still to be read.
+    for (std::size_t k = 0; k < n_quadrature; ++k) {
+        const std::size_t i = quadrature[k];
         const int form = static_cast<int>(form_of[i]);
         members[form][count[form]++] = i;
-        // The upper objective needs the complement, which only the direct form gives.
-        members[0][count[0]] = i;
-        count[0] += static_cast<std::size_t>((form != 0) & (L.branch[i] == kUpper));
     }
     alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gp[kBlock], gv[kBlock], gc[kBlock];
     for (int form = 0; form < nb::kForms; ++form) {
@@ -147,14 +162,14 @@ void evaluate(Lanes& L, std::size_t m) {
             const std::size_t i = idx[k < n ? k : 0];
             gh[k] = L.h[i], gt[k] = L.t[i], ge[k] = L.ex[i];
         }
-        if (form == static_cast<int>(nb::kFormDirect)) {
+        if (form == kDirect) {
             nb::otm_values_direct(padded, gh, gt, ge, gp, gv, gc);
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t i = idx[k];
                 L.price[i] = gp[k], L.vega[i] = gv[k], L.complement[i] = gc[k];
             }
         } else {
-            if (form == static_cast<int>(nb::kFormSeries)) {
+            if (form == kSeries) {
                 nb::otm_values_series(padded, gh, gt, gp, gv);
             } else {
                 const int rule = form - static_cast<int>(nb::kFormQuadrature);
