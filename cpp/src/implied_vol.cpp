@@ -81,17 +81,24 @@ inline SolverStart solver_start(double beta, double x, double ex) {
     // i.e. ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)),
     // D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2], a = |h|. Freeze the prefactor, solve
     // the quadratic in s^2, repeat.
-    double L = -ln_beta, low = sc;
+    // Squares throughout (a^2 = x^2/s^2 is half the quadratic's denominator) save a square
+    // root and two divisions per pass.
+    double L = -ln_beta, low2 = 0.0;
     for (int pass = 0; pass < 3; ++pass) {
         const double Lc = L > -0.5 * x ? L : -0.5 * x;
         const double disc = 4.0 * Lc * Lc - x * x;
-        low = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(disc > 0.0 ? disc : 0.0)));
-        const double a = -x / low, t = 0.5 * low;
-        const double gap0 = a * a - t * t, gap_min = 0.19 * a * a;  // a > t below s_c; cap at 0.9 s_c
+        const double den = 2.0 * Lc + std::sqrt(disc > 0.0 ? disc : 0.0);
+        low2 = 2.0 * x * x / den;
+        const double a2 = 0.5 * den, t2 = 0.25 * low2;
+        const double gap0 = a2 - t2, gap_min = 0.19 * a2;  // a > t below s_c; cap at 0.9 s_c
         const double gap = gap0 > gap_min ? gap0 : gap_min;
-        const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
-        L = -ln_beta + std::log(2.0 * t / gap * (corr > 0.5 ? corr : 0.5) * nb::kInvSqrt2Pi_);
+        const double inv_gap2 = 1.0 / (gap * gap);
+        const double corr0 = 1.0 - (3.0 * a2 + t2) * inv_gap2;
+        const double corr = corr0 > 0.5 ? corr0 : 0.5;
+        // ln(2t/gap * corr / sqrt(2 pi)) from squares.
+        L = -ln_beta + 0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (nb::kInvSqrt2Pi_ * nb::kInvSqrt2Pi_));
     }
+    const double low = std::sqrt(low2);
 
     SolverStart st;
     st.ex = ex;
