@@ -57,9 +57,11 @@ constexpr double kFormDirect = 0.0, kFormSeries = 1.0, kFormQuadrature = 2.0;
 constexpr int kForms = 6;
 
 inline double evaluation_form(double h, double t) {
-    const double w = t / (h < -1.0 ? -h : 1.0);
-    const double rule = h - t <= kQuadFarTail ? 3.0 : (w < kQuad4Width ? 0.0 : (w < kQuad6Width ? 1.0 : 2.0));
-    return w < kQuadWidth ? (-2.0 * h * t <= kSeriesMaxX ? kFormSeries : kFormQuadrature + rule) : kFormDirect;
+    const double scale = h < -1.0 ? -h : 1.0;  // w < c  <=>  t < c * scale, without a division
+    const double rule =
+        h - t <= kQuadFarTail ? 3.0 : (t < kQuad4Width * scale ? 0.0 : (t < kQuad6Width * scale ? 1.0 : 2.0));
+    const double integral = -2.0 * h * t <= kSeriesMaxX ? kFormSeries : kFormQuadrature + rule;
+    return t < kQuadWidth * scale ? integral : kFormDirect;
 }
 
 // For m options (m a multiple of kLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
