@@ -216,13 +216,14 @@ void householder_step(Lanes& L, std::size_t m) {
         const double nu_mid = (beta - b) / v;
         // Lower objective f = 1/ln b - 1/ln beta.
         const double inv_b = 1.0 / b;
-        const double ln_b = std::log(b), inv_ln_b = 1.0 / ln_b;
         const double r1 = v * inv_b;
         // Upper objective f = ln(bmax - beta) - ln(bmax - b).
         const double inv_c = 1.0 / c;
         const double u = v * inv_c;
         // ln beta - ln b (lower) or ln(c + b - beta) - ln c (upper) without cancellation.
         const double dl = log1p_near_zero(upper ? (b - beta) * inv_c : (beta - b) * inv_b);
+        // ln b from the same logarithm (lower objective only).
+        const double ln_b = ln_beta - dl, inv_ln_b = 1.0 / ln_b;
         const double nu_low = dl * ln_b / (ln_beta * r1);
         const double q = 1.0 + 2.0 * inv_ln_b;
         const double g2_low = -q * r1 + w2;
