@@ -230,10 +230,10 @@ void householder_step(Lanes& L, std::size_t m) {
         const double g3_low = 2.0 * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
         const double nu_up = -dl / u;
         const double g2_up = w2 + u, g3_up = w3 + 3.0 * u * w2 + 2.0 * u * u;
-        const double step_up = householder3(nu_up, g2_up, g3_up);
-        const double step_low = householder3(nu_low, g2_low, g3_low);
-        const double step_mid = householder3(nu_mid, w2, w3);
-        const double step = upper ? step_up : (lower ? step_low : step_mid);
+        const double nu = upper ? nu_up : (lower ? nu_low : nu_mid);
+        const double g2 = upper ? g2_up : (lower ? g2_low : w2);
+        const double g3 = upper ? g3_up : (lower ? g3_low : w3);
+        const double step = householder3(nu, g2, g3);
         const double next = s + step;
         const bool inside = (next > lo1) & (next < hi1);
         // Householder(3) converges with order 4: after a step this small the error left is
