@@ -1,6 +1,6 @@
 """Speed and accuracy table for implied volatility: core vs the NumPy reference and py_vollib_vectorized.
 
-    python bench/speedup_implied_vol.py
+    python bench/speedup_implied_vol.py      (or: python -m bench.speedup implied_vol)
 
 One row per (case, N, threads): median wall times of repeated, interleaved runs in this
 process (the machine is shared; compare ratios, not absolute times), the speedup of the core
@@ -135,6 +135,23 @@ def table(n: int = 100_000, repeats: int = 7, n_exact: int = 5_000):
                 row.update(pvv_s=t["pvv"], speedup_pvv=t["pvv"] / core, pvv_err=acc["pvv"][0], pvv_solved=acc["pvv"][1])
             rows.append(row)
     return rows
+
+
+COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "pvv_s", "vs_pvv", "err_core",
+           "err_ref", "err_pvv"]
+
+
+def rows(n: int = 100_000, repeats: int = 7, n_exact: int = 5_000) -> list[dict]:
+    """Rows for `python -m bench.speedup implied_vol` (vs_pvv = py_vollib_vectorized time / core time)."""
+    out = []
+    for r in table(n, repeats, n_exact):
+        row = dict(kernel=f"implied_vol[{r['case']}]", N=r["n"], threads=r["threads"], ref_s=r["ref_s"],
+                   core_s=r["core_s"], speedup=r["speedup_ref"], M_per_s=r["mopt_s"], err_core=r["core_err"],
+                   err_ref=r["ref_err"])
+        if "pvv_s" in r:
+            row.update(pvv_s=r["pvv_s"], vs_pvv=r["speedup_pvv"], err_pvv=r["pvv_err"])
+        out.append(row)
+    return out
 
 
 def main():

@@ -8,12 +8,14 @@
 #include "dispersionkit/simd_dispatch.hpp"
 #include "dispersionkit/vector_math.hpp"
 
-// libmvec's expm1 as well (same conditions as vector_math.hpp), for the classification loop.
+// libmvec's expm1 and log1p as well (same conditions as vector_math.hpp), for the classification loop and the solver.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(__SANITIZE_ADDRESS__)
 extern "C" {
 #pragma omp declare simd notinbranch
 double expm1(double) noexcept;
+#pragma omp declare simd notinbranch
+double log1p(double) noexcept;
 }
 #endif
 
@@ -41,16 +43,15 @@ constexpr double kMiddleRatio = 0.05;
 inline double householder3(double nu, double g2, double g3) {
     const double den = 1.0 + nu * (g2 + g3 * nu * (1.0 / 6.0));
     const double step = nu * (1.0 + 0.5 * g2 * nu) / den;
-    return std::isfinite(step) && den > 0.0 ? step : nu;
+    return (std::fabs(step) < kInf) & (den > 0.0) ? step : nu;
 }
 
 // log1p(u), with the series for the tiny arguments of the last iterations (error < u^5/5).
 inline double log1p_near_zero(double u) {
-    if (std::fabs(u) < 1e-4) return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - 0.25 * u)));
-    return std::log1p(u);
+    const double series = u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - 0.25 * u)));
+    const double full = std::log1p(u);
+    return std::fabs(u) < 1e-4 ? series : full;
 }
-
-enum class Branch { Lower, Middle, Upper };
 
 // Branch codes as doubles so the start stage vectorizes.
 constexpr double kLower = 0.0, kMiddle = 1.0, kUpper = 2.0;
@@ -80,17 +81,24 @@ inline SolverStart solver_start(double beta, double x, double ex) {
     // i.e. ln b ~ -(x^2/s^2 + s^2/4)/2 + ln(D / sqrt(2 pi)),
     // D ~ 2t/(a^2 - t^2) [1 - (3a^2 + t^2)/(a^2 - t^2)^2], a = |h|. Freeze the prefactor, solve
     // the quadratic in s^2, repeat.
-    double L = -ln_beta, low = sc;
+    // Squares throughout (a^2 = x^2/s^2 is half the quadratic's denominator) save a square
+    // root and two divisions per pass.
+    double L = -ln_beta, low2 = 0.0;
     for (int pass = 0; pass < 3; ++pass) {
         const double Lc = L > -0.5 * x ? L : -0.5 * x;
         const double disc = 4.0 * Lc * Lc - x * x;
-        low = std::sqrt(2.0 * x * x / (2.0 * Lc + std::sqrt(disc > 0.0 ? disc : 0.0)));
-        const double a = -x / low, t = 0.5 * low;
-        const double gap0 = a * a - t * t, gap_min = 0.19 * a * a;  // a > t below s_c; cap at 0.9 s_c
+        const double den = 2.0 * Lc + std::sqrt(disc > 0.0 ? disc : 0.0);
+        low2 = 2.0 * x * x / den;
+        const double a2 = 0.5 * den, t2 = 0.25 * low2;
+        const double gap0 = a2 - t2, gap_min = 0.19 * a2;  // a > t below s_c; cap at 0.9 s_c
         const double gap = gap0 > gap_min ? gap0 : gap_min;
-        const double corr = 1.0 - (3.0 * a * a + t * t) / (gap * gap);
-        L = -ln_beta + std::log(2.0 * t / gap * (corr > 0.5 ? corr : 0.5) * nb::kInvSqrt2Pi_);
+        const double inv_gap2 = 1.0 / (gap * gap);
+        const double corr0 = 1.0 - (3.0 * a2 + t2) * inv_gap2;
+        const double corr = corr0 > 0.5 ? corr0 : 0.5;
+        // ln(2t/gap * corr / sqrt(2 pi)) from squares.
+        L = -ln_beta + 0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (nb::kInvSqrt2Pi_ * nb::kInvSqrt2Pi_));
     }
+    const double low = std::sqrt(low2);
 
     SolverStart st;
     st.ex = ex;
@@ -103,61 +111,179 @@ inline SolverStart solver_start(double beta, double x, double ex) {
     return st;
 }
 
-// Householder(3) iterations from `start` for b(x, s) = beta, x <= 0, 0 < beta < e^{x/2}; returns s.
-double solve_from(double beta, double x, const SolverStart& start) {
-    const double ex = start.ex, ln_beta = start.ln_beta;
-    const Branch branch = start.branch == kUpper ? Branch::Upper : (start.branch == kMiddle ? Branch::Middle : Branch::Lower);
-    const bool lower = branch == Branch::Lower;
-    double s = start.s, lo = start.lo, hi = start.hi;
+// Per-option state of the solver, one array per field so the iteration runs on vector lanes.
+struct Lanes {
+    alignas(64) double beta[kBlock], x[kBlock], ex[kBlock], ln_beta[kBlock], branch[kBlock];
+    alignas(64) double s[kBlock], lo[kBlock], hi[kBlock];
+    alignas(64) double h[kBlock], t[kBlock], price[kBlock], vega[kBlock], complement[kBlock], done[kBlock];
+    std::size_t index[kBlock];  // position in the block
 
-    for (int it = 0; it < kMaxIterations; ++it) {
-        const nb::OtmValues o = nb::otm_values(x, s, ex, branch == Branch::Upper);
-        const double b = o.price, v = o.vega;
-        if (!(b > 0.0) || !(v > 0.0)) {  // underflow far below the root
-            lo = s;
-            s = std::isfinite(hi) ? 0.5 * (s + hi) : 2.0 * s;
-            continue;
+    void copy(std::size_t to, std::size_t from) {
+        beta[to] = beta[from], x[to] = x[from], ex[to] = ex[from], ln_beta[to] = ln_beta[from];
+        branch[to] = branch[from], s[to] = s[from], lo[to] = lo[from], hi[to] = hi[from];
+        index[to] = index[from];
+    }
+};
+
+// Prices, vegas and complements at the current iterates of lanes [0, m), m a multiple of
+// nb::kLanes. Each option goes to the evaluation its own (h, t) calls for; each sub-batch is
+// gathered, padded with copies of its first option, evaluated on vector lanes and scattered back.
+void evaluate(Lanes& L, std::size_t m) {
+    alignas(64) double form_of[kBlock];
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        form_of[i] = nb::evaluation_form(L.h[i], L.t[i]);
+    }
+    // Partitioned without branches (the forms mix unpredictably) and with the counts of the two
+    // common forms in registers; the quadrature rules are rare and sorted out afterwards.
+    constexpr int kDirect = static_cast<int>(nb::kFormDirect), kSeries = static_cast<int>(nb::kFormSeries);
+    std::size_t members[nb::kForms][kBlock];
+    std::size_t count[nb::kForms] = {};
+    std::size_t n_direct = 0, n_series = 0, n_quadrature = 0;
+    std::size_t* const quadrature = members[static_cast<int>(nb::kFormQuadrature)];
+    for (std::size_t i = 0; i < m; ++i) {
+        const double form = form_of[i];
+        members[kDirect][n_direct] = i;
+        members[kSeries][n_series] = i;
+        quadrature[n_quadrature] = i;
+        // The upper objective needs the complement, which only the direct form gives.
+        n_direct += static_cast<std::size_t>((form == nb::kFormDirect) | (L.branch[i] == kUpper));
+        n_series += static_cast<std::size_t>(form == nb::kFormSeries);
+        n_quadrature += static_cast<std::size_t>(form >= nb::kFormQuadrature);
+    }
+    count[kDirect] = n_direct;
+    count[kSeries] = n_series;
+    // In place: a rule's list never overtakes the positions still to be read.
+    for (std::size_t k = 0; k < n_quadrature; ++k) {
+        const std::size_t i = quadrature[k];
+        const int form = static_cast<int>(form_of[i]);
+        members[form][count[form]++] = i;
+    }
+    alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gp[kBlock], gv[kBlock], gc[kBlock];
+    for (int form = 0; form < nb::kForms; ++form) {
+        const std::size_t n = count[form];
+        if (n == 0) continue;
+        const std::size_t* idx = members[form];
+        const std::size_t padded = nb::padded_to_lanes(n);
+        for (std::size_t k = 0; k < padded; ++k) {
+            const std::size_t i = idx[k < n ? k : 0];
+            gh[k] = L.h[i], gt[k] = L.t[i], ge[k] = L.ex[i];
         }
-        if (b == beta) break;
-        if (b < beta) lo = s > lo ? s : lo;
-        else hi = s < hi ? s : hi;
+        if (form == kDirect) {
+            nb::otm_values_direct(padded, gh, gt, ge, gp, gv, gc);
+            for (std::size_t k = 0; k < n; ++k) {
+                const std::size_t i = idx[k];
+                L.price[i] = gp[k], L.vega[i] = gv[k], L.complement[i] = gc[k];
+            }
+        } else {
+            if (form == kSeries) {
+                nb::otm_values_series(padded, gh, gt, gp, gv);
+            } else {
+                const int rule = form - static_cast<int>(nb::kFormQuadrature);
+                nb::otm_values_quadrature(static_cast<nb::Quadrature>(rule), padded, gh, gt, gp, gv);
+            }
+            for (std::size_t k = 0; k < n; ++k) {
+                const std::size_t i = idx[k];
+                L.price[i] = gp[k], L.vega[i] = gv[k];
+                // Below the money b << e^{x/2}, so e^{x/2} - b does not cancel; above it the upper
+                // objective took the complement from the direct form (evaluated first).
+                const bool from_direct = (gh[k] + gt[k] >= 0.0) & (L.branch[i] == kUpper);
+                L.complement[i] = from_direct ? L.complement[i] : ge[k] - gp[k];
+            }
+        }
+    }
+}
 
+// One safeguarded Householder(3) step for lanes [0, m) (m a multiple of nb::kLanes) on the
+// objective of each lane's branch; sets done[i] when lane i has converged. Branch-free, so
+// every lane runs the same vector code.
+DK_SIMD_CLONES
+void householder_step(Lanes& L, std::size_t m) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double beta = L.beta[i], x = L.x[i], ln_beta = L.ln_beta[i], branch = L.branch[i];
+        const double s = L.s[i], lo = L.lo[i], hi = L.hi[i];
+        const double b = L.price[i], v = L.vega[i], c = L.complement[i];
+
+        const double lo1 = b < beta ? (s > lo ? s : lo) : lo;
+        const double hi1 = b > beta ? (s < hi ? s : hi) : hi;
         const double inv_s = 1.0 / s;
         const double h = x * inv_s, t = 0.5 * s, h_s = h * inv_s;
         const double w2 = h * h_s - 0.5 * t;                // b''/b'
         const double w3 = w2 * w2 - 3.0 * h_s * h_s - 0.25;  // b'''/b'
-        double step;
-        if (branch == Branch::Middle) {
-            step = householder3((beta - b) / v, w2, w3);
-        } else if (lower) {
-            const double inv_b = 1.0 / b;
-            const double L = std::log(b), inv_L = 1.0 / L;
-            const double r1 = v * inv_b;
-            const double dl = log1p_near_zero((beta - b) * inv_b);  // ln beta - ln b without cancellation
-            const double nu = dl * L / (ln_beta * r1);
-            const double q = 1.0 + 2.0 * inv_L;
-            const double g2 = -q * r1 + w2;
-            const double g3 = 2.0 * (1.0 + 3.0 * inv_L * (1.0 + inv_L)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
-            step = householder3(nu, g2, g3);
-        } else {
-            const double inv_c = 1.0 / o.complement;
-            const double u = v * inv_c;
-            const double nu = -log1p_near_zero((b - beta) * inv_c) / u;
-            step = householder3(nu, w2 + u, w3 + 3.0 * u * w2 + 2.0 * u * u);
-        }
+        const bool upper = branch == kUpper, lower = branch == kLower;
+        // Middle objective f = b - beta.
+        const double nu_mid = (beta - b) / v;
+        // Lower objective f = 1/ln b - 1/ln beta.
+        const double inv_b = 1.0 / b;
+        const double r1 = v * inv_b;
+        // Upper objective f = ln(bmax - beta) - ln(bmax - b).
+        const double inv_c = 1.0 / c;
+        const double u = v * inv_c;
+        // ln beta - ln b (lower) or ln(c + b - beta) - ln c (upper) without cancellation.
+        const double dl = log1p_near_zero(upper ? (b - beta) * inv_c : (beta - b) * inv_b);
+        // ln b from the same logarithm (lower objective only).
+        const double ln_b = ln_beta - dl, inv_ln_b = 1.0 / ln_b;
+        const double nu_low = dl * ln_b / (ln_beta * r1);
+        const double q = 1.0 + 2.0 * inv_ln_b;
+        const double g2_low = -q * r1 + w2;
+        const double g3_low = 2.0 * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
+        const double nu_up = -dl / u;
+        const double g2_up = w2 + u, g3_up = w3 + 3.0 * u * w2 + 2.0 * u * u;
+        const double nu = upper ? nu_up : (lower ? nu_low : nu_mid);
+        const double g2 = upper ? g2_up : (lower ? g2_low : w2);
+        const double g3 = upper ? g3_up : (lower ? g3_low : w3);
+        const double step = householder3(nu, g2, g3);
         const double next = s + step;
-        if (next > lo && next < hi) {
-            s = next;
-            // Householder(3) converges with order 4: after a step this small the error left
-            // is far below rounding, so no confirming evaluation is needed.
-            if (std::fabs(step) <= kConvergedStep * s) break;
-        } else if (std::fabs(step) <= 4.0 * kEps * s) {
-            break;  // the root sits at a bracket end to rounding
-        } else {
-            s = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
-        }
+        const bool inside = (next > lo1) & (next < hi1);
+        // Householder(3) converges with order 4: after a step this small the error left is
+        // far below rounding, so no confirming evaluation is needed. A step out of the bracket
+        // that small means the root sits at a bracket end to rounding.
+        const double tolerance = inside ? kConvergedStep * next : 4.0 * kEps * s;
+        const bool converged = std::fabs(step) <= tolerance;
+        const double bisected = hi1 < kInf ? 0.5 * (lo1 + hi1) : 2.0 * s;
+        const bool hit = b == beta;
+        // Underflow far below the root: move up without a Newton step.
+        const bool underflow = !(b > 0.0) | !(v > 0.0);
+        const double s1 = hit ? s : (inside ? next : (converged ? s : bisected));
+        L.s[i] = underflow ? (hi < kInf ? 0.5 * (s + hi) : 2.0 * s) : s1;
+        L.lo[i] = underflow ? s : lo1;
+        L.hi[i] = underflow ? hi : hi1;
+        const bool stepped = !underflow;
+        L.done[i] = stepped & (hit | converged) ? 1.0 : 0.0;
     }
-    return s;
+}
+
+DK_SIMD_CLONES
+void set_h_t(Lanes& L, std::size_t m) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        L.h[i] = L.x[i] / L.s[i];
+        L.t[i] = 0.5 * L.s[i];
+    }
+}
+
+// Iterates lanes [0, m) to convergence (at most kMaxIterations steps each) and writes each
+// lane's s to s_out[index]. Converged lanes leave the batch after every step, so later steps
+// run only on the options that still need them; each option's path depends on its own
+// inputs only.
+void solve_lanes(Lanes& L, std::size_t m, double* s_out) {
+    for (int it = 0; it < kMaxIterations && m > 0; ++it) {
+        const std::size_t padded = nb::padded_to_lanes(m);
+        for (std::size_t i = m; i < padded; ++i) L.copy(i, 0);
+        set_h_t(L, padded);
+        evaluate(L, padded);
+        householder_step(L, padded);
+        // Without branches (convergence is unpredictable): every lane writes its current s, which a
+        // lane still running overwrites later, and is copied down, kept only if still running.
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < m; ++i) {
+            s_out[L.index[i]] = L.s[i];
+            L.copy(kept, i);
+            kept += static_cast<std::size_t>(L.done[i] == 0.0);
+        }
+        m = kept;
+    }
 }
 
 }  // namespace
@@ -168,15 +294,20 @@ double solve_from(double beta, double x, const SolverStart& start) {
 // path wherever chunk boundaries fall, keeping results identical for any thread count.
 DK_SIMD_CLONES
 void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status) {
-    constexpr std::size_t kLanes = 8;
-    alignas(64) double Pb[kBlock], Sb[kBlock], Kb[kBlock], Tb[kBlock], rb[kBlock], qb[kBlock], cb[kBlock];
+    alignas(64) double buf[kIvArgs][kBlock];
     alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock], upper_bound[kBlock];
-    double* const buf[kIvArgs] = {Pb, Sb, Kb, Tb, rb, qb, cb};
-    const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
+    const std::size_t padded = nb::padded_to_lanes(n);
+    // Whole vectors are read in place; a ragged block is copied and padded with a valid option.
+    const double* src[kIvArgs];
     for (std::size_t a = 0; a < kIvArgs; ++a) {
+        src[a] = in[a];
+        if (padded == n) continue;
         for (std::size_t i = 0; i < n; ++i) buf[a][i] = in[a][i];
         for (std::size_t i = n; i < padded; ++i) buf[a][i] = 1.0;
+        src[a] = buf[a];
     }
+    const double* const Pb = src[0], *const Sb = src[1], *const Kb = src[2], *const Tb = src[3];
+    const double* const rb = src[4], *const qb = src[5], *const cb = src[6];
     const double solve = static_cast<double>(kSolve);
 #pragma omp simd
     for (std::size_t i = 0; i < padded; ++i) {
@@ -230,15 +361,19 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         ln_beta[i] = st.ln_beta;
         branch[i] = st.branch;
     }
+    Lanes lanes;
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) {  // written unconditionally, kept if solved: no branch
+        lanes.beta[m] = tv[i], lanes.x[m] = xo[i], lanes.ex[m] = ex[i], lanes.ln_beta[m] = ln_beta[i];
+        lanes.branch[m] = branch[i], lanes.s[m] = s0[i], lanes.lo[m] = lo[i], lanes.hi[m] = hi[i];
+        lanes.index[m] = i;
+        m += static_cast<std::size_t>(code[i] == solve);
+    }
+    alignas(64) double s[kBlock];
+    solve_lanes(lanes, m, s);
     for (std::size_t i = 0; i < n; ++i) {
         const double c = code[i];
-        double v = kNaN;
-        if (c == solve) {
-            const SolverStart st{s0[i], lo[i], hi[i], ex[i], ln_beta[i], branch[i]};
-            v = solve_from(tv[i], xo[i], st) / sqrt_tau[i];
-        }
-        else if (c == 1.0) v = 0.0;
-        vol[i] = v;
+        vol[i] = c == solve ? s[i] / sqrt_tau[i] : (c == 1.0 ? 0.0 : kNaN);
         if (status) status[i] = static_cast<std::int8_t>(c == solve ? 0.0 : c);
     }
 }

@@ -1,62 +1,183 @@
 #include "dispersionkit/normalized_black.hpp"
 
+#include <cmath>
+
 #include "dispersionkit/simd_dispatch.hpp"
 #include "dispersionkit/vector_math.hpp"
 
 namespace dk::nb {
 namespace {
 
-// 8-point Gauss-Legendre rule on [-1, 1] (numpy.polynomial.legendre.leggauss(8)).
-alignas(64) constexpr double kNode[kQuadNodes] = {
-    -0.9602898564975362, -0.7966664774136267, -0.525532409916329, -0.18343464249564978,
-    0.18343464249564978, 0.525532409916329,   0.7966664774136267, 0.9602898564975362};
-alignas(64) constexpr double kWeight[kQuadNodes] = {
-    0.10122853629037706, 0.22238103445337443, 0.3137066458778869,  0.36268378337836166,
-    0.36268378337836166, 0.3137066458778869,  0.22238103445337443, 0.10122853629037706};
+// Gauss-Legendre rules on [-1, 1] (numpy.polynomial.legendre.leggauss(N)).
+template <int N>
+struct GaussLegendre;
+template <>
+struct GaussLegendre<4> {
+    static constexpr double node[4] = {-0.8611363115940526, -0.33998104358485626, 0.33998104358485626,
+                                       0.8611363115940526};
+    static constexpr double weight[4] = {0.34785484513745357, 0.6521451548625464, 0.6521451548625464,
+                                         0.34785484513745357};
+};
+template <>
+struct GaussLegendre<6> {
+    static constexpr double node[6] = {-0.9324695142031519, -0.6612093864662645, -0.2386191860831969,
+                                       0.2386191860831969,  0.6612093864662645,  0.9324695142031519};
+    static constexpr double weight[6] = {0.17132449237917027, 0.3607615730481387, 0.46791393457269104,
+                                         0.46791393457269104, 0.3607615730481387, 0.17132449237917027};
+};
+template <>
+struct GaussLegendre<8> {
+    static constexpr double node[8] = {-0.9602898564975362, -0.7966664774136267, -0.525532409916329,
+                                       -0.18343464249564978, 0.18343464249564978, 0.525532409916329,
+                                       0.7966664774136267,   0.9602898564975362};
+    static constexpr double weight[8] = {0.10122853629037706, 0.22238103445337443, 0.3137066458778869,
+                                         0.36268378337836166, 0.36268378337836166, 0.3137066458778869,
+                                         0.22238103445337443, 0.10122853629037706};
+};
 
-// Branch-free so the 8 nodes form one vector: erfcx(y) = exp(y^2) erfc(y) with y^2 split
-// exactly (Veltkamp; no fma, which would block libmvec in the baseline clone) for y <= 26, the
-// asymptotic series above (only needed when a node reaches z < -36.7, i.e. b ~ 1e-290).
-// R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
-// ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
-// at rounding level.
-template <bool kFarTail>
-inline __attribute__((always_inline)) double quadrature_sum(double h, double t) {
-    double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (int i = 0; i < kQuadNodes; ++i) {
-        const double z = h + t * kNode[i];
-        const double y = -z * kInvSqrt2_;
-        const double yc = y < 26.0 ? y : 26.0;
-        const double c = 134217729.0 * yc;
-        const double yh = c - (c - yc);
-        const double yl = yc - yh;
-        const double hi = yc * yc;
-        const double lo = ((yh * yh - hi) + 2.0 * yh * yl) + yl * yl;
-        double ex = std::exp(hi) * (1.0 + lo) * std::erfc(yc);
-        if (kFarTail) {
-            const double w = 0.5 / (y * y);
-            const double series =
-                (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
-                (y * kSqrtPi);
-            ex = y < 26.0 ? ex : series;
-        }
-        sum += kWeight[i] * (1.0 + z * kSqrtHalfPi * ex);
-    }
-    return sum;
+// erfcx(y) = exp(y^2) erfc(y) for y >= 0 (or y < 0 with erfc(y) finite), given erfc(y).
+// Below 26, erfc does not underflow and exp(y^2) does not overflow; y^2 is split exactly
+// (Veltkamp; no fma, which would be a libm call in the baseline clone and block libmvec) so
+// exp's argument carries no rounding error, which y^2 would amplify. Above 26 the
+// asymptotic series is exact to rounding within 8 terms (ratio <= 15/(2*26^2)).
+inline double erfcx_below_26(double y, double erfc_y) {
+    const double yc = y < 26.0 ? y : 26.0;
+    const double c = 134217729.0 * yc;
+    const double yh = c - (c - yc);
+    const double yl = yc - yh;
+    const double hi = yc * yc;
+    const double lo = ((yh * yh - hi) + 2.0 * yh * yl) + yl * yl;
+    return std::exp(hi) * (1.0 + lo) * erfc_y;
 }
 
-DK_SIMD_CLONES
-double quadrature_near(double h, double t) { return quadrature_sum<false>(h, t); }
+inline double erfcx_from(double y, double erfc_y) {
+    const double small = erfcx_below_26(y, erfc_y);
+    const double w = 0.5 / (y * y);
+    const double series =
+        (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
+        (y * kSqrtPi);
+    return y < 26.0 ? small : series;
+}
 
-DK_SIMD_CLONES
-double quadrature_far(double h, double t) { return quadrature_sum<true>(h, t); }
+inline double normalized_vega(double h, double t) { return kInvSqrt2Pi_ * std::exp(-0.5 * (h * h + t * t)); }
 
 }  // namespace
 
-double mills_derivative_quadrature(double h, double t) {
-    // The lowest node is h - 0.9603 t; erfcx's argument passes 26 below z = -36.77.
-    return h - t > -36.7 ? quadrature_near(h, t) : quadrature_far(h, t);
+DK_SIMD_CLONES
+void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
+                       double* vega, double* complement) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double up = h[i] + t[i], down = h[i] - t[i], e = ex[i];
+        const double v = normalized_vega(h[i], t[i]);
+        // Near the money (up >= 0) erfc(up/sqrt2) = 2 Phi(-up) <= 1, a tail probability; below
+        // it erfc(-up/sqrt2) feeds erfcx. Either way the argument is |up|/sqrt2.
+        const double y_up = std::fabs(up) * kInvSqrt2_, y_down = -down * kInvSqrt2_;
+        const double erfc_up = std::erfc(y_up), erfc_down = std::erfc(y_down);
+        // Phi form: Phi(h + t) = 1 - Phi(-h - t), so the same two tail probabilities give the
+        // price and the complement.
+        const double p_up = 0.5 * erfc_up, lower = 0.5 * erfc_down / e;
+        const double near_price = e * (1.0 - p_up) - lower, near_complement = e * p_up + lower;
+        // Far out of the money: b < e^{x/2} / 2, so the complement does not cancel.
+        const double mills_price = v * kSqrtHalfPi * (erfcx_from(y_up, erfc_up) - erfcx_from(y_down, erfc_down));
+        const bool near = up >= 0.0;
+        price[i] = near ? near_price : mills_price;
+        complement[i] = near ? near_complement : e - mills_price;
+        vega[i] = v;
+    }
+}
+
+namespace {
+
+// R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
+// ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
+// at rounding level. Nodes are summed in a fixed order, so each option's sum is independent
+// of its neighbours. Without the far tail every node has y < 26 and the series is not needed.
+template <int N, bool kFarTail>
+inline __attribute__((always_inline)) void quadrature(std::size_t m, const double* h, const double* t,
+                                                      double* price, double* vega) {
+    using Rule = GaussLegendre<N>;
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double hi = h[i], ti = t[i];
+        double sum = 0.0;
+#pragma GCC unroll 8
+        for (int k = 0; k < N; ++k) {
+            const double z = hi + ti * Rule::node[k];
+            const double y = -z * kInvSqrt2_;
+            const double yc = y < 26.0 ? y : 26.0;
+            const double erfc_y = std::erfc(yc);
+            const double ex = kFarTail ? erfcx_from(y, erfc_y) : erfcx_below_26(y, erfc_y);
+            sum += Rule::weight[k] * (1.0 + z * kSqrtHalfPi * ex);
+        }
+        const double v = normalized_vega(hi, ti);
+        vega[i] = v;
+        price[i] = v * ti * sum;
+    }
+}
+
+DK_SIMD_CLONES
+void quadrature4(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<4, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature6(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<6, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature8(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<8, false>(m, h, t, p, v);
+}
+
+DK_SIMD_CLONES
+void quadrature8_far(std::size_t m, const double* h, const double* t, double* p, double* v) {
+    quadrature<8, true>(m, h, t, p, v);
+}
+
+}  // namespace
+
+// R(h + t) - R(h - t) = 2 sum_{k odd} R^(k)(h) t^k / k!, with R' = 1 + h R and, differentiating,
+// R^(k+1) = h R^(k) + k R^(k-1). For |h| > 1 the recurrence amplifies the rounding of R(h)
+// like |h|^k while the terms fall like (t/|h|)^k k!/|h|, so the error stays ~eps h^2
+// sinh(|x|/2)/(|x|/2) relative (the quadrature's is ~eps h^2, from R' = 1 + h R). The terms
+// fall by (t / max(1, |h|))^2 < kQuadWidth^2 per odd order: kSeriesTerms of them leave a
+// truncation error below 0.15^22 ~ 1e-18.
+constexpr int kSeriesTerms = 11;
+
+DK_SIMD_CLONES
+void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega) {
+    constexpr int kOrder = 2 * kSeriesTerms - 1;
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        const double hi = h[i], ti = t[i];
+        const double y = -hi * kInvSqrt2_;
+        const double yc = y < 26.0 ? y : 26.0;
+        double r[kOrder + 1];  // R^(k)(h)
+        r[0] = kSqrtHalfPi * erfcx_from(y, std::erfc(yc));
+        r[1] = 1.0 + hi * r[0];
+#pragma GCC unroll 32
+        for (int k = 1; k < kOrder; ++k) r[k + 1] = hi * r[k] + k * r[k - 1];
+        // Horner in t^2 from the smallest term: sum_{k odd} r_k t^(k-1) / k!.
+        const double t2 = ti * ti;
+        double sum = r[kOrder];
+#pragma GCC unroll 32
+        for (int k = kOrder - 2; k >= 1; k -= 2) sum = r[k] + t2 * (1.0 / ((k + 1.0) * (k + 2.0))) * sum;
+        const double v = normalized_vega(hi, ti);
+        vega[i] = v;
+        price[i] = 2.0 * v * ti * sum;
+    }
+}
+
+void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
+                           double* vega) {
+    switch (rule) {
+        case Quadrature::Nodes4: return quadrature4(m, h, t, price, vega);
+        case Quadrature::Nodes6: return quadrature6(m, h, t, price, vega);
+        case Quadrature::Nodes8: return quadrature8(m, h, t, price, vega);
+        case Quadrature::Nodes8FarTail: return quadrature8_far(m, h, t, price, vega);
+    }
 }
 
 }  // namespace dk::nb

@@ -6,8 +6,10 @@
 // normalized form; the normalized time value is inverted with Householder(3) steps on the
 // "Let's Be Rational" objective transforms (1/ln b far below the inflection point
 // s_c = sqrt(2|x|), b - beta just below it, ln(bmax - b) above it), inside a bracket that makes
-// every step safe. Classification, normalization and initial guesses run vectorized per block;
-// only the iterations are scalar.
+// every step safe. Everything runs on vector lanes across the options of a block: the
+// iterations too, with converged options leaving the batch after each step and each price
+// evaluation routed to its form (direct, Taylor series in t, Gauss-Legendre) by the option's
+// own (h, t), so an option's result never depends on its neighbours.
 #pragma once
 
 #include <array>

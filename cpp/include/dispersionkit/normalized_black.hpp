@@ -1,4 +1,5 @@
-// Normalized Black price of an out-of-the-money option, to full relative precision.
+// Normalized Black price of an out-of-the-money option, to full relative precision, batched
+// over options so the transcendental functions run on vector lanes.
 //
 // Notation (Jaeckel, "Let's Be Rational"): x = ln(F/K), s = vol * sqrt(tau), h = x/s, t = s/2,
 // b = undiscounted price / sqrt(F K). For x <= 0 the call is out of the money and
@@ -12,8 +13,7 @@
 // money the plain Phi form, is already accurate.
 #pragma once
 
-#include <cmath>
-#include <limits>
+#include <cstddef>
 
 namespace dk::nb {
 
@@ -22,76 +22,62 @@ constexpr double kSqrtHalfPi = 1.25331413731550025121;  // sqrt(pi / 2)
 constexpr double kInvSqrt2Pi_ = 0.39894228040143267794;
 constexpr double kInvSqrt2_ = 0.70710678118654752440;
 
-// erfcx(x) = exp(x^2) erfc(x). glibc has no erfcx. Below 26, erfc does not underflow and
-// exp(x^2) does not overflow (and erfc(x) in (1, 2) for x < 0 needs no reflection); x^2 is
-// split exactly (fma) so exp's argument carries no rounding error, which would otherwise be
-// amplified by x^2. Above 26 the asymptotic series converges to full precision within 8
-// terms (ratio <= 15/(2*26^2)).
-inline double erfcx(double x) {
-    if (std::isnan(x)) return x;
-    if (x < 26.0) {
-        if (x < -26.6) return std::numeric_limits<double>::infinity();
-        const double hi = x * x;
-        const double lo = std::fma(x, x, -hi);
-        return std::exp(hi) * (1.0 + lo) * std::erfc(x);
-    }
-    const double w = 1.0 / (2.0 * x * x);
-    double sum = 1.0, term = 1.0;
-    for (int k = 1; k <= 8; ++k) {
-        term *= -(2.0 * k - 1.0) * w;
-        sum += term;
-    }
-    return sum / (x * kSqrtPi);
-}
+// Batch lengths are multiples of this (the AVX-512 double width, a multiple of the narrower
+// clones' widths), so every option runs the vector loop body and never a scalar remainder
+// loop, whose libm results could differ in the last bits: an option's result then does not
+// depend on its position in the batch.
+constexpr std::size_t kLanes = 8;
 
-// Mills ratio R(z) = Phi(z) / phi(z).
-inline double mills(double z) { return kSqrtHalfPi * erfcx(-z * kInvSqrt2_); }
-
-// Gauss-Legendre rule on [-1, 1] for the integral form.
-constexpr int kQuadNodes = 8;
+inline std::size_t padded_to_lanes(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 // Quadrature replaces the difference of Mills ratios when t < kQuadWidth * max(1, |h|): the
 // difference would then cancel by more than ~3x, while on an interval this narrow relative
-// to its distance from the origin (where R' stops being ~1/z^2) the 8-node rule is exact to
-// rounding (Bernstein-ellipse bound ~ (0.15/2)^16).
+// to its distance from the origin (where R' stops being ~1/z^2) the 8-node Gauss-Legendre
+// rule is exact to rounding (Bernstein-ellipse bound ~ (0.15/2)^16).
 constexpr double kQuadWidth = 0.15;
 
-// sum_i w_i R'(h + t z_i) over the 8 nodes, vectorized across nodes (libmvec exp/erfc).
-double mills_derivative_quadrature(double h, double t);
+// The Gauss-Legendre error falls like (w/2)^(2N) in the relative width w = t / max(1, |h|),
+// so narrower intervals take fewer nodes: 4 below kQuad4Width, 6 below kQuad6Width, else 8
+// (each bound keeps (w/2)^(2N) below 1e-18).
+constexpr double kQuad4Width = 0.011, kQuad6Width = 0.063;
 
-// b(x, s), its vega db/ds and, on request, the distance to the upper bound e^{x/2} - b(s), for
-// x <= 0, s > 0. `ex` is e^{x/2}, constant while solving. Each is accurate to a few ulps
-// relative (the complement as a sum of positive terms, never as e^{x/2} - b).
-struct OtmValues {
-    double price, vega, complement;
-};
+// Below this lowest node the erfcx argument passes 26 and needs the asymptotic series (b ~ 1e-290).
+constexpr double kQuadFarTail = -36.7;
 
-inline OtmValues otm_values(double x, double s, double ex, bool with_complement) {
-    const double h = x / s, t = 0.5 * s;
-    OtmValues o;
-    o.vega = kInvSqrt2Pi_ * std::exp(-0.5 * (h * h + t * t));
-    o.complement = 0.0;
-    const bool quad = t < kQuadWidth * (h < -1.0 ? -h : 1.0);
-    if (h + t >= 0.0 && (with_complement || !quad)) {
-        // Near the money: Phi(h + t) = 1 - Phi(-h - t) with Phi(-h - t) <= 1/2, so the same two
-        // tail probabilities give the price and the complement.
-        const double p_up = 0.5 * std::erfc((h + t) * kInvSqrt2_);     // Phi(-h - t)
-        const double p_down = 0.5 * std::erfc(-(h - t) * kInvSqrt2_);  // Phi(h - t)
-        const double down = p_down / ex;
-        o.complement = ex * p_up + down;
-        if (!quad) {
-            o.price = ex * (1.0 - p_up) - down;
-            return o;
-        }
-    }
-    if (quad) {
-        o.price = o.vega * t * mills_derivative_quadrature(h, t);
-        if (with_complement && h + t < 0.0) o.complement = ex - o.price;  // b << e^{x/2} here
-        return o;
-    }
-    o.price = o.vega * (mills(h + t) - mills(h - t));
-    if (with_complement) o.complement = ex - o.price;  // far out of the money: b < e^{x/2} / 2
-    return o;
+enum class Quadrature { Nodes4, Nodes6, Nodes8, Nodes8FarTail };
+
+// Where the integral form is needed and |x| = 2|h|t <= kSeriesMaxX, a Taylor series in t
+// about h (one erfcx instead of one per node) replaces it: the rounding the series amplifies
+// then stays within ~2x of the quadrature's.
+constexpr double kSeriesMaxX = 4.0;
+
+// The evaluation b(h, t) takes: kFormDirect, kFormSeries, or kFormQuadrature + Quadrature.
+// Returned as a double so that choosing vectorizes.
+constexpr double kFormDirect = 0.0, kFormSeries = 1.0, kFormQuadrature = 2.0;
+constexpr int kForms = 6;
+
+inline double evaluation_form(double h, double t) {
+    const double scale = h < -1.0 ? -h : 1.0;  // w < c  <=>  t < c * scale, without a division
+    const double rule =
+        h - t <= kQuadFarTail ? 3.0 : (t < kQuad4Width * scale ? 0.0 : (t < kQuad6Width * scale ? 1.0 : 2.0));
+    const double integral = -2.0 * h * t <= kSeriesMaxX ? kFormSeries : kFormQuadrature + rule;
+    return t < kQuadWidth * scale ? integral : kFormDirect;
 }
+
+// For m options (m a multiple of kLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
+// ex = e^{x/2}: the price b, the vega db/ds and the distance to the upper bound e^{x/2} - b,
+// each to a few ulps relative (the complement as a sum of positive terms near the money,
+// never as e^{x/2} - b there). Phi form where h + t >= 0, difference of Mills ratios below.
+void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
+                       double* vega, double* complement);
+
+// The same price and vega through the integral form, for options whose evaluation_form(h, t)
+// is kFormQuadrature + rule.
+void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
+                           double* vega);
+
+// The same price and vega through the Taylor series, for options whose evaluation_form(h, t)
+// is kFormSeries.
+void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega);
 
 }  // namespace dk::nb
