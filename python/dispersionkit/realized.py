@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import _core
 from ._corr_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
-from ._labels import as_frame, as_series, columns_of, date_index
+from ._labels import as_frame, as_series, columns_of, date_index, same_labels
 from ._validation import as_float_array, resolve_threads
 
 TRADING_DAYS = 252
@@ -119,6 +119,8 @@ def realized_correlation(
     if n < 2:
         raise ValueError("returns: need at least 2 names (columns) for a correlation")
     index = date_index(returns, index_returns, per_date=(0, 1))
+    same_labels({"returns": returns if isinstance(returns, pd.DataFrame) else None, "weights": weights},
+                {"returns": returns, "index_returns": index_returns})
     w = _pair_weights(weights, n)
 
     if method == "implied_formula":
