@@ -33,3 +33,18 @@ def test_short_dispersion_split_mirrors_long():
     for name in ("gamma_theta", "volatility", "correlation"):
         np.testing.assert_allclose(short.attribution[name].to_numpy(), -long.attribution[name].to_numpy(),
                                    rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"vix_lookback": -5}, ValueError, "vix_lookback: must be >= 1"),  # a negative shift reads future VIX
+    ({"vix_lookback": 0}, ValueError, "vix_lookback: must be >= 1"),
+    ({"vix_lookback": 2.5}, TypeError, "vix_lookback: expected an int"),
+    ({"window": 1}, ValueError, "window: must be >= 2"),
+    ({"exit": []}, ValueError, "exit: an empty list"),
+    ({"entry": ()}, ValueError, "entry: an empty list"),
+    ({"entry": "LongDispersionEntry"}, TypeError, "entry: 'LongDispersionEntry' is not a rule"),
+    ({"exit": [dk.StopLoss(), 0.25]}, TypeError, "exit: 0.25 is not a rule"),
+])
+def test_backtest_rules_reject_bad_settings_when_built(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dk.BacktestRules(**kwargs)

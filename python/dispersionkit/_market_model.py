@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .correlation_matrix import check_correlation, psd_cholesky
-from ._validation import as_float_array
+from ._validation import as_count, as_float_array
 from .regimes import Regimes
 
 _MAX_U32 = 2**32 - 1
@@ -40,15 +38,6 @@ class MarketModel:
     dt: float
     seed: int
     first_path: int
-
-
-def _count(value, name: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    value = operator.index(value)
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{name}: must be in [{minimum}, {maximum}], got {value}")
-    return value
 
 
 def _positive_scalar(value, name: str) -> float:
@@ -135,10 +124,10 @@ def _correlation(corr, regimes, n: int, steps: int):
 def prepare(spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0, regimes, seed,
             first_path) -> MarketModel:
     """Validate every input (errors name the argument) and precompute the shared model arrays."""
-    steps = _count(steps, "steps", 1, _MAX_U32 - 1)
-    paths = _count(paths, "paths", 0, _MAX_U64)
-    seed = _count(seed, "seed", 0, _MAX_U64)
-    first_path = _count(first_path, "first_path", 0, _MAX_U64 - paths)
+    steps = as_count(steps, "steps", 1, _MAX_U32 - 1)
+    paths = as_count(paths, "paths", 0, _MAX_U64)
+    seed = as_count(seed, "seed", 0, _MAX_U64)
+    first_path = as_count(first_path, "first_path", 0, _MAX_U64 - paths)
     dt = _positive_scalar(dt, "dt")
     index0 = _positive_scalar(index0, "index0")
     spot0 = _spot(spot0)

@@ -37,6 +37,18 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
     raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
 
 
+def as_count(value, name: str, minimum: int, maximum: int | None = None) -> int:
+    """An int (not bool) in [minimum, maximum]; TypeError / ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    value = operator.index(value)
+    if maximum is None and value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ValueError(f"{name}: must be in [{minimum}, {maximum}], got {value}")
+    return value
+
+
 def resolve_threads(threads) -> int:
     """None -> 0 (all cores, the core's convention); otherwise a positive int."""
     if threads is None:

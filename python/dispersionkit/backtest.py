@@ -27,6 +27,7 @@ import pandas as pd
 
 from ._market_series import signal_series
 from ._snapshot import INDEX
+from ._validation import as_count
 from .attribution import GREEK_COLUMNS, SPLIT_COLUMNS, correlation_split, greek_lines
 from .backtest_result import BacktestResult
 from .book import hedged_pnl
@@ -45,13 +46,30 @@ class BacktestRules:
     """entry: a rule (e.g. LongDispersionEntry()), a list of rules (first firing wins) or None
     (enter on every flat date). An entry whose action names the other direction
     ("enter_short" for a long trade) is ignored. exit: rule(s) or None for
-    ``default_exit_rules(trade.direction)``. window: trading days of realized correlation;
-    vix_lookback: rows of the VIX trend."""
+    ``default_exit_rules(trade.direction)``. window: trading days of realized correlation
+    (int >= 2); vix_lookback: rows of the VIX trend (int >= 1: the change is from a past row)."""
 
     entry: object = None
     exit: object = None
     window: int = 63
     vix_lookback: int = 5
+
+    def __post_init__(self):
+        for name in ("entry", "exit"):
+            _check_rules(getattr(self, name), name)
+        as_count(self.window, "window", 2)
+        as_count(self.vix_lookback, "vix_lookback", 1)
+
+
+def _check_rules(rules, name: str) -> None:
+    if rules is None:
+        return
+    members = rules if isinstance(rules, (list, tuple)) else (rules,)
+    if not members:
+        raise ValueError(f"{name}: an empty list of rules never fires; pass None for the default")
+    for rule in members:
+        if not callable(getattr(rule, "evaluate", None)):
+            raise TypeError(f"{name}: {rule!r} is not a rule (it has no evaluate(state) method)")
 
 
 def backtest(market: MarketData, trade: DispersionTrade, rules: BacktestRules | None = None, *,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._validation import as_count
 from .realized import realized_vol as _realized_vol
 
 
@@ -44,9 +45,9 @@ class ImpliedVolModel:
     min_periods: int | None = None
 
     def __post_init__(self):
-        _check_int(self.window, "window", minimum=2)
+        as_count(self.window, "window", minimum=2)
         if self.min_periods is not None:
-            _check_int(self.min_periods, "min_periods", minimum=2)
+            as_count(self.min_periods, "min_periods", minimum=2)
             if self.min_periods > self.window:
                 raise ValueError(f"min_periods: must be <= window ({self.window}), got {self.min_periods}")
         _check_real(self.variance_premium, "variance_premium")
@@ -92,13 +93,6 @@ class ImpliedVolModel:
         with np.errstate(invalid="ignore", divide="ignore"):
             factor = index_implied_vol.to_numpy() / np.sqrt(index_realized**2 + self.correlation_premium * cross)
         return realized * factor[:, None]
-
-
-def _check_int(value, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
 
 
 def _check_real(value, name: str) -> None:
