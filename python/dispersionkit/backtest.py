@@ -179,7 +179,9 @@ class _Run:
         elif exit_at < end:
             result, spots, vols = self._run(position, book, t, exit_at)
         self._record(position, t, exit_at, result, spots, vols, entry_reason, rule)
-        return exit_at, rule[2] == "roll"
+        if rule[2] == "roll":
+            return exit_at, True
+        return exit_at + 1, False  # flat at this close: the entry rule is next asked on the next date
 
     def _run(self, position, book, t: int, end: int):
         """hedged_pnl over rows t..end; spots and vols (end - t + 1, names + index) as arrays."""
