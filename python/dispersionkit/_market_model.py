@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .correlation_matrix import check_correlation, psd_cholesky
-from ._validation import as_count, as_float_array
+from ._validation import as_count, as_float_array, as_scalar
 from .regimes import Regimes
 
 _MAX_U32 = 2**32 - 1
@@ -38,15 +38,6 @@ class MarketModel:
     dt: float
     seed: int
     first_path: int
-
-
-def _positive_scalar(value, name: str) -> float:
-    array = as_float_array(value, name)
-    if array.ndim != 0:
-        raise ValueError(f"{name}: expected a scalar, got shape {array.shape}")
-    if not (np.isfinite(array) and array > 0):
-        raise ValueError(f"{name}: must be finite and > 0, got {float(array)}")
-    return float(array)
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:
@@ -128,8 +119,8 @@ def prepare(spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0
     paths = as_count(paths, "paths", 0, _MAX_U64)
     seed = as_count(seed, "seed", 0, _MAX_U64)
     first_path = as_count(first_path, "first_path", 0, _MAX_U64 - paths)
-    dt = _positive_scalar(dt, "dt")
-    index0 = _positive_scalar(index0, "index0")
+    dt = as_scalar(dt, "dt", positive=True)
+    index0 = as_scalar(index0, "index0", positive=True)
     spot0 = _spot(spot0)
     n = spot0.size
     vols = _vols(vols, n, steps)

@@ -37,6 +37,19 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
     raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
 
 
+def as_scalar(value, name: str, *, positive: bool = False) -> float:
+    """A finite real scalar (numbers or 0-d arrays); with ``positive`` also > 0."""
+    array = as_float_array(value, name)
+    if array.ndim != 0:
+        raise ValueError(f"{name}: expected a scalar, got shape {array.shape}")
+    result = float(array)
+    if not np.isfinite(result):
+        raise ValueError(f"{name}: must be finite, got {result}")
+    if positive and result <= 0:
+        raise ValueError(f"{name}: must be > 0, got {result}")
+    return result
+
+
 def as_count(value, name: str, minimum: int, maximum: int | None = None) -> int:
     """An int (not bool) in [minimum, maximum]; TypeError / ValueError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
