@@ -306,9 +306,7 @@ class CorrelationExit:
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
         gap = state.realized_correlation - state.implied_correlation
-        against = gap if self.direction == "long" else -gap
-        fired = against >= self.points - _SLACK
-        sign = "+" if self.direction == "long" else "-"
+        fired, sign = _moved_against(gap, self.direction, self.points)
         reason = f"realized - implied correlation {gap * 100:+.1f} points (exit at {sign}{self.points * 100:g})"
         return _exit(self, fired, reason)
 
@@ -327,9 +325,7 @@ class VixExit:
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
         move = state.vix - state.vix_at_entry
-        against = move if self.direction == "long" else -move
-        fired = against >= self.points - _SLACK
-        sign = "+" if self.direction == "long" else "-"
+        fired, sign = _moved_against(move, self.direction, self.points)
         return _exit(self, fired, f"VIX {_signed(move)} points since entry (exit at {sign}{self.points:g})")
 
 
@@ -411,6 +407,12 @@ def default_exit_rules(direction: str = "long") -> AnyOf:
 
 def _exit(rule, fired: bool, reason: str) -> RuleResult:
     return RuleResult(bool(fired), reason, type(rule).__name__, "exit" if fired else None)
+
+
+def _moved_against(move: float, direction: str, points: float) -> tuple[bool, str]:
+    """(fired, sign of the threshold) for a move that hurts long dispersion when it is up."""
+    against = move if direction == "long" else -move
+    return bool(against >= points - _SLACK), "+" if direction == "long" else "-"
 
 
 def _trend(change: float, threshold: float) -> str:
