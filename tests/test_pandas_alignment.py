@@ -43,3 +43,20 @@ def test_realized_correlation_checks_weights_and_index_dates():
         dk.realized_correlation(returns, 10, method="implied_formula", index_returns=shifted)
     same = returns.mean(axis=1)
     assert dk.realized_correlation(returns, 10, method="implied_formula", index_returns=same).index.equals(dates)
+
+
+def test_correlation_matrix_and_weights_with_other_names_raise():
+    corr = pd.DataFrame([[1.0, 0.2, 0.4], [0.2, 1.0, 0.6], [0.4, 0.6, 1.0]], index=NAMES, columns=NAMES)
+    weights = pd.Series([0.6, 0.3, 0.1], index=NAMES[::-1])
+    with pytest.raises(ValueError, match="weights: its names differ from corr"):
+        dk.average_correlation(corr, weights)
+    with pytest.raises(ValueError, match="weights: its names differ from corr"):
+        dk.stress_correlation(corr, 0.9, weights)
+    aligned = weights.reindex(NAMES)
+    assert dk.average_correlation(corr, aligned) == pytest.approx(dk.average_correlation(corr.to_numpy(), aligned.to_numpy()))
+
+
+@pytest.mark.parametrize("bad, error", [("x", TypeError), (None, TypeError), (np.inf, ValueError), (0, ValueError)])
+def test_realized_vol_annualization_errors_name_it(bad, error):
+    with pytest.raises(error, match="annualization"):
+        dk.realized_vol(np.zeros((10, 2)), 5, annualization=bad)

@@ -216,6 +216,7 @@ def average_correlation(corr, weights=None, *, threads=None):
     else:
         w = per_name(weights, "weights", allow_dates=False)
         same_names({"weights": w, "corr": R})
+        same_labels({"corr": corr if isinstance(corr, pd.DataFrame) else None, "weights": weights}, {})
         if not np.isfinite(w).all():
             raise ValueError("weights: contains NaN or inf")
         non_negative(w, "weights")
