@@ -34,10 +34,11 @@ from .book import hedged_pnl
 from .hedge_policy import HedgePolicy
 from .market import MarketData
 from .metrics import compute_metrics
+from .realized import TRADING_DAYS
 from .signals import MarketState, PositionState, default_exit_rules, evaluate_rules
 from .trade import DispersionTrade
 
-DT = 1.0 / 252.0
+DT = 1.0 / TRADING_DAYS
 GREEK_STATE = ("dollar_delta", "dollar_gamma", "vega", "theta")
 
 
