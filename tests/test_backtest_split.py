@@ -48,3 +48,28 @@ def test_short_dispersion_split_mirrors_long():
 def test_backtest_rules_reject_bad_settings_when_built(kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.BacktestRules(**kwargs)
+
+
+def test_index_cash_gamma_of_the_split_is_the_engines():
+    """With rho_impl chosen so that 'as implied' equals the index's implied variance sigma_I^2 dt,
+    the correlation part must equal the index legs' gamma-theta from the engine: same cash
+    gamma (0.5 Gamma S^2 q, signed, zero once expired), same returns."""
+    from dispersionkit.attribution import correlation_split
+    from dispersionkit.backtest import DT
+
+    market = synthetic_market(n_dates=40, realized_corr=0.2, implied_corr=0.6, seed=7)
+    position = dk.DispersionTrade(direction="long").position(market, market.dates[0], 1e6)
+    names = list(position.weights.index)
+    rows = market.dates[:25]  # past the 30-day expiry: the last steps have no live index leg
+    spots = np.column_stack([market.spots.loc[rows, names].to_numpy(), market.index.loc[rows].to_numpy()])
+    vols = np.column_stack([market.vols.loc[rows, names].to_numpy(), market.index_vol.loc[rows].to_numpy()])
+    result = dk.hedged_pnl(position.book(), spots, vols, dt=DT, detail="steps", names=names + ["INDEX"],
+                           vols_by="underlying")
+    r = spots[1:, :-1] / spots[:-1, :-1] - 1.0
+    u = position.weights.to_numpy() * np.sqrt(np.mean(r * r, axis=0))
+    own = np.sum((position.weights.to_numpy() * r) ** 2, axis=1)
+    rho = (vols[:-1, -1] ** 2 * DT - own) / (np.sum(u) ** 2 - np.sum(u * u))
+    split = correlation_split(position, result.steps, spots, vols, rho, DT)
+    index_legs = result.steps.gamma_theta_legs[0][:, position.index_mask()].sum(axis=1)
+    np.testing.assert_allclose(split["correlation"], index_legs, rtol=1e-9, atol=1e-9)
+    assert split["correlation"][-1] == 0.0 and np.any(split["correlation"] != 0.0)
