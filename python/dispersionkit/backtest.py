@@ -35,7 +35,7 @@ from .hedge_policy import HedgePolicy
 from .market import MarketData
 from .metrics import compute_metrics
 from .realized import TRADING_DAYS
-from .signals import MarketState, PositionState, default_exit_rules, evaluate_rules
+from .signals import MarketState, PositionState, default_exit_rules, evaluate_rules, first_firing
 from .trade import DispersionTrade
 
 DT = 1.0 / TRADING_DAYS
@@ -200,15 +200,16 @@ class _Run:
 
     def _first_exit(self, position, t: int, end: int, cumulative: np.ndarray):
         vix, implied, realized = self.sig["vix"], self.sig["implied_correlation"], self.sig["realized_correlation"]
-        for k in range(1, end - t + 1):
-            state = PositionState(
-                pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
-                implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
-                vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
-            result = evaluate_rules(self.exit_rules, state)
-            if result.fired:
-                return t + k, (result.rule, result.reason, result.action)
-        return end, None
+        states = (PositionState(
+            pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
+            implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
+            vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
+            for k in range(1, end - t + 1))
+        hit = first_firing(self.exit_rules, states)
+        if hit is None:
+            return end, None
+        k, result = hit
+        return t + k + 1, (result.rule, result.reason, result.action)
 
     def _record(self, position, t, exit_at, result, spots, vols, entry_reason, rule):
         steps = result.steps
