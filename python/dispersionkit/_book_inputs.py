@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._validation import as_float_array
+from ._validation import as_float_array, as_real
 from .hedge_policy import HedgePolicy
 from .legs import Book
 
@@ -31,15 +29,6 @@ class BookInputs:
     steps: bool
     step_labels: pd.Index
     leg_labels: tuple[str, ...]
-
-
-def _finite_scalar(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
-    return value
 
 
 def _spots(spots, names, dates):
@@ -145,8 +134,8 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
     L = len(book)
     vol_view, vols_by = _vols(vols, spot_array.shape, L, vols_by, names, dates)
 
-    rate = _finite_scalar(rate, "rate")
-    dt = _finite_scalar(dt, "dt")
+    rate = as_real(rate, "rate")
+    dt = as_real(dt, "dt")
     if dt <= 0.0:
         raise ValueError(f"dt: must be > 0 years, got {dt}")
     div = as_float_array(div_yield, "div_yield")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -35,6 +36,16 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
             raise ValueError(f"{name}: integer flags must be 0 (put) or 1 (call)")
         return array.astype(np.float64)
     raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
+
+
+def as_real(value, name: str, *, finite: bool = True) -> float:
+    """A Python or NumPy real number (not bool) as float; with ``finite`` NaN and inf are errors."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name}: must be finite, got {value}")
+    return value
 
 
 def as_scalar(value, name: str, *, positive: bool = False) -> float:

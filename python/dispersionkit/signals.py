@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from ._validation import as_real
+
 _DIRECTIONS = ("long", "short")
 # Differences of decimal quotes (0.75 - 0.60) are not exact in binary floating point; this
 # slack keeps a "moved by N points" threshold where the user wrote it.
@@ -47,7 +49,7 @@ class MarketState:
 
     def __post_init__(self):
         for field in fields(self):
-            _real(getattr(self, field.name), field.name)
+            as_real(getattr(self, field.name), field.name, finite=False)
 
     @property
     def premium(self) -> float:
@@ -97,7 +99,7 @@ class PositionState:
 
     def __post_init__(self):
         for field in fields(self):
-            _real(getattr(self, field.name), field.name)
+            as_real(getattr(self, field.name), field.name, finite=False)
         if not self.premium > 0:
             raise ValueError(f"premium: must be > 0 (the premium at risk), got {self.premium}")
 
@@ -439,17 +441,10 @@ def _expect(state, kind) -> None:
         raise TypeError(f"state: expected a {kind.__name__}, got {type(state).__name__}")
 
 
-def _real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-
-
 def _finite_param(rule, *names) -> None:
     for name in names:
         value = getattr(rule, name)
-        _real(value, name)
-        if not math.isfinite(value):
-            raise ValueError(f"{name}: must be finite, got {value}")
+        as_real(value, name)
 
 
 def _positive_param(rule, name) -> None:
