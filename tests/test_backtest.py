@@ -98,6 +98,8 @@ def test_bad_backtest_arguments(cheap_correlation):
         dk.backtest(cheap_correlation, trade, [dk.StopLoss()])
     with pytest.raises(ValueError, match="capital"):
         dk.backtest(cheap_correlation, trade, capital=0.0)
+    with pytest.raises(TypeError, match="capital: expected a real number"):
+        dk.backtest(cheap_correlation, trade, capital="1e6")
     with pytest.raises(ValueError, match="start, end"):
         dk.backtest(cheap_correlation, trade, start="2030-01-01")
 

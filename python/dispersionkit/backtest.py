@@ -19,7 +19,6 @@ A run whose equity reaches 0 stops and raises ValueError (returns are undefined 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ import pandas as pd
 
 from ._market_series import signal_series
 from ._snapshot import INDEX
-from ._validation import as_count
+from ._validation import as_count, as_real
 from .attribution import GREEK_COLUMNS, SPLIT_COLUMNS, correlation_split, greek_lines
 from .backtest_result import BacktestResult
 from .book import hedged_pnl
@@ -84,8 +83,8 @@ def backtest(market: MarketData, trade: DispersionTrade, rules: BacktestRules | 
         raise TypeError(f"rules: expected a BacktestRules, got {type(rules).__name__}")
     if not isinstance(policy, HedgePolicy):
         raise TypeError(f"policy: expected a HedgePolicy, got {type(policy).__name__}")
-    if isinstance(capital, bool) or not isinstance(capital, numbers.Real) or not (math.isfinite(capital) and capital > 0):
-        raise ValueError(f"capital: must be a finite number > 0, got {capital!r}")
+    if not as_real(capital, "capital") > 0:
+        raise ValueError(f"capital: must be > 0, got {capital!r}")
     dates = _window(market, start, end)
     signals = signal_series(market, rules.window, rules.vix_lookback).loc[dates]
     run = _Run(market, trade, rules, policy, dates, signals, float(capital), threads)
