@@ -10,9 +10,9 @@ date. A book is never held past its expiry (reason "expiry") or the last date ("
 nor through a date with missing spots or vols ("missing data").
 
 Conventions: steps of dt = 1/252 years per trading day; option expiries in years (ACT/365);
-idle capital earns nothing (the engine's cash account earns the entry date's market rate while a book is
-open); rules see VIX in points = index implied vol x 100 (the market's VIX, or its vol model
-where it has none: see ``vol_source``). Entry rule ``None`` enters on every flat date.
+idle capital earns nothing (the engine's cash account earns the entry date's market rate
+while a book is open); rules see VIX in points = index implied vol x 100 (the market's VIX,
+or its vol model where it has none: see ``vol_source``). Entry rule ``None`` enters on every flat date.
 A run whose equity reaches 0 stops and raises ValueError (returns are undefined past ruin).
 """
 
