@@ -5,7 +5,7 @@
 
 import numpy as np
 import pytest
-from speedup_book import book, market
+from .speedup_book import book, market
 
 import dispersionkit as dk
 

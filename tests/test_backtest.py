@@ -54,6 +54,11 @@ def test_rules_fire_with_recorded_reasons(cheap_correlation):
     row = result.journal[result.journal["exit_rule"] == "ProfitTarget"].iloc[0]
     assert "target" in row["exit_reason"] and row["action"] == "exit"
     assert row["pnl"] > 0
+    # An exit leaves the book flat at that close: the next trade starts on a later date.
+    dates = cheap_correlation.dates
+    exits = result.journal["exit_date"].iloc[:-1].map(dates.get_loc).to_numpy()
+    entries = result.journal["entry_date"].iloc[1:].map(dates.get_loc).to_numpy()
+    assert (entries >= exits + 1).all()
 
     rolled = dk.backtest(cheap_correlation, dk.DispersionTrade(), dk.BacktestRules(exit=dk.ExpiryExit(days=10)))
     assert (rolled.journal["exit_rule"].iloc[:-1] == "ExpiryExit").all()
@@ -93,6 +98,8 @@ def test_bad_backtest_arguments(cheap_correlation):
         dk.backtest(cheap_correlation, trade, [dk.StopLoss()])
     with pytest.raises(ValueError, match="capital"):
         dk.backtest(cheap_correlation, trade, capital=0.0)
+    with pytest.raises(TypeError, match="capital: expected a real number"):
+        dk.backtest(cheap_correlation, trade, capital="1e6")
     with pytest.raises(ValueError, match="start, end"):
         dk.backtest(cheap_correlation, trade, start="2030-01-01")
 

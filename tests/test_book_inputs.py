@@ -125,3 +125,16 @@ def test_core_propagates_nan_spots_without_crashing():
                      np.zeros(1), 0.0, 0.01, (True, 1, -1.0, 0.0, 0.0), summary, legs, None, None, 1)
     assert np.isfinite(summary[:, 0]).all()
     assert np.isnan(summary[0, 1]) and np.isnan(legs[1, 0])
+
+
+def test_vols_frame_must_carry_the_spots_columns_and_dates():
+    dates = pd.bdate_range("2021-01-04", periods=5)
+    spots = pd.DataFrame({"A": [100, 101, 102, 101, 100.0], "B": [50, 50.5, 51, 50, 49.0]}, index=dates)
+    vols = pd.DataFrame({"A": 0.2, "B": 0.4}, index=dates)
+    book = dk.straddle("A", 100.0, 0.1)
+    with pytest.raises(ValueError, match=r"vols: columns \['B', 'A'\] differ from the spot names \['A', 'B'\]"):
+        dk.hedged_pnl(book, spots, vols[["B", "A"]])
+    with pytest.raises(ValueError, match="vols: its dates differ"):
+        dk.hedged_pnl(book, spots, vols.set_axis(dates + pd.Timedelta(days=1)))
+    by_frame = dk.hedged_pnl(book, spots, vols).summary.total
+    np.testing.assert_array_equal(by_frame, dk.hedged_pnl(book, spots, vols.to_numpy()).summary.total)

@@ -34,3 +34,15 @@ def test_python_dash_m_runs_the_cli():
                                 "--end", "2018-03-30"], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert "== Regime on 2018-03-29 ==" in completed.stdout or "== Regime on 2018-03-30 ==" in completed.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--budget", "2"], "budget: a fraction of capital in (0, 1]"),
+    (["demo", "--start", "2030-01-01"], "start, end: fewer than 2 trading days"),
+])
+def test_bad_values_exit_with_the_named_error_not_a_traceback(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"dispersionkit demo: error: {message}" in err and "Traceback" not in err

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,3 +124,11 @@ def test_sample_market_is_labelled_as_a_model():
     assert len(market.tickers) == 20
     np.testing.assert_allclose(market.weights.to_numpy(), 1 / 20)
     assert (market.index_vol_origin == "vix").sum() > 1000
+
+
+def test_net_greeks_do_not_drop_a_leg_with_nan(market):
+    position = dk.DispersionTrade().position(market, DATE)
+    legs = position.legs.copy()
+    legs.loc[0, "vol"] = np.nan
+    net = dataclasses.replace(position, legs=legs).greeks().loc["net"]
+    assert np.isnan(net["vega_per_point"]) and np.isnan(net["premium"])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._validation import as_float_array
+from ._validation import as_float_array, as_real
 from .hedge_policy import HedgePolicy
 from .legs import Book
 
@@ -31,15 +29,6 @@ class BookInputs:
     steps: bool
     step_labels: pd.Index
     leg_labels: tuple[str, ...]
-
-
-def _finite_scalar(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
-    return value
 
 
 def _spots(spots, names, dates):
@@ -73,16 +62,17 @@ def _spots(spots, names, dates):
     return np.ascontiguousarray(array), names, dates
 
 
-def _vols(vols, shape, n_legs, vols_by):
+def _vols(vols, shape, n_legs, vols_by, names, dates):
     P, T1, m = shape
-    if isinstance(vols, pd.DataFrame):
-        vols = vols.to_numpy()
-    array = as_float_array(vols, "vols")
+    frame = vols if isinstance(vols, pd.DataFrame) else None
+    array = as_float_array(vols.to_numpy() if frame is not None else vols, "vols")
     if vols_by is None:
         last = array.shape[-1] if array.ndim else 1
         vols_by = "leg" if (last == n_legs and last != m) else "underlying"
     elif vols_by not in ("underlying", "leg"):
         raise ValueError(f"vols_by: expected 'underlying', 'leg' or None, got {vols_by!r}")
+    if frame is not None:
+        _same_frame_labels(frame, names if vols_by == "underlying" else None, dates)
     columns = m if vols_by == "underlying" else n_legs
     if array.ndim > 3:
         raise ValueError(f"vols: at most 3 dimensions (paths, steps + 1, columns), got shape {array.shape}")
@@ -95,6 +85,15 @@ def _vols(vols, shape, n_legs, vols_by):
         bad = array[~(np.isfinite(array) & (array >= 0))].ravel()[0]
         raise ValueError(f"vols: {bad} found; implied vols must be finite and >= 0")
     return view, vols_by
+
+
+def _same_frame_labels(frame: pd.DataFrame, names, dates) -> None:
+    """A vols DataFrame is read by position: its columns and dates must be the spots' own."""
+    if names is not None and [str(c) for c in frame.columns] != names:
+        raise ValueError(f"vols: columns {list(map(str, frame.columns))} differ from the spot names {names}; "
+                         "reindex vols to the spots' columns first")
+    if dates is not None and not (len(frame.index) == len(dates) and frame.index.equals(dates)):
+        raise ValueError("vols: its dates differ from the spots' dates; reindex vols to the spots' index first")
 
 
 def _resolve_underlying(leg, names, m):
@@ -133,10 +132,10 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
     spot_array, names, dates = _spots(spots, names, dates)
     P, T1, m = spot_array.shape
     L = len(book)
-    vol_view, vols_by = _vols(vols, spot_array.shape, L, vols_by)
+    vol_view, vols_by = _vols(vols, spot_array.shape, L, vols_by, names, dates)
 
-    rate = _finite_scalar(rate, "rate")
-    dt = _finite_scalar(dt, "dt")
+    rate = as_real(rate, "rate")
+    dt = as_real(dt, "dt")
     if dt <= 0.0:
         raise ValueError(f"dt: must be > 0 years, got {dt}")
     div = as_float_array(div_yield, "div_yield")

@@ -37,3 +37,32 @@ def as_frame(values: np.ndarray, index, columns):
     if index is None:
         return values
     return pd.DataFrame(values, index=index, columns=columns)
+
+
+def same_labels(names: dict, dates: dict) -> None:
+    """ValueError when pandas inputs would be paired by position under different labels.
+
+    ``names``/``dates`` map argument names to their inputs; the kernels pair rows and columns
+    by position, so a weights Series ordered differently from the vols, or an index-vol Series
+    on other dates, would otherwise give silently wrong numbers. Per-name labels are a
+    DataFrame's columns or a Series' index; per-date labels a DataFrame's or Series' index.
+    Only pandas inputs are compared; plain arrays carry no labels.
+    """
+    for axis, named, labels_of in (("names", names, _name_labels), ("dates", dates, _date_labels)):
+        labelled = [(arg, labels_of(value)) for arg, value in named.items()]
+        labelled = [(arg, labels) for arg, labels in labelled if labels is not None]
+        for arg, labels in labelled[1:]:
+            first, reference = labelled[0]
+            if not labels.equals(reference):
+                raise ValueError(f"{arg}: its {axis} differ from {first}'s (pandas labels are not aligned here, "
+                                 f"values are paired by position); reindex it to {first}'s {axis} first")
+
+
+def _name_labels(value):
+    if isinstance(value, pd.DataFrame):
+        return value.columns
+    return value.index if isinstance(value, pd.Series) else None
+
+
+def _date_labels(value):
+    return value.index if isinstance(value, (pd.Series, pd.DataFrame)) else None

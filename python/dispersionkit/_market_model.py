@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .correlation_matrix import check_correlation, psd_cholesky
-from ._validation import as_float_array
+from ._validation import as_count, as_float_array, as_scalar
 from .regimes import Regimes
 
 _MAX_U32 = 2**32 - 1
@@ -40,24 +38,6 @@ class MarketModel:
     dt: float
     seed: int
     first_path: int
-
-
-def _count(value, name: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    value = operator.index(value)
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{name}: must be in [{minimum}, {maximum}], got {value}")
-    return value
-
-
-def _positive_scalar(value, name: str) -> float:
-    array = as_float_array(value, name)
-    if array.ndim != 0:
-        raise ValueError(f"{name}: expected a scalar, got shape {array.shape}")
-    if not (np.isfinite(array) and array > 0):
-        raise ValueError(f"{name}: must be finite and > 0, got {float(array)}")
-    return float(array)
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:
@@ -135,12 +115,12 @@ def _correlation(corr, regimes, n: int, steps: int):
 def prepare(spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0, regimes, seed,
             first_path) -> MarketModel:
     """Validate every input (errors name the argument) and precompute the shared model arrays."""
-    steps = _count(steps, "steps", 1, _MAX_U32 - 1)
-    paths = _count(paths, "paths", 0, _MAX_U64)
-    seed = _count(seed, "seed", 0, _MAX_U64)
-    first_path = _count(first_path, "first_path", 0, _MAX_U64 - paths)
-    dt = _positive_scalar(dt, "dt")
-    index0 = _positive_scalar(index0, "index0")
+    steps = as_count(steps, "steps", 1, _MAX_U32 - 1)
+    paths = as_count(paths, "paths", 0, _MAX_U64)
+    seed = as_count(seed, "seed", 0, _MAX_U64)
+    first_path = as_count(first_path, "first_path", 0, _MAX_U64 - paths)
+    dt = as_scalar(dt, "dt", positive=True)
+    index0 = as_scalar(index0, "index0", positive=True)
     spot0 = _spot(spot0)
     n = spot0.size
     vols = _vols(vols, n, steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -35,6 +36,41 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
             raise ValueError(f"{name}: integer flags must be 0 (put) or 1 (call)")
         return array.astype(np.float64)
     raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
+
+
+def as_real(value, name: str, *, finite: bool = True) -> float:
+    """A Python or NumPy real number (not bool) as float; with ``finite`` NaN and inf are errors."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name}: must be finite, got {value}")
+    return value
+
+
+def as_scalar(value, name: str, *, positive: bool = False) -> float:
+    """A finite real scalar (numbers or 0-d arrays); with ``positive`` also > 0."""
+    array = as_float_array(value, name)
+    if array.ndim != 0:
+        raise ValueError(f"{name}: expected a scalar, got shape {array.shape}")
+    result = float(array)
+    if not np.isfinite(result):
+        raise ValueError(f"{name}: must be finite, got {result}")
+    if positive and result <= 0:
+        raise ValueError(f"{name}: must be > 0, got {result}")
+    return result
+
+
+def as_count(value, name: str, minimum: int, maximum: int | None = None) -> int:
+    """An int (not bool) in [minimum, maximum]; TypeError / ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    value = operator.index(value)
+    if maximum is None and value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ValueError(f"{name}: must be in [{minimum}, {maximum}], got {value}")
+    return value
 
 
 def resolve_threads(threads) -> int:

@@ -10,16 +10,15 @@ date. A book is never held past its expiry (reason "expiry") or the last date ("
 nor through a date with missing spots or vols ("missing data").
 
 Conventions: steps of dt = 1/252 years per trading day; option expiries in years (ACT/365);
-idle capital earns nothing (the engine's cash account earns the market rate while a book is
-open); rules see VIX in points = index implied vol x 100 (the market's VIX, or its vol model
-where it has none: see ``vol_source``). Entry rule ``None`` enters on every flat date.
+idle capital earns nothing (the engine's cash account earns the entry date's market rate
+while a book is open); rules see VIX in points = index implied vol x 100 (the market's VIX,
+or its vol model where it has none: see ``vol_source``). Entry rule ``None`` enters on every flat date.
 A run whose equity reaches 0 stops and raises ValueError (returns are undefined past ruin).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,16 +26,18 @@ import pandas as pd
 
 from ._market_series import signal_series
 from ._snapshot import INDEX
+from ._validation import as_count, as_real
 from .attribution import GREEK_COLUMNS, SPLIT_COLUMNS, correlation_split, greek_lines
 from .backtest_result import BacktestResult
 from .book import hedged_pnl
 from .hedge_policy import HedgePolicy
 from .market import MarketData
 from .metrics import compute_metrics
-from .signals import MarketState, PositionState, default_exit_rules, evaluate_rules
+from .realized import TRADING_DAYS
+from .signals import MarketState, PositionState, default_exit_rules, evaluate_rules, first_firing
 from .trade import DispersionTrade
 
-DT = 1.0 / 252.0
+DT = 1.0 / TRADING_DAYS
 GREEK_STATE = ("dollar_delta", "dollar_gamma", "vega", "theta")
 
 
@@ -45,13 +46,30 @@ class BacktestRules:
     """entry: a rule (e.g. LongDispersionEntry()), a list of rules (first firing wins) or None
     (enter on every flat date). An entry whose action names the other direction
     ("enter_short" for a long trade) is ignored. exit: rule(s) or None for
-    ``default_exit_rules(trade.direction)``. window: trading days of realized correlation;
-    vix_lookback: rows of the VIX trend."""
+    ``default_exit_rules(trade.direction)``. window: trading days of realized correlation
+    (int >= 2); vix_lookback: rows of the VIX trend (int >= 1: the change is from a past row)."""
 
     entry: object = None
     exit: object = None
     window: int = 63
     vix_lookback: int = 5
+
+    def __post_init__(self):
+        for name in ("entry", "exit"):
+            _check_rules(getattr(self, name), name)
+        as_count(self.window, "window", 2)
+        as_count(self.vix_lookback, "vix_lookback", 1)
+
+
+def _check_rules(rules, name: str) -> None:
+    if rules is None:
+        return
+    members = rules if isinstance(rules, (list, tuple)) else (rules,)
+    if not members:
+        raise ValueError(f"{name}: an empty list of rules never fires; pass None for the default")
+    for rule in members:
+        if not callable(getattr(rule, "evaluate", None)):
+            raise TypeError(f"{name}: {rule!r} is not a rule (it has no evaluate(state) method)")
 
 
 def backtest(market: MarketData, trade: DispersionTrade, rules: BacktestRules | None = None, *,
@@ -65,8 +83,8 @@ def backtest(market: MarketData, trade: DispersionTrade, rules: BacktestRules | 
         raise TypeError(f"rules: expected a BacktestRules, got {type(rules).__name__}")
     if not isinstance(policy, HedgePolicy):
         raise TypeError(f"policy: expected a HedgePolicy, got {type(policy).__name__}")
-    if isinstance(capital, bool) or not isinstance(capital, numbers.Real) or not (math.isfinite(capital) and capital > 0):
-        raise ValueError(f"capital: must be a finite number > 0, got {capital!r}")
+    if not as_real(capital, "capital") > 0:
+        raise ValueError(f"capital: must be > 0, got {capital!r}")
     dates = _window(market, start, end)
     signals = signal_series(market, rules.window, rules.vix_lookback).loc[dates]
     run = _Run(market, trade, rules, policy, dates, signals, float(capital), threads)
@@ -161,7 +179,9 @@ class _Run:
         elif exit_at < end:
             result, spots, vols = self._run(position, book, t, exit_at)
         self._record(position, t, exit_at, result, spots, vols, entry_reason, rule)
-        return exit_at, rule[2] == "roll"
+        if rule[2] == "roll":
+            return exit_at, True
+        return exit_at + 1, False  # flat at this close: the entry rule is next asked on the next date
 
     def _run(self, position, book, t: int, end: int):
         """hedged_pnl over rows t..end; spots and vols (end - t + 1, names + index) as arrays."""
@@ -179,15 +199,16 @@ class _Run:
 
     def _first_exit(self, position, t: int, end: int, cumulative: np.ndarray):
         vix, implied, realized = self.sig["vix"], self.sig["implied_correlation"], self.sig["realized_correlation"]
-        for k in range(1, end - t + 1):
-            state = PositionState(
-                pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
-                implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
-                vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
-            result = evaluate_rules(self.exit_rules, state)
-            if result.fired:
-                return t + k, (result.rule, result.reason, result.action)
-        return end, None
+        states = (PositionState(
+            pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
+            implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
+            vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
+            for k in range(1, end - t + 1))
+        hit = first_firing(self.exit_rules, states)
+        if hit is None:
+            return end, None
+        k, result = hit
+        return t + k + 1, (result.rule, result.reason, result.action)
 
     def _record(self, position, t, exit_at, result, spots, vols, entry_reason, rule):
         steps = result.steps

@@ -54,7 +54,7 @@ class CalendarDispersion:
         """Per-leg Greeks of both sides (index level "front"/"back") and a net row."""
         front, back = (p.greeks().drop(index="net") for p in self.positions(market, date, capital))
         table = pd.concat({"front": front, "back": back})
-        numeric = table.select_dtypes("number").drop(columns=["strike", "quantity"]).sum()
+        numeric = table.select_dtypes("number").drop(columns=["strike", "quantity"]).sum(skipna=False)
         table.loc[("net", "net"), numeric.index] = numeric.to_numpy()
         return table
 

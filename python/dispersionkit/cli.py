@@ -109,4 +109,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
     for name, (help_text, configure, _) in _COMMANDS.items():
         configure(commands.add_parser(name, help=help_text, description=help_text))
     args = parser.parse_args(argv)
-    return _COMMANDS[args.command][2](args, sys.stdout if out is None else out)
+    try:
+        return _COMMANDS[args.command][2](args, sys.stdout if out is None else out)
+    except ValueError as error:  # the library's named input errors (e.g. --budget 2): a message, not a traceback
+        parser.exit(2, f"dispersionkit {args.command}: error: {error}\n")

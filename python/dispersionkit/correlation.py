@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import _core
 from ._corr_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
-from ._labels import as_series, date_index
+from ._labels import as_series, date_index, same_labels
 from ._validation import as_float_array, resolve_threads
 
 
@@ -45,6 +45,11 @@ def _corr_matrices(corr) -> np.ndarray:
     if array.ndim not in (2, 3) or array.shape[-1] != array.shape[-2]:
         raise ValueError(f"corr: expected shape (n, n), (T, n, n) or (S, n, n), got {array.shape}")
     return array
+
+
+def _dated(**named) -> dict:
+    """The inputs whose rows are dates: DataFrames (a Series of vols or weights is per name)."""
+    return {name: value for name, value in named.items() if isinstance(value, pd.DataFrame)}
 
 
 def _check_shared(corr: np.ndarray) -> None:
@@ -78,6 +83,7 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     """
     nthreads = resolve_threads(threads)
     index = date_index(weights, vols)
+    same_labels({"weights": weights, "vols": vols, "corr": corr}, _dated(weights=weights, vols=vols))
     w = per_name(weights, "weights")
     s = per_name(vols, "vols")
     R = _corr_matrices(corr)
@@ -137,6 +143,7 @@ def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
 def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> CorrelationEstimate:
     nthreads = resolve_threads(threads)
     index = date_index(index_vol_value, vols, weights, per_date=(0,))
+    same_labels({"vols": vols, "weights": weights}, {vol_name: index_vol_value, **_dated(vols=vols, weights=weights)})
     iv = as_float_array(index_vol_value, vol_name)
     if iv.ndim > 1:
         raise ValueError(f"{vol_name}: expected a scalar or shape (T,), got {iv.shape}")
@@ -209,6 +216,7 @@ def average_correlation(corr, weights=None, *, threads=None):
     else:
         w = per_name(weights, "weights", allow_dates=False)
         same_names({"weights": w, "corr": R})
+        same_labels({"corr": corr if isinstance(corr, pd.DataFrame) else None, "weights": weights}, {})
         if not np.isfinite(w).all():
             raise ValueError("weights: contains NaN or inf")
         non_negative(w, "weights")

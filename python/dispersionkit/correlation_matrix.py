@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from ._labels import same_labels
 from ._validation import as_float_array
 from .correlation import average_correlation
 
@@ -125,6 +126,7 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     :func:`check_correlation`; ``target`` must lie in [-1/(n-1), 1]. A DataFrame keeps its labels.
     """
     R = check_correlation(corr)
+    same_labels({"corr": corr if isinstance(corr, pd.DataFrame) else None, "weights": weights}, {})
     n = R.shape[0]
     if n < 2:
         raise ValueError("corr: needs n >= 2 names")

@@ -6,13 +6,13 @@ import math
 import numbers
 from dataclasses import dataclass
 
+from ._validation import as_real
+
 _INSTRUMENTS = ("underlying", "none")
 
 
 def _nonneg_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    value = float(value)
+    value = as_real(value, name, finite=False)
     if not math.isfinite(value) or value < 0.0:
         raise ValueError(f"{name}: must be finite and >= 0, got {value}")
     return value

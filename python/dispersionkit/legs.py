@@ -10,13 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._validation import as_real
+
 _DATE_TYPES = (_dt.date, np.datetime64, pd.Timestamp)
-
-
-def _real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -44,12 +40,12 @@ class Leg:
             raise TypeError(f"underlying: expected a column index or name, got {type(self.underlying).__name__}")
         if isinstance(self.underlying, numbers.Integral) and self.underlying < 0:
             raise ValueError(f"underlying: column index must be >= 0, got {self.underlying}")
-        strike = _real(self.strike, "strike")
+        strike = as_real(self.strike, "strike", finite=False)
         if not (math.isfinite(strike) and strike > 0.0):
             raise ValueError(f"strike: must be finite and > 0, got {strike}")
         object.__setattr__(self, "strike", strike)
         if not isinstance(self.expiry, _DATE_TYPES):
-            expiry = _real(self.expiry, "expiry")
+            expiry = as_real(self.expiry, "expiry", finite=False)
             if not (math.isfinite(expiry) and expiry > 0.0):
                 raise ValueError(f"expiry: must be finite and > 0 years after the start, got {expiry}")
             object.__setattr__(self, "expiry", expiry)
@@ -61,7 +57,7 @@ class Leg:
         elif not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"is_call: expected a bool or 'call'/'put', got {type(flag).__name__}")
         object.__setattr__(self, "is_call", bool(flag))
-        quantity = _real(self.quantity, "quantity")
+        quantity = as_real(self.quantity, "quantity", finite=False)
         if not math.isfinite(quantity):
             raise ValueError(f"quantity: must be finite, got {quantity}")
         object.__setattr__(self, "quantity", quantity)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TRADING_DAYS = 252
+from .realized import TRADING_DAYS
+
 DAYS_PER_YEAR = 365.25
 
 

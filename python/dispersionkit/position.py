@@ -74,7 +74,8 @@ class Position:
             "vanna": g.vanna * q,
             "volga": g.volga * q,
         }, index=pd.Index([_label(r) for r in legs.itertuples(index=False)], name="leg"))
-        net = table.drop(columns=["underlying", "type", "strike", "quantity"]).sum()
+        # skipna=False: a leg with a NaN Greek makes the net unknown, not silently smaller.
+        net = table.drop(columns=["underlying", "type", "strike", "quantity"]).sum(skipna=False)
         table.loc["net"] = {**net.to_dict(), "underlying": "", "type": "", "strike": np.nan, "quantity": np.nan}
         return table
 

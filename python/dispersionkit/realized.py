@@ -22,8 +22,8 @@ import pandas as pd
 
 from . import _core
 from ._corr_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
-from ._labels import as_frame, as_series, columns_of, date_index
-from ._validation import as_float_array, resolve_threads
+from ._labels import as_frame, as_series, columns_of, date_index, same_labels
+from ._validation import as_float_array, as_scalar, resolve_threads
 
 TRADING_DAYS = 252
 """Trading days per year used to annualize realized statistics."""
@@ -39,8 +39,7 @@ def realized_vol(returns, window, *, min_periods=None, annualization=TRADING_DAY
     """
     nthreads = resolve_threads(threads)
     window, min_periods = window_args(window, min_periods)
-    if not np.isfinite(annualization) or annualization <= 0:
-        raise ValueError(f"annualization: must be a positive number of periods per year, got {annualization!r}")
+    annualization = as_scalar(annualization, "annualization", positive=True)
     x = returns_matrix(returns)
     out = np.empty_like(x)
     _core.rolling_std(x, window, min_periods, float(np.sqrt(annualization)), out, nthreads)
@@ -119,6 +118,8 @@ def realized_correlation(
     if n < 2:
         raise ValueError("returns: need at least 2 names (columns) for a correlation")
     index = date_index(returns, index_returns, per_date=(0, 1))
+    same_labels({"returns": returns if isinstance(returns, pd.DataFrame) else None, "weights": weights},
+                {"returns": returns, "index_returns": index_returns})
     w = _pair_weights(weights, n)
 
     if method == "implied_formula":

@@ -8,12 +8,11 @@ Limits are quoted per $100k of capital, vega per vol point and theta per calenda
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import pandas as pd
 
+from ._validation import as_real
 from .greeks import PER_CALENDAR_DAY, PER_VOL_POINT
 
 LIMIT_CAPITAL_UNIT = 100_000.0
@@ -75,7 +74,7 @@ def survivability(
     ``limits`` defaults to ``SurvivabilityLimits()``.
     """
     capital = _positive(capital, "capital")
-    loss = _finite(worst_case_loss, "worst_case_loss")
+    loss = as_real(worst_case_loss, "worst_case_loss")
     limits = SurvivabilityLimits() if limits is None else limits
     if not isinstance(limits, SurvivabilityLimits):
         raise TypeError(f"limits: expected SurvivabilityLimits, got {type(limits).__name__}")
@@ -88,7 +87,7 @@ def survivability(
         reasons.append(f"survivability {ratio:.3f} (limit > {limits.min_survivability:.3f})")
     premium_fraction = None
     if premium_at_risk is not None:
-        premium_fraction = _finite(premium_at_risk, "premium_at_risk") / capital
+        premium_fraction = as_real(premium_at_risk, "premium_at_risk") / capital
         if premium_fraction < 0:
             raise ValueError(f"premium_at_risk: must be >= 0, got {premium_at_risk}")
         if premium_fraction > limits.max_premium_at_risk:
@@ -112,9 +111,9 @@ class GreekLimits:
 
     def __post_init__(self):
         for name in ("max_abs_vega", "max_abs_gamma"):
-            if _finite(getattr(self, name), name) < 0:
+            if as_real(getattr(self, name), name) < 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
-        _finite(self.min_theta, "min_theta")
+        as_real(self.min_theta, "min_theta")
 
 
 def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLimits | None = None) -> pd.DataFrame:
@@ -129,9 +128,9 @@ def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLim
     if not isinstance(limits, GreekLimits):
         raise TypeError(f"limits: expected GreekLimits, got {type(limits).__name__}")
     per = LIMIT_CAPITAL_UNIT / capital
-    vega = _real(net_vega, "net_vega") * PER_VOL_POINT * per
-    gamma = _real(net_gamma, "net_gamma") * per
-    theta = _real(net_theta, "net_theta") * PER_CALENDAR_DAY * per
+    vega = as_real(net_vega, "net_vega", finite=False) * PER_VOL_POINT * per
+    gamma = as_real(net_gamma, "net_gamma", finite=False) * per
+    theta = as_real(net_theta, "net_theta", finite=False) * PER_CALENDAR_DAY * per
     return pd.DataFrame(
         {
             "unit": ["$ per vol point per $100k", "per $100k", "$ per day per $100k"],
@@ -144,28 +143,15 @@ def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLim
     )
 
 
-def _real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    return float(value)
-
-
-def _finite(value, name: str) -> float:
-    value = _real(value, name)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
-    return value
-
-
 def _positive(value, name: str) -> float:
-    value = _finite(value, name)
+    value = as_real(value, name)
     if value <= 0:
         raise ValueError(f"{name}: must be > 0, got {value}")
     return value
 
 
 def _fraction(value, name: str) -> float:
-    value = _finite(value, name)
+    value = as_real(value, name)
     if not 0 < value <= 1:
         raise ValueError(f"{name}: a fraction in (0, 1], got {value}")
     return value

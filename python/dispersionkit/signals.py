@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from ._validation import as_real
+
 _DIRECTIONS = ("long", "short")
 # Differences of decimal quotes (0.75 - 0.60) are not exact in binary floating point; this
 # slack keeps a "moved by N points" threshold where the user wrote it.
@@ -47,7 +49,7 @@ class MarketState:
 
     def __post_init__(self):
         for field in fields(self):
-            _real(getattr(self, field.name), field.name)
+            as_real(getattr(self, field.name), field.name, finite=False)
 
     @property
     def premium(self) -> float:
@@ -97,7 +99,7 @@ class PositionState:
 
     def __post_init__(self):
         for field in fields(self):
-            _real(getattr(self, field.name), field.name)
+            as_real(getattr(self, field.name), field.name, finite=False)
         if not self.premium > 0:
             raise ValueError(f"premium: must be > 0 (the premium at risk), got {self.premium}")
 
@@ -306,9 +308,7 @@ class CorrelationExit:
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
         gap = state.realized_correlation - state.implied_correlation
-        against = gap if self.direction == "long" else -gap
-        fired = against >= self.points - _SLACK
-        sign = "+" if self.direction == "long" else "-"
+        fired, sign = _moved_against(gap, self.direction, self.points)
         reason = f"realized - implied correlation {gap * 100:+.1f} points (exit at {sign}{self.points * 100:g})"
         return _exit(self, fired, reason)
 
@@ -327,9 +327,7 @@ class VixExit:
     def evaluate(self, state: PositionState) -> RuleResult:
         _expect(state, PositionState)
         move = state.vix - state.vix_at_entry
-        against = move if self.direction == "long" else -move
-        fired = against >= self.points - _SLACK
-        sign = "+" if self.direction == "long" else "-"
+        fired, sign = _moved_against(move, self.direction, self.points)
         return _exit(self, fired, f"VIX {_signed(move)} points since entry (exit at {sign}{self.points:g})")
 
 
@@ -413,6 +411,12 @@ def _exit(rule, fired: bool, reason: str) -> RuleResult:
     return RuleResult(bool(fired), reason, type(rule).__name__, "exit" if fired else None)
 
 
+def _moved_against(move: float, direction: str, points: float) -> tuple[bool, str]:
+    """(fired, sign of the threshold) for a move that hurts long dispersion when it is up."""
+    against = move if direction == "long" else -move
+    return bool(against >= points - _SLACK), "+" if direction == "long" else "-"
+
+
 def _trend(change: float, threshold: float) -> str:
     if math.isnan(change):
         return "unknown"
@@ -437,17 +441,10 @@ def _expect(state, kind) -> None:
         raise TypeError(f"state: expected a {kind.__name__}, got {type(state).__name__}")
 
 
-def _real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-
-
 def _finite_param(rule, *names) -> None:
     for name in names:
         value = getattr(rule, name)
-        _real(value, name)
-        if not math.isfinite(value):
-            raise ValueError(f"{name}: must be finite, got {value}")
+        as_real(value, name)
 
 
 def _positive_param(rule, name) -> None:

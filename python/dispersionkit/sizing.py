@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from ._validation import as_float_array
+from ._validation import as_float_array, as_scalar
 from .greeks import Greeks, bs_greeks
 
 
@@ -45,7 +45,8 @@ def gamma_neutral(index_qty, index_gamma, index_spot, component_gamma, component
     Raw gammas are per dollar of each underlying, so they are made comparable as cash gamma
     (P&L per unit squared return, up to the common factor 1/2).
     """
-    index_cash = _finite_nonzero_scalar(index_gamma, "index_gamma") * _positive_scalar(index_spot, "index_spot") ** 2
+    spot = as_scalar(index_spot, "index_spot", positive=True)
+    index_cash = _finite_nonzero_scalar(index_gamma, "index_gamma") * spot * spot
     named = {"component_gamma": component_gamma, "component_spots": component_spots, "weights": weights}
     arrays, labels = _align(named)
     spots = _positive(arrays["component_spots"], "component_spots")
@@ -55,7 +56,7 @@ def gamma_neutral(index_qty, index_gamma, index_spot, component_gamma, component
 
 def notional_weighted(index_notional, component_spots, weights):
     """Shares-equivalent quantities q_i = c_i * index_notional / S_i (index notional in currency)."""
-    total = _finite_scalar(index_notional, "index_notional")
+    total = as_scalar(index_notional, "index_notional")
     if total < 0:
         raise ValueError(f"index_notional: must be >= 0, got {total}")
     arrays, labels = _align({"component_spots": component_spots, "weights": weights})
@@ -96,8 +97,8 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
     Primer §7 default: premium at risk <= 5% of capital. ``quantities`` are signed leg
     quantities (index leg included); ``prices`` per unit, same order or same tickers.
     """
-    capital = _positive_scalar(capital, "capital")
-    budget = _finite_scalar(budget, "budget")
+    capital = as_scalar(capital, "capital", positive=True)
+    budget = as_scalar(budget, "budget")
     if not 0 < budget <= 1:
         raise ValueError(f"budget: a fraction of capital in (0, 1], got {budget}")
     paid = book_premium(quantities, prices, basis)
@@ -112,7 +113,7 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
 
 
 def _neutral(index_qty, index_exposure, component, weights, labels, index_name, component_name):
-    qty = _finite_scalar(index_qty, "index_qty")
+    qty = as_scalar(index_qty, "index_qty")
     if qty < 0:
         raise ValueError(f"index_qty: must be >= 0 (direction is applied by the caller), got {qty}")
     exposure = _finite_nonzero_scalar(index_exposure, index_name)
@@ -170,24 +171,8 @@ def _positive(values: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
-def _finite_scalar(value, name: str) -> float:
-    array = as_float_array(value, name)
-    if array.ndim != 0:
-        raise ValueError(f"{name}: expected a scalar, got shape {array.shape}")
-    if not np.isfinite(array):
-        raise ValueError(f"{name}: must be finite, got {float(array)}")
-    return float(array)
-
-
 def _finite_nonzero_scalar(value, name: str) -> float:
-    result = _finite_scalar(value, name)
+    result = as_scalar(value, name)
     if result == 0:
         raise ValueError(f"{name}: must be nonzero")
-    return result
-
-
-def _positive_scalar(value, name: str) -> float:
-    result = _finite_scalar(value, name)
-    if result <= 0:
-        raise ValueError(f"{name}: must be > 0, got {result}")
     return result

@@ -11,7 +11,6 @@ market's index weights on that date, then one common scale so the gross premium 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 from ._snapshot import INDEX, Snapshot, snapshot
 from .breakeven import BreakevenCorrelation, breakeven_from_position
 from .correlation import implied_correlation as _implied_correlation
+from ._validation import as_real
 from .greeks import bs_greeks
 from .legs import Book
 from .market import MarketData
@@ -172,8 +172,7 @@ def _choice(value, name: str, allowed: tuple) -> None:
 
 
 def _positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    value = as_real(value, name, finite=False)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name}: must be finite and > 0, got {value}")
     return float(value)

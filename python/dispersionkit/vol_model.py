@@ -6,12 +6,12 @@ It is a modelling assumption, not market data: :class:`MarketData` records it in
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ._validation import as_count, as_real
 from .realized import realized_vol as _realized_vol
 
 
@@ -44,15 +44,15 @@ class ImpliedVolModel:
     min_periods: int | None = None
 
     def __post_init__(self):
-        _check_int(self.window, "window", minimum=2)
+        as_count(self.window, "window", minimum=2)
         if self.min_periods is not None:
-            _check_int(self.min_periods, "min_periods", minimum=2)
+            as_count(self.min_periods, "min_periods", minimum=2)
             if self.min_periods > self.window:
                 raise ValueError(f"min_periods: must be <= window ({self.window}), got {self.min_periods}")
-        _check_real(self.variance_premium, "variance_premium")
+        as_real(self.variance_premium, "variance_premium")
         if self.variance_premium <= 0:
             raise ValueError(f"variance_premium: must be > 0 (a ratio of variances), got {self.variance_premium}")
-        _check_real(self.correlation_premium, "correlation_premium")
+        as_real(self.correlation_premium, "correlation_premium")
         if not -1.0 <= self.correlation_premium <= 1.0:
             raise ValueError(f"correlation_premium: must be in [-1, 1], got {self.correlation_premium}")
 
@@ -94,15 +94,3 @@ class ImpliedVolModel:
         return realized * factor[:, None]
 
 
-def _check_int(value, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
-
-
-def _check_real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
