@@ -219,6 +219,18 @@ def test_window_longer_than_data_is_all_nan():
         assert np.isnan(dk.realized_vol(x, 63)).all()
 
 
+@pytest.mark.parametrize("huge", [2**61 - 1, 10**12])
+@pytest.mark.parametrize("missing", [0.0, 0.05])
+def test_window_far_longer_than_data_equals_window_of_all_rows(huge, missing):
+    # 8 * window once wrapped around 2**64 (no blocks computed: uninitialized output), and
+    # complete data allocated window-sized scratch (MemoryError for 10**12).
+    x = market(50, 3, seed=21, missing=missing)
+    for method in ("pairwise", "implied_formula", "matrix"):
+        got = dk.realized_correlation(x, huge, min_periods=2, method=method)
+        np.testing.assert_array_equal(got, dk.realized_correlation(x, 50, min_periods=2, method=method))
+    np.testing.assert_array_equal(dk.realized_vol(x, huge, min_periods=2), dk.realized_vol(x, 50, min_periods=2))
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     st.integers(5, 400),

@@ -26,6 +26,13 @@ inline void require_dtype(const py::array& a, const char* name) {
                              std::string(py::str(a.dtype())));
 }
 
+// Kernels read contiguous data through T*; NumPy can hand over buffers that are not aligned for
+// T (np.frombuffer at an odd offset, fields of packed records), where that read is undefined.
+inline void require_aligned(const py::array& a, const char* name) {
+    if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+        throw py::value_error(std::string(name) + ": not aligned for its dtype (np.require(a, requirements='A') copies it)");
+}
+
 inline Layout layout_of(const std::vector<py::ssize_t>& shape) {
     if (shape.size() > static_cast<std::size_t>(kMaxDims)) throw py::value_error("too many dimensions");
     Layout layout;
@@ -65,6 +72,7 @@ inline T* contiguous_output(py::array& a, const std::vector<py::ssize_t>& shape,
     if (!(a.flags() & py::array::c_style))
         throw py::value_error(std::string(name) + ": must be C-contiguous");
     if (!a.writeable()) throw py::value_error(std::string(name) + ": is read-only");
+    require_aligned(a, name);
     return static_cast<T*>(a.mutable_data());
 }
 
@@ -76,6 +84,7 @@ inline const T* contiguous_input(const py::array& a, const std::vector<py::ssize
     if (shape_of(a) != shape) throw py::value_error(std::string(name) + ": wrong shape");
     if (!(a.flags() & py::array::c_style))
         throw py::value_error(std::string(name) + ": must be C-contiguous");
+    require_aligned(a, name);
     return static_cast<const T*>(a.data());
 }
 

@@ -31,6 +31,7 @@ void run_hedged_pnl(const py::array& spots, const py::array& vols, const py::arr
     const auto* div = contiguous_input<double>(div_yield, {m}, "div_yield");
 
     require_dtype<double>(vols, "vols");
+    require_aligned(vols, "vols");
     if (vols.ndim() != 3 || vols.shape(0) != P || vols.shape(1) != T1)
         throw py::value_error("vols: not broadcast to (paths, steps + 1, columns)");
     const auto K = vols.shape(2);

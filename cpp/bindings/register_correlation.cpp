@@ -24,6 +24,7 @@ Rows row_input(const py::array& a, py::ssize_t rows, py::ssize_t n, const char* 
     constexpr auto item = static_cast<py::ssize_t>(sizeof(double));
     if ((n > 1 && a.strides(1) != item) || a.strides(0) % item != 0)
         throw py::value_error(std::string(name) + ": rows must be contiguous");
+    require_aligned(a, name);
     return {static_cast<const double*>(a.data()), a.strides(0) / item};
 }
 
@@ -32,6 +33,7 @@ std::ptrdiff_t vector_stride(const py::array& a, py::ssize_t length, const char*
     if (a.ndim() != 1 || a.shape(0) != length) throw py::value_error(std::string(name) + ": wrong shape");
     constexpr auto item = static_cast<py::ssize_t>(sizeof(double));
     if (a.strides(0) % item != 0) throw py::value_error(std::string(name) + ": misaligned strides");
+    require_aligned(a, name);
     return a.strides(0) / item;
 }
 

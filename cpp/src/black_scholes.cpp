@@ -76,7 +76,7 @@ struct BsIn {
 // Runs `loop(n_full, in, out_offset)` on the multiple-of-kLanes head of the block, and on the
 // tail padded to kLanes lanes (filled with copies of the tail's first element) into scratch.
 template <std::size_t NOut, class Loop>
-inline void run_padded(std::size_t n, const BsIn& in, const std::array<double*, NOut>& out, Loop&& loop) {
+[[gnu::always_inline]] inline void run_padded(std::size_t n, const BsIn& in, const std::array<double*, NOut>& out, Loop&& loop) {
     const std::size_t head = n - n % kLanes;
     if (head > 0) loop(head, in, out);
     if (head == n) return;
@@ -150,16 +150,15 @@ struct PriceLoop {
         const double* __restrict div = in.div;
         const double* __restrict is_call = in.is_call;
         double* __restrict price = o[0];
+        // The same bs_terms expression as GreeksLoop (the unused density is dropped by the
+        // compiler), so bs_price equals bs_greeks' price bit for bit.
 #pragma omp simd
         for (std::size_t i = 0; i < n; ++i) {
             const double S = spot[i], K = strike[i], T = tau[i], v = vol[i], r = rate[i], q = div[i];
             const double s = is_call[i] != 0.0 ? 1.0 : -1.0;
-            const double sd = v * std::sqrt(T);
-            const double d1 = (std::log(S / K) + (r - q) * T) / sd + 0.5 * sd;
-            const double d2 = d1 - sd;
-            const double p = s * (S * std::exp(-q * T) * 0.5 * std::erfc(-s * d1 * kInvSqrt2) -
-                                  K * std::exp(-r * T) * 0.5 * std::erfc(-s * d2 * kInvSqrt2));
-            price[i] = p < 0.0 ? 0.0 : p;  // rounding in the far OTM tail; keeps NaN
+            const double sqT = std::sqrt(T);
+            const double dq = std::exp(-q * T), dr = std::exp(-r * T);
+            price[i] = bs_price_of(bs_terms(S, K, T, v, r, q, s, sqT, dq, dr), s);
         }
     }
 };

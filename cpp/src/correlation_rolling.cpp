@@ -455,6 +455,11 @@ bool has_missing(std::size_t n, const double* x, std::size_t lo, std::size_t hi)
     return false;
 }
 
+// A trailing window longer than the data covers every row so far, exactly as a window of T
+// rows does. Clamping keeps block lengths (8 * window) and window-sized scratch from
+// overflowing or exhausting memory for windows like 2**61 that pandas accepts.
+std::size_t effective_window(std::size_t T, std::size_t window) { return std::min(window, std::max<std::size_t>(T, 2)); }
+
 std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
     const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
     return std::max<std::size_t>(1, kRollingMinWork / per_block);
@@ -464,6 +469,7 @@ std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
 
 void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window,
                  std::size_t min_periods, double scale, double* out, int threads) {
+    window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
@@ -507,6 +513,7 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
 void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::size_t window,
                            std::size_t min_periods, const double* weights, double* avg, double* matrix,
                            int threads) {
+    window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), [&](std::size_t first, std::size_t last) {

@@ -12,11 +12,12 @@ _CALL_WORDS = {"call": True, "c": True, "put": False, "p": False}
 
 
 def as_float_array(value, name: str) -> np.ndarray:
-    """A float64 view of `value` (copied only when the dtype differs); rejects non-real data."""
+    """A float64 view of `value` (copied only when the dtype differs or the buffer is not
+    aligned, which the core cannot read through double pointers); rejects non-real data."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
-    return array.astype(np.float64, copy=False)
+    return np.require(array.astype(np.float64, copy=False), requirements="A")
 
 
 def as_call_flags(value, name: str = "is_call") -> np.ndarray:

@@ -43,7 +43,7 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
                            std::size_t min_periods, const double* weights, double* avg, double* matrix,
                            int threads);
 
-// Dates per quadratic-form lane block and rows of R per register tile (see correlation.cpp).
+// Dates evaluated side by side by one quadratic-form block (see correlation_quadform.cpp).
 constexpr std::size_t kQuadDates = 32;
 // Below this many multiply-adds a quadratic-form call stays on the calling thread.
 constexpr std::size_t kQuadMinWork = 1 << 18;

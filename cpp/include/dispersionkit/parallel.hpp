@@ -7,6 +7,8 @@
 // Several callers (e.g. two Python threads with the GIL released) may submit at once.
 #pragma once
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>
@@ -30,9 +32,15 @@ inline int resolve_threads(int requested) { return requested <= 0 ? hardware_thr
 class ThreadPool {
   public:
     static ThreadPool& instance() {
-        // Leaked on purpose: joining workers during interpreter teardown can deadlock.
-        static ThreadPool* pool = new ThreadPool();
-        return *pool;
+        static std::once_flag once;
+        std::call_once(once, [] {
+            current() = new ThreadPool();
+            // A fork()ed child (multiprocessing's default on Linux) has none of the parent's
+            // workers, and the pool's mutex may have been held by one of them: tasks queued there
+            // would never run. The child starts from a fresh pool; the old one is dropped.
+            pthread_atfork(nullptr, nullptr, [] { current() = new ThreadPool(); });
+        });
+        return *current();
     }
 
     void ensure_workers(std::size_t count) {
@@ -53,6 +61,12 @@ class ThreadPool {
 
   private:
     ThreadPool() = default;
+
+    // Leaked on purpose: joining workers during interpreter teardown can deadlock.
+    static ThreadPool*& current() {
+        static ThreadPool* pool = nullptr;
+        return pool;
+    }
 
     void work() {
         for (;;) {

@@ -2,8 +2,8 @@
 //
 // Inputs arrive as NumPy broadcast views (a scalar is a stride-0 view, never a copy). The
 // driver walks the flat range of the broadcast shape in short blocks along the innermost
-// dimension; an input that is contiguous along it is passed through, any other is gathered
-// into a small per-thread buffer, so the block kernels always see contiguous data and the
+// dimension; an input that is contiguous and aligned along it is passed through, any other is
+// gathered into a small per-thread buffer, so the block kernels always see contiguous data and the
 // compiler can vectorize them. Outputs are C-contiguous arrays of the broadcast shape.
 #pragma once
 
@@ -97,7 +97,9 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
             const char* p = args[a].data;
             for (int d = 0; d < nd; ++d) p += index[d] * args[a].strides[d];
             const std::ptrdiff_t step = args[a].strides[nd - 1];
-            if (step == static_cast<std::ptrdiff_t>(sizeof(T))) {
+            // Unaligned data (legal in NumPy) must not be read through T*: gather it with memcpy.
+            if (step == static_cast<std::ptrdiff_t>(sizeof(T)) &&
+                reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0) {
                 ptrs[a] = reinterpret_cast<const T*>(p);
             } else {
                 T* buf = buffers[a];
