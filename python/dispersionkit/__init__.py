@@ -5,7 +5,8 @@
 
 Kernels (NumPy in/out): Black-Scholes-Merton Greeks and implied vol, index variance and
 implied / realized / break-even correlation, correlated market paths, delta-hedged book P&L.
-Strategy layer (pandas in/out): market data, sizing, risk, signals, metrics.
+Strategy layer (pandas in/out): market data, dispersion trades and sizing, stress grids, risk,
+signals and rules, backtests with attribution and metrics; `dispersionkit demo` runs it all.
 Conventions are in docs/methodology.md and in each function's docstring.
 """
 
