@@ -12,28 +12,18 @@ import dispersionkit as dk
 from dispersionkit import reference as ref
 
 
-def random_corr(rng, n):
-    A = rng.standard_normal((n, 2 * n))
-    C = A @ A.T
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    R = 0.5 * (R + R.T)
-    np.fill_diagonal(R, 1.0)
-    return R
-
-
 @pytest.fixture(scope="module")
 def shared():
     rng = np.random.default_rng(0)
     T, n = 2520, 500
-    return rng.dirichlet(np.ones(n)), rng.uniform(0.1, 0.6, size=(T, n)), random_corr(rng, n)
+    return rng.dirichlet(np.ones(n)), rng.uniform(0.1, 0.6, size=(T, n)), dk.random_correlation(n, rng=rng)
 
 
 @pytest.fixture(scope="module")
 def per_date():
     rng = np.random.default_rng(1)
     T, n = 252, 100
-    return rng.dirichlet(np.ones(n)), rng.uniform(0.1, 0.6, size=(T, n)), np.stack([random_corr(rng, n) for _ in range(T)])
+    return rng.dirichlet(np.ones(n)), rng.uniform(0.1, 0.6, size=(T, n)), np.stack([dk.random_correlation(n, rng=rng) for _ in range(T)])
 
 
 @pytest.fixture(scope="module")

@@ -29,16 +29,6 @@ def interleaved_medians(functions: dict, repeat: int) -> dict[str, float]:
     return timing.interleaved_medians(functions, repeat=repeat, pause_s=PAUSE_S)
 
 
-def random_corr(rng, n: int) -> np.ndarray:
-    A = rng.standard_normal((n, 2 * n))
-    C = A @ A.T
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    R = 0.5 * (R + R.T)
-    np.fill_diagonal(R, 1.0)
-    return R
-
-
 def basket(T: int, n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     w = rng.dirichlet(np.ones(n))
@@ -84,7 +74,7 @@ def quadform_rows(quick: bool) -> list[dict]:
     rows = []
     for T, n in ([(2520, 500)] if quick else [(2520, 500), (10_000, 100)]):
         rng, w, s = basket(T, n)
-        R = random_corr(rng, n)
+        R = dk.random_correlation(n, rng=rng)
         fns = {"ref": lambda: ref.index_variance(w, s, R)}
         for t in (1, 2):
             fns[t] = lambda t=t: dk.index_variance(w, s, R, threads=t)
@@ -95,14 +85,14 @@ def quadform_rows(quick: bool) -> list[dict]:
                              f"{gflops:.0f} dense-eq GFLOP/s"))
     S, T, n = 10, 2520, 500
     rng, w, s = basket(T, n)
-    scen = np.stack([random_corr(rng, n) for _ in range(S)])
+    scen = np.stack([dk.random_correlation(n, rng=rng) for _ in range(S)])
     times = interleaved_medians({"ref": lambda: ref.index_variance(w, s, scen, scenarios=True),
                                  2: lambda: dk.index_variance(w, s, scen, scenarios=True)}, repeat=3)
     rows.append(_row("index_variance scenarios", f"S={S} T={T} n={n}", 2, times["ref"], times[2],
                      f"{2 * S * T * n * n / times[2] / 1e9:.0f} dense-eq GFLOP/s"))
     for T, n in ([(252, 100)] if quick else [(252, 100), (2520, 100)]):
         rng, w, s = basket(T, n)
-        Rs = np.stack([random_corr(rng, n) for _ in range(min(T, 64))])
+        Rs = np.stack([dk.random_correlation(n, rng=rng) for _ in range(min(T, 64))])
         Rs = Rs[np.arange(T) % Rs.shape[0]]
         fns = {"ref": lambda: ref.index_variance(w, s, Rs)}
         for t in (1, 2):

@@ -10,18 +10,6 @@ import dispersionkit as dk
 from dispersionkit import reference as ref
 
 
-def random_corr(rng, n, k=None):
-    """A random valid correlation matrix (normalized Gram matrix of k-dim factors)."""
-    k = k or 2 * n
-    A = rng.standard_normal((n, k))
-    C = A @ A.T
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    R = 0.5 * (R + R.T)
-    np.fill_diagonal(R, 1.0)
-    return R
-
-
 @pytest.mark.parametrize("rho, expected", [(1.0, 0.30), (0.0, 0.2121320343559643), (-1.0, 0.0), (-0.5, 0.15)])
 def test_primer_two_stock_index_vol(rho, expected):
     vol = dk.index_vol([0.5, 0.5], [0.3, 0.3], [[1.0, rho], [rho, 1.0]])
@@ -33,7 +21,7 @@ def test_index_vol_never_exceeds_weighted_vol_sum():
     rng = np.random.default_rng(3)
     w = rng.dirichlet(np.ones(30), size=200)
     s = rng.uniform(0.1, 0.6, size=(200, 30))
-    vol = dk.index_vol(w, s, random_corr(rng, 30))
+    vol = dk.index_vol(w, s, dk.random_correlation(30, rng=rng))
     assert np.all(vol <= (w * s).sum(1) * (1 + 1e-12))
 
 
@@ -42,7 +30,7 @@ def test_index_variance_shared_matches_reference(n_dates, n):
     rng = np.random.default_rng(n_dates * 100 + n)
     w = rng.dirichlet(np.ones(n), size=n_dates)
     s = rng.uniform(0.05, 0.8, size=(n_dates, n))
-    R = random_corr(rng, n)
+    R = dk.random_correlation(n, rng=rng)
     got = dk.index_variance(w, s, R)
     np.testing.assert_allclose(got, ref.index_variance(w, s, R), rtol=1e-13, atol=0)
     # Memory layout of the inputs does not matter (pandas hands out Fortran-ordered blocks).
@@ -54,8 +42,8 @@ def test_index_variance_per_date_and_scenarios_shapes():
     T, n, S = 12, 9, 4
     w = rng.dirichlet(np.ones(n))
     s = rng.uniform(0.1, 0.5, size=(T, n))
-    per_date = np.stack([random_corr(rng, n) for _ in range(T)])
-    scen = np.stack([random_corr(rng, n) for _ in range(S)])
+    per_date = np.stack([dk.random_correlation(n, rng=rng) for _ in range(T)])
+    scen = np.stack([dk.random_correlation(n, rng=rng) for _ in range(S)])
     got = dk.index_variance(w, s, per_date)
     assert got.shape == (T,)
     np.testing.assert_allclose(got, ref.index_variance(w, s, per_date), rtol=1e-13)
@@ -68,14 +56,14 @@ def test_index_variance_per_date_and_scenarios_shapes():
     assert one.shape == (S,)
     np.testing.assert_allclose(one, got[:, 0], rtol=1e-14)
     # S == T: the keyword decides, the shape does not.
-    square = np.stack([random_corr(rng, n) for _ in range(T)])
+    square = np.stack([dk.random_correlation(n, rng=rng) for _ in range(T)])
     assert dk.index_variance(w, s, square).shape == (T,)
     assert dk.index_variance(w, s, square, scenarios=True).shape == (T, T)
 
 
 def test_per_date_matrix_with_one_weight_row_broadcasts():
     rng = np.random.default_rng(8)
-    R = np.stack([random_corr(rng, 5) for _ in range(6)])
+    R = np.stack([dk.random_correlation(5, rng=rng) for _ in range(6)])
     w, s = np.full(5, 0.2), np.full(5, 0.3)
     got = dk.index_variance(w, s, R)
     np.testing.assert_allclose(got, [w * s @ Rt @ (w * s) for Rt in R], rtol=1e-14)
@@ -88,7 +76,7 @@ def test_index_variance_random_shapes_match_reference(n_dates, n, seed):
     w = rng.uniform(0, 1, size=(n_dates, n))
     w /= w.sum(1, keepdims=True)
     s = rng.uniform(0.0, 1.0, size=(n_dates, n))
-    R = random_corr(rng, n)
+    R = dk.random_correlation(n, rng=rng)
     np.testing.assert_allclose(dk.index_variance(w, s, R), ref.index_variance(w, s, R), rtol=1e-12, atol=1e-300)
 
 
@@ -97,11 +85,11 @@ def test_index_variance_thread_count_is_bit_identical():
     T, n = 3000, 120
     w = rng.dirichlet(np.ones(n), size=T)
     s = rng.uniform(0.1, 0.5, size=(T, n))
-    R = random_corr(rng, n)
+    R = dk.random_correlation(n, rng=rng)
     a = dk.index_variance(w, s, R, threads=1)
     b = dk.index_variance(w, s, R, threads=2)
     assert np.array_equal(a, b)
-    Rs = np.stack([random_corr(rng, 40) for _ in range(300)])
+    Rs = np.stack([dk.random_correlation(40, rng=rng) for _ in range(300)])
     w40, s40 = np.full(40, 1 / 40), rng.uniform(0.1, 0.5, size=(300, 40))
     assert np.array_equal(dk.index_variance(w40, s40, Rs, threads=1), dk.index_variance(w40, s40, Rs, threads=2))
 
@@ -110,9 +98,9 @@ def test_index_variance_nan_propagates_per_date_only():
     rng = np.random.default_rng(12)
     s = rng.uniform(0.1, 0.5, size=(4, 3))
     s[2, 1] = np.nan
-    got = dk.index_variance(np.full(3, 1 / 3), s, random_corr(rng, 3))
+    got = dk.index_variance(np.full(3, 1 / 3), s, dk.random_correlation(3, rng=rng))
     assert np.isnan(got[2]) and np.isfinite(got[[0, 1, 3]]).all()
-    R = np.stack([random_corr(rng, 3) for _ in range(4)])
+    R = np.stack([dk.random_correlation(3, rng=rng) for _ in range(4)])
     R[1, 0, 2] = np.nan
     got = dk.index_variance(np.full(3, 1 / 3), np.full(3, 0.2), R)
     assert np.isnan(got[1]) and np.isfinite(got[[0, 2, 3]]).all()
@@ -231,7 +219,7 @@ def test_implied_correlation_pandas_and_errors():
 
 def test_average_correlation_equal_and_weighted():
     rng = np.random.default_rng(9)
-    R = np.stack([random_corr(rng, 6) for _ in range(8)]).reshape(2, 4, 6, 6)
+    R = np.stack([dk.random_correlation(6, rng=rng) for _ in range(8)]).reshape(2, 4, 6, 6)
     off = ~np.eye(6, dtype=bool)
     got = dk.average_correlation(R)
     assert got.shape == (2, 4)

@@ -9,22 +9,12 @@ from hypothesis import strategies as st
 import dispersionkit as dk
 
 
-def random_corr(rng, n):
-    A = rng.standard_normal((n, 2 * n))
-    C = A @ A.T
-    d = np.sqrt(np.diag(C))
-    R = C / np.outer(d, d)
-    R = 0.5 * (R + R.T)
-    np.fill_diagonal(R, 1.0)
-    return R
-
-
 def min_eig(R):
     return np.linalg.eigvalsh(R)[0]
 
 
 def test_check_correlation_accepts_valid_and_names_each_problem():
-    R = random_corr(np.random.default_rng(1), 5)
+    R = dk.random_correlation(5, rng=np.random.default_rng(1))
     assert dk.check_correlation(R) is not None
     bad = R.copy()
     bad[0, 1] += 1e-3
@@ -55,7 +45,7 @@ def test_nearest_correlation_higham_example():
 
 
 def test_nearest_correlation_keeps_a_valid_matrix():
-    R = random_corr(np.random.default_rng(2), 8)
+    R = dk.random_correlation(8, rng=np.random.default_rng(2))
     np.testing.assert_allclose(dk.nearest_correlation(R), R, atol=1e-9)
 
 
@@ -63,7 +53,7 @@ def test_nearest_correlation_keeps_a_valid_matrix():
 @given(st.integers(2, 25), st.integers(0, 2**31))
 def test_nearest_correlation_of_user_edits_is_valid_and_closer(n, seed):
     rng = np.random.default_rng(seed)
-    R = random_corr(rng, n)
+    R = dk.random_correlation(n, rng=rng)
     edited = R + rng.uniform(-0.6, 0.6, size=(n, n))
     edited = np.clip(0.5 * (edited + edited.T), -1, 1)
     np.fill_diagonal(edited, 1.0)
@@ -76,7 +66,7 @@ def test_nearest_correlation_of_user_edits_is_valid_and_closer(n, seed):
 
 @pytest.mark.parametrize("target", [0.9, 0.95, 0.99, 0.5, 0.1, 0.0, -0.05])
 def test_stress_correlation_hits_target_and_stays_valid(target):
-    R = random_corr(np.random.default_rng(3), 12)
+    R = dk.random_correlation(12, rng=np.random.default_rng(3))
     out = dk.stress_correlation(R, target)
     assert dk.average_correlation(out) == pytest.approx(target, abs=1e-12)
     dk.check_correlation(out, tol=1e-10)
@@ -84,7 +74,7 @@ def test_stress_correlation_hits_target_and_stays_valid(target):
 
 def test_stress_correlation_weighted_and_order_preserving():
     rng = np.random.default_rng(4)
-    R = random_corr(rng, 10)
+    R = dk.random_correlation(10, rng=rng)
     w = rng.dirichlet(np.ones(10))
     out = dk.stress_correlation(R, 0.9, weights=w)
     assert dk.average_correlation(out, w) == pytest.approx(0.9, abs=1e-12)
@@ -94,13 +84,13 @@ def test_stress_correlation_weighted_and_order_preserving():
 
 
 def test_stress_raises_index_vol():
-    R = random_corr(np.random.default_rng(5), 6)
+    R = dk.random_correlation(6, rng=np.random.default_rng(5))
     w, s = np.full(6, 1 / 6), np.full(6, 0.3)
     assert dk.index_vol(w, s, dk.stress_correlation(R, 0.9)) > dk.index_vol(w, s, R)
 
 
 def test_stress_correlation_bad_inputs():
-    R = random_corr(np.random.default_rng(6), 4)
+    R = dk.random_correlation(4, rng=np.random.default_rng(6))
     with pytest.raises(ValueError, match="target: must be in"):
         dk.stress_correlation(R, 1.2)
     with pytest.raises(ValueError, match="target: must be in"):
@@ -113,7 +103,17 @@ def test_stress_correlation_bad_inputs():
 
 def test_dataframes_keep_their_labels():
     names = ["AAPL", "MSFT", "XOM"]
-    R = pd.DataFrame(random_corr(np.random.default_rng(7), 3), index=names, columns=names)
+    R = pd.DataFrame(dk.random_correlation(3, rng=np.random.default_rng(7)), index=names, columns=names)
     for out in (dk.stress_correlation(R, 0.9), dk.nearest_correlation(R)):
         assert isinstance(out, pd.DataFrame)
         assert list(out.index) == names and list(out.columns) == names
+
+
+@pytest.mark.parametrize("n, factors", [(1, None), (7, None), (12, 3)])
+def test_random_correlation_is_valid_and_seeded(n, factors):
+    R = dk.random_correlation(n, factors=factors, rng=11)
+    assert R.shape == (n, n)
+    dk.check_correlation(R)
+    np.testing.assert_array_equal(R, dk.random_correlation(n, factors=factors, rng=11))
+    if factors is not None and factors < n:
+        assert np.linalg.matrix_rank(R) == factors

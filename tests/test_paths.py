@@ -26,18 +26,9 @@ def equicorrelation(n, rho):
     return matrix
 
 
-def random_correlation(rng, n):
-    a = rng.normal(size=(n, n + 2))
-    cov = a @ a.T
-    d = np.sqrt(np.diag(cov))
-    matrix = cov / np.outer(d, d)
-    np.fill_diagonal(matrix, 1.0)
-    return matrix
-
-
 def market(n=5, seed=3):
     rng = np.random.default_rng(seed)
-    return rng.uniform(20, 200, n), rng.uniform(0.1, 0.6, n), random_correlation(rng, n)
+    return rng.uniform(20, 200, n), rng.uniform(0.1, 0.6, n), dk.random_correlation(n, factors=n + 2, rng=rng)
 
 
 def assert_same(a, b):
@@ -109,7 +100,7 @@ def test_core_matches_reference_with_regimes(k, steps, paths, seed, markov, data
     rng = np.random.default_rng(data_seed)
     n = 4
     spot0, vols, _ = market(n, data_seed)
-    matrices = np.stack([random_correlation(rng, n) for _ in range(k)])
+    matrices = np.stack([dk.random_correlation(n, factors=n + 2, rng=rng) for _ in range(k)])
     if markov:
         transition = rng.dirichlet(np.ones(k), size=k)
         regimes = dk.Regimes(matrices, transition=transition, initial=int(rng.integers(k)))
@@ -175,7 +166,7 @@ def test_zero_vol_is_deterministic_growth():
 def test_returns_reproduce_correlation_vols_and_drift():
     n, steps, paths, dt = 4, 250, 1200, 1 / 252
     rng = np.random.default_rng(0)
-    corr = random_correlation(rng, n)
+    corr = dk.random_correlation(n, factors=n + 2, rng=rng)
     vols = np.array([0.15, 0.25, 0.4, 0.6])
     drift = np.array([0.0, 0.05, 0.1, -0.05])
     out = dk.simulate_market(np.full(n, 100.0), vols, corr, steps=steps, paths=paths, drift=drift, dt=dt, seed=21)
@@ -222,7 +213,7 @@ def test_singular_correlation_moves_names_together():
 def test_psd_cholesky_reproduces_random_matrices():
     rng = np.random.default_rng(2)
     for n in (1, 2, 10, 40):
-        matrix = random_correlation(rng, n)
+        matrix = dk.random_correlation(n, factors=n + 2, rng=rng)
         factor = psd_cholesky(matrix)
         np.testing.assert_allclose(factor @ factor.T, matrix, atol=1e-13)
         np.testing.assert_allclose(factor, np.linalg.cholesky(matrix), atol=1e-12)

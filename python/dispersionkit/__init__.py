@@ -26,7 +26,7 @@ from .correlation import (
     index_variance,
     index_vol,
 )
-from .correlation_matrix import check_correlation, nearest_correlation, stress_correlation
+from .correlation_matrix import check_correlation, nearest_correlation, random_correlation, stress_correlation
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
 from .hedge_policy import HedgePolicy
 from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
@@ -142,6 +142,7 @@ __all__ = [
     "position_size",
     "PositionState",
     "ProfitTarget",
+    "random_correlation",
     "realized_correlation",
     "realized_vol",
     "reference",

@@ -145,3 +145,17 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     out = (1.0 - a) * R + a * E
     np.fill_diagonal(out, 1.0)
     return _relabel(out, corr)
+
+
+def random_correlation(n: int, *, factors: int | None = None, rng=None) -> np.ndarray:
+    """A random valid (n, n) correlation matrix: the normalized Gram matrix of `factors`-dim
+    Gaussian loadings (default 2n, full rank). For tests, benchmarks and what-if stress runs.
+    ``rng`` is a numpy Generator or a seed."""
+    rng = np.random.default_rng(rng)
+    loadings = rng.standard_normal((n, factors or 2 * n))
+    gram = loadings @ loadings.T
+    scale = np.sqrt(np.diag(gram))
+    R = gram / np.outer(scale, scale)
+    R = 0.5 * (R + R.T)
+    np.fill_diagonal(R, 1.0)
+    return R
