@@ -30,7 +30,8 @@ inline void require_dtype(const py::array& a, const char* name) {
 // T (np.frombuffer at an odd offset, fields of packed records), where that read is undefined.
 inline void require_aligned(const py::array& a, const char* name) {
     if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
-        throw py::value_error(std::string(name) + ": not aligned for its dtype (np.require(a, requirements='A') copies it)");
+        throw py::value_error(std::string(name) +
+                              ": not aligned for its dtype (np.require(a, requirements='A') copies it)");
 }
 
 inline Layout layout_of(const std::vector<py::ssize_t>& shape) {

@@ -16,15 +16,16 @@ using namespace dk::bind;
 using Policy = std::tuple<bool, std::int64_t, double, double, double>;
 
 void run_hedged_pnl(const py::array& spots, const py::array& vols, const py::array& leg_index,
-                const py::array& leg_terms, const py::array& div_yield, double rate, double dt,
-                const Policy& policy, py::array& summary, py::array& leg_gamma_theta,
-                std::optional<py::array> steps, std::optional<py::array> leg_steps, int threads) {
+                    const py::array& leg_terms, const py::array& div_yield, double rate, double dt,
+                    const Policy& policy, py::array& summary, py::array& leg_gamma_theta,
+                    std::optional<py::array> steps, std::optional<py::array> leg_steps, int threads) {
     if (spots.ndim() != 3) throw py::value_error("spots: expected (paths, steps + 1, underlyings)");
     const auto P = spots.shape(0), T1 = spots.shape(1), m = spots.shape(2);
     if (T1 < 2) throw py::value_error("spots: need at least two dates (one step)");
     const py::ssize_t T = T1 - 1;
     contiguous_input<double>(spots, {P, T1, m}, "spots");
-    if (leg_index.ndim() != 2 || leg_index.shape(0) != 3) throw py::value_error("leg_index: expected (3, legs)");
+    if (leg_index.ndim() != 2 || leg_index.shape(0) != 3)
+        throw py::value_error("leg_index: expected (3, legs)");
     const auto L = leg_index.shape(1);
     const auto* idx = contiguous_input<std::int64_t>(leg_index, {3, L}, "leg_index");
     const auto* terms = contiguous_input<double>(leg_terms, {4, L}, "leg_terms");
@@ -75,7 +76,8 @@ void run_hedged_pnl(const py::array& spots, const py::array& vols, const py::arr
     BookOut out;
     out.summary = contiguous_output<double>(summary, {static_cast<py::ssize_t>(kSummaryRows), P}, "summary");
     out.leg_gamma_theta = contiguous_output<double>(leg_gamma_theta, {P, L}, "leg_gamma_theta");
-    if (steps) out.steps = contiguous_output<double>(*steps, {static_cast<py::ssize_t>(kStepRows), P, T}, "steps");
+    if (steps)
+        out.steps = contiguous_output<double>(*steps, {static_cast<py::ssize_t>(kStepRows), P, T}, "steps");
     if (leg_steps) out.leg_gamma_theta_steps = contiguous_output<double>(*leg_steps, {P, T, L}, "leg_steps");
 
     py::gil_scoped_release release;
@@ -90,7 +92,8 @@ void register_book(py::module_& m) {
           py::arg("summary"), py::arg("leg_gamma_theta"), py::arg("steps"), py::arg("leg_steps"),
           py::arg("threads"),
           "Delta-hedged book P&L over (paths, steps). leg_index int64 (3, L): underlying, vol column, "
-          "expiry step; leg_terms float64 (4, L): strike, expiry, is_call, quantity. policy: (hedge, every, band, cost_bps, half_spread_vol). Fills the "
+          "expiry step; leg_terms float64 (4, L): strike, expiry, is_call, quantity. policy: (hedge, every, "
+          "band, cost_bps, half_spread_vol). Fills the "
           "preallocated summary (14, P), leg_gamma_theta (P, L) and optional steps (17, P, T) and "
           "leg_steps (P, T, L).");
 }

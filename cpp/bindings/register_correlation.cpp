@@ -38,7 +38,8 @@ std::ptrdiff_t vector_stride(const py::array& a, py::ssize_t length, const char*
 }
 
 void quadform_shared_py(const py::array& corr, const py::array& u, py::array& out, int threads) {
-    if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2)) throw py::value_error("corr: expected shape (S, n, n)");
+    if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2))
+        throw py::value_error("corr: expected shape (S, n, n)");
     const py::ssize_t S = corr.shape(0), n = corr.shape(1), T = u.ndim() == 2 ? u.shape(0) : -1;
     const double* R = contiguous_input<double>(corr, {S, n, n}, "corr");
     const Rows rows = row_input(u, T, n, "u");
@@ -48,7 +49,8 @@ void quadform_shared_py(const py::array& corr, const py::array& u, py::array& ou
 }
 
 void quadform_per_date_py(const py::array& corr, const py::array& u, py::array& out, int threads) {
-    if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2)) throw py::value_error("corr: expected shape (T, n, n)");
+    if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2))
+        throw py::value_error("corr: expected shape (T, n, n)");
     const py::ssize_t T = corr.shape(0), n = corr.shape(1);
     const double* R = contiguous_input<double>(corr, {T, n, n}, "corr");
     const Rows rows = row_input(u, T, n, "u");
@@ -59,7 +61,8 @@ void quadform_per_date_py(const py::array& corr, const py::array& u, py::array& 
 
 void equicorrelation_py(const py::array& index_vol, const py::array& vols, const py::array& weights,
                         py::array& out, int threads) {
-    if (out.ndim() != 1 || vols.ndim() != 2) throw py::value_error("equicorrelation: expected out (T,), vols (T, n)");
+    if (out.ndim() != 1 || vols.ndim() != 2)
+        throw py::value_error("equicorrelation: expected out (T,), vols (T, n)");
     const py::ssize_t T = out.shape(0), n = vols.shape(1);
     const std::ptrdiff_t iv_stride = vector_stride(index_vol, T, "index_vol");
     const Rows s = row_input(vols, T, n, "vols");
@@ -75,8 +78,8 @@ void check_window(py::ssize_t window, py::ssize_t min_periods) {
     if (min_periods < 1 || min_periods > window) throw py::value_error("min_periods: must be in [1, window]");
 }
 
-void rolling_std_py(const py::array& x, py::ssize_t window, py::ssize_t min_periods, double scale, py::array& out,
-                    int threads) {
+void rolling_std_py(const py::array& x, py::ssize_t window, py::ssize_t min_periods, double scale,
+                    py::array& out, int threads) {
     check_window(window, min_periods);
     if (x.ndim() != 2) throw py::value_error("returns: expected shape (T, n)");
     const py::ssize_t T = x.shape(0), n = x.shape(1);
@@ -103,7 +106,8 @@ void rolling_pairwise_py(const py::array& x, py::ssize_t window, py::ssize_t min
 }  // namespace
 
 void register_correlation(py::module_& m) {
-    m.def("quadform_shared", &quadform_shared_py, py::arg("corr"), py::arg("u"), py::arg("out"), py::arg("threads"),
+    m.def("quadform_shared", &quadform_shared_py, py::arg("corr"), py::arg("u"), py::arg("out"),
+          py::arg("threads"),
           "out[s, t] = u[t] @ corr[s] @ u[t] for symmetric corr (S, n, n), C-contiguous; u (T, n) with "
           "contiguous rows (row stride 0 allowed). Reads only the upper triangle of corr.");
     m.def("quadform_per_date", &quadform_per_date_py, py::arg("corr"), py::arg("u"), py::arg("out"),

@@ -11,7 +11,8 @@ namespace {
 using namespace dk;
 using namespace dk::bind;
 
-constexpr const char* kInputNames[kIvArgs] = {"price", "spot", "strike", "tau", "rate", "div_yield", "is_call"};
+constexpr const char* kInputNames[kIvArgs] = {"price", "spot",      "strike", "tau",
+                                              "rate",  "div_yield", "is_call"};
 
 void implied_vol_binding(const std::vector<py::array>& inputs, py::array& vol_out,
                          std::optional<py::array>& status_out, int threads) {
@@ -19,7 +20,8 @@ void implied_vol_binding(const std::vector<py::array>& inputs, py::array& vol_ou
     const auto shape = shape_of(vol_out);
     const Layout layout = layout_of(shape);
     std::array<StridedArg, kIvArgs> args;
-    for (std::size_t a = 0; a < kIvArgs; ++a) args[a] = strided_input<double>(inputs[a], layout, kInputNames[a]);
+    for (std::size_t a = 0; a < kIvArgs; ++a)
+        args[a] = strided_input<double>(inputs[a], layout, kInputNames[a]);
     double* vol = contiguous_output<double>(vol_out, shape, "out");
     std::int8_t* status = status_out ? contiguous_output<std::int8_t>(*status_out, shape, "status") : nullptr;
     py::gil_scoped_release release;

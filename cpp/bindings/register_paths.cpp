@@ -54,7 +54,8 @@ void simulate(const py::array& spot0, const py::array& log_spot0, const py::arra
         schedule_array = schedule.cast<py::array>();
         m.schedule = contiguous_input<std::int32_t>(schedule_array, {steps}, "schedule");
         for (py::ssize_t t = 0; t < steps; ++t)
-            if (m.schedule[t] < 0 || m.schedule[t] >= k) throw py::value_error("schedule: regime index out of range");
+            if (m.schedule[t] < 0 || m.schedule[t] >= k)
+                throw py::value_error("schedule: regime index out of range");
     }
     if (k > 1 && m.cum_transition == nullptr && m.schedule == nullptr)
         throw py::value_error("several regimes need cum_transition or schedule");
@@ -85,6 +86,6 @@ void register_paths(py::module_& m) {
           py::arg("components"), py::arg("index"), py::arg("regime"), py::arg("threads"),
           "Fill preallocated components (paths, steps+1, n), index (paths, steps+1) and optional int32 "
           "regime (paths, steps) with correlated GBM paths; inputs are validated by dispersionkit.paths.");
-    m.def("philox4x32_10", &philox, py::arg("c0"), py::arg("c1"), py::arg("c2"), py::arg("c3"),
-          py::arg("k0"), py::arg("k1"), "One Philox4x32-10 block (counter words, key words) -> 4 uint32 words.");
+    m.def("philox4x32_10", &philox, py::arg("c0"), py::arg("c1"), py::arg("c2"), py::arg("c3"), py::arg("k0"),
+          py::arg("k1"), "One Philox4x32-10 block (counter words, key words) -> 4 uint32 words.");
 }

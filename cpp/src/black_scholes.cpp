@@ -76,7 +76,8 @@ struct BsIn {
 // Runs `loop(n_full, in, out_offset)` on the multiple-of-kLanes head of the block, and on the
 // tail padded to kLanes lanes (filled with copies of the tail's first element) into scratch.
 template <std::size_t NOut, class Loop>
-[[gnu::always_inline]] inline void run_padded(std::size_t n, const BsIn& in, const std::array<double*, NOut>& out, Loop&& loop) {
+[[gnu::always_inline]] inline void run_padded(std::size_t n, const BsIn& in,
+                                              const std::array<double*, NOut>& out, Loop&& loop) {
     const std::size_t head = n - n % kLanes;
     if (head > 0) loop(head, in, out);
     if (head == n) return;

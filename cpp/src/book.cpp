@@ -33,9 +33,10 @@ constexpr double kMinTrade = 1e-12;
 constexpr double kDummyVol = 0.2;
 
 class Buffer {
-public:
+  public:
     explicit Buffer(std::size_t n)
-        : data_(static_cast<double*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(double), std::align_val_t(64)))),
+        : data_(static_cast<double*>(
+              ::operator new[](std::max<std::size_t>(n, 1) * sizeof(double), std::align_val_t(64)))),
           n_(n) {
         std::fill(data_, data_ + n_, 0.0);
     }
@@ -48,7 +49,7 @@ public:
     double operator[](std::size_t i) const { return data_[i]; }
     void zero() { std::fill(data_, data_ + n_, 0.0); }
 
-private:
+  private:
     double* data_;
     std::size_t n_;
 };
@@ -63,8 +64,8 @@ struct StepState {
 
 // Zero vol (vol * sqrt(T) == 0, or NaN): the deterministic limits and NaN policy of the
 // general kernel, element by element (rare: the vectorized pass computed 0/0 there).
-void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K, double T, double r, double q,
-                  double s, const std::array<double*, 7>& out) {
+void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K, double T, double r,
+                  double q, double s, const std::array<double*, 7>& out) {
     const double sqT = std::sqrt(T), call = s > 0.0 ? 1.0 : 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         if (vol[i] * sqT > 0.0) continue;
@@ -81,13 +82,13 @@ void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K
 // {price, delta, gamma, vega, theta, vanna, volga}. e^{-q T}, e^{-r T} and sqrt(T) are shared
 // by the whole block; the formulas are bs_terms.hpp's.
 DK_SIMD_CLONES
-void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
-                double r, double q, double s, const std::array<double*, 7>& out) {
+void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K,
+                double T, double r, double q, double s, const std::array<double*, 7>& out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
     const bool is_call = s > 0.0;
-    double *__restrict price = out[0], *__restrict delta = out[1], *__restrict gamma = out[2];
-    double *__restrict vega = out[3], *__restrict theta = out[4], *__restrict vanna = out[5];
-    double *__restrict volga = out[6];
+    double* __restrict price = out[0], * __restrict delta = out[1], * __restrict gamma = out[2];
+    double* __restrict vega = out[3], * __restrict theta = out[4], * __restrict vanna = out[5];
+    double* __restrict volga = out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
@@ -113,15 +114,16 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
 // one log, one exp and two erfc for both. Each output is the same expression as in
 // leg_greeks, so the numbers are identical to pricing the legs apart.
 DK_SIMD_CLONES
-void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K, double T,
-                 double r, double q, const std::array<double*, 7>& call_out, const std::array<double*, 7>& put_out) {
+void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K,
+                 double T, double r, double q, const std::array<double*, 7>& call_out,
+                 const std::array<double*, 7>& put_out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
-    double *__restrict cp = call_out[0], *__restrict cd = call_out[1], *__restrict cg = call_out[2];
-    double *__restrict cv = call_out[3], *__restrict ct = call_out[4], *__restrict cva = call_out[5];
-    double *__restrict cvo = call_out[6];
-    double *__restrict pp = put_out[0], *__restrict pd = put_out[1], *__restrict pg = put_out[2];
-    double *__restrict pv = put_out[3], *__restrict pt = put_out[4], *__restrict pva = put_out[5];
-    double *__restrict pvo = put_out[6];
+    double* __restrict cp = call_out[0], * __restrict cd = call_out[1], * __restrict cg = call_out[2];
+    double* __restrict cv = call_out[3], * __restrict ct = call_out[4], * __restrict cva = call_out[5];
+    double* __restrict cvo = call_out[6];
+    double* __restrict pp = put_out[0], * __restrict pd = put_out[1], * __restrict pg = put_out[2];
+    double* __restrict pv = put_out[3], * __restrict pt = put_out[4], * __restrict pva = put_out[5];
+    double* __restrict pvo = put_out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
@@ -164,8 +166,8 @@ struct PathSums {
 };
 
 DK_SIMD_CLONES
-void leg_step(std::size_t n, double q, double exit_rate, double dt,
-              const LegStepIn& in, const PathSums& acc, double* __restrict gt_sum, double* __restrict gt_step) {
+void leg_step(std::size_t n, double q, double exit_rate, double dt, const LegStepIn& in, const PathSums& acc,
+              double* __restrict gt_sum, double* __restrict gt_step) {
     const double *s0p = in.s0, *s1p = in.s1, *v0p = in.v0, *v1p = in.v1, *price = in.price, *delta = in.delta;
     const double *gamma = in.gamma, *vega = in.vega, *theta = in.theta, *vanna = in.vanna, *volga = in.volga;
     const double *value1 = in.value1, *vega1 = in.vega1;
@@ -197,15 +199,27 @@ void leg_step(std::size_t n, double q, double exit_rate, double dt,
 }
 
 class BatchEngine {
-public:
+  public:
     BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
                 std::size_t batch)
-        : L_(legs), M_(market), R_(rules), O_(out), nl_(legs.n_legs), m_(market.m), B_(batch), n_(nl_ * B_),
-          a_(B_, n_), b_(B_, n_),
-          hedge_(m_ * B_), net_delta_(m_ * B_), gt_sum_(n_), forced_(m_, 0) {
-        for (auto* acc : {&cash_, &step_cost_, &financing_, &cum_, &peak_, &cost_, &mtm_, &hedge_pnl_, &dividends_, &settle_,
-                          &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_, &a_volga_, &dollar_delta_,
-                          &dollar_gamma_, &book_vega_, &book_theta_, &rebalances_})
+        : L_(legs),
+          M_(market),
+          R_(rules),
+          O_(out),
+          nl_(legs.n_legs),
+          m_(market.m),
+          B_(batch),
+          n_(nl_ * B_),
+          a_(B_, n_),
+          b_(B_, n_),
+          hedge_(m_ * B_),
+          net_delta_(m_ * B_),
+          gt_sum_(n_),
+          forced_(m_, 0) {
+        for (auto* acc : {&cash_,      &step_cost_,  &financing_, &cum_,     &peak_,         &cost_,
+                          &mtm_,       &hedge_pnl_,  &dividends_, &settle_,  &a_delta_,      &a_gamma_,
+                          &a_theta_,   &a_vega_,     &a_vanna_,   &a_volga_, &dollar_delta_, &dollar_gamma_,
+                          &book_vega_, &book_theta_, &rebalances_})
             acc->assign(B_, 0.0);
         for (auto& s : sums_) s.assign(B_, 0.0);
     }
@@ -214,7 +228,7 @@ public:
         for (std::size_t p0 = begin; p0 < end; p0 += B_) run_batch(p0, std::min(B_, end - p0));
     }
 
-private:
+  private:
     double vol(std::size_t p, std::size_t t, std::size_t col) const {
         return M_.vols[static_cast<std::ptrdiff_t>(p) * M_.vol_stride[0] +
                        static_cast<std::ptrdiff_t>(t) * M_.vol_stride[1] +
@@ -233,7 +247,8 @@ private:
             for (std::size_t s = 0; s < count; ++s)
                 for (std::size_t c = 0; c < K; ++c) stage_vol_[(s * K + c) * B_ + b] = vol(p0 + b, lo + s, c);
         }
-        for (std::size_t k = 0; k < count * m_; ++k) std::fill(&stage_spot_[k * B_ + nb], &stage_spot_[k * B_ + B_], 1.0);
+        for (std::size_t k = 0; k < count * m_; ++k)
+            std::fill(&stage_spot_[k * B_ + nb], &stage_spot_[k * B_ + B_], 1.0);
         for (std::size_t k = 0; k < count * K; ++k)
             std::fill(&stage_vol_[k * B_ + nb], &stage_vol_[k * B_ + B_], kDummyVol);
     }
@@ -293,7 +308,8 @@ private:
             const double T = L_.expiry[l] - elapsed, K = L_.strike[l], r = M_.rate;
             const double q = M_.div_yield[L_.underlying[l]];
             if (g.paired) {
-                pair_greeks(B_, leg_spots(t, l), leg_vols(t, l), K, T, r, q, outputs(s, g.first), outputs(s, g.second));
+                pair_greeks(B_, leg_spots(t, l), leg_vols(t, l), K, T, r, q, outputs(s, g.first),
+                            outputs(s, g.second));
             } else {
                 leg_greeks(B_, leg_spots(t, l), leg_vols(t, l), K, T, r, q, L_.is_call[l] != 0.0 ? 1.0 : -1.0,
                            outputs(s, l));
@@ -343,22 +359,25 @@ private:
     }
 
     void zero_step() {
-        for (auto* acc : {&mtm_, &hedge_pnl_, &dividends_, &settle_, &a_delta_, &a_gamma_, &a_theta_, &a_vega_,
-                          &a_vanna_, &a_volga_, &dollar_delta_, &dollar_gamma_, &book_vega_, &book_theta_})
+        for (auto* acc :
+             {&mtm_, &hedge_pnl_, &dividends_, &settle_, &a_delta_, &a_gamma_, &a_theta_, &a_vega_, &a_vanna_,
+              &a_volga_, &dollar_delta_, &dollar_gamma_, &book_vega_, &book_theta_})
             std::fill(acc->begin(), acc->end(), 0.0);
     }
 
     // Option P&L, attribution and Greeks of step t from the states at t (now) and t+1 (next).
-    void option_step(std::size_t p0, std::size_t nb, std::size_t t, const StepState& now, const StepState& next) {
+    void option_step(std::size_t p0, std::size_t nb, std::size_t t, const StepState& now,
+                     const StepState& next) {
         const std::size_t t1 = t + 1;
         const std::size_t T = M_.steps;
         const double dt = M_.dt, spread = R_.half_spread_vol * 0.01;
         const bool last = t + 1 == T;
         std::fill(forced_.begin(), forced_.end(), 0);
         double* leg_steps = O_.leg_gamma_theta_steps;
-        const PathSums sums{mtm_.data(),     step_cost_.data(),    a_delta_.data(),      a_gamma_.data(),
-                            a_theta_.data(), a_vega_.data(),       a_vanna_.data(),      a_volga_.data(),
-                            dollar_delta_.data(), dollar_gamma_.data(), book_vega_.data(), book_theta_.data()};
+        const PathSums sums{mtm_.data(),          step_cost_.data(), a_delta_.data(),
+                            a_gamma_.data(),      a_theta_.data(),   a_vega_.data(),
+                            a_vanna_.data(),      a_volga_.data(),   dollar_delta_.data(),
+                            dollar_gamma_.data(), book_vega_.data(), book_theta_.data()};
         for (std::size_t l = 0; l < nl_; ++l) {
             if (!alive(l, t)) {
                 if (leg_steps)
@@ -400,7 +419,7 @@ private:
             const double* __restrict H = hedge_.data() + j * B_;
             const double* __restrict S0 = staged_spots(t, j);
             const double* __restrict S1 = staged_spots(t + 1, j);
-            double *__restrict pnl = hedge_pnl_.data(), *__restrict div = dividends_.data();
+            double* __restrict pnl = hedge_pnl_.data(), * __restrict div = dividends_.data();
             double* __restrict dd = dollar_delta_.data();
 #pragma omp simd
             for (std::size_t b = 0; b < B_; ++b) {
@@ -479,7 +498,8 @@ private:
             const std::size_t p = p0 + b;
             sums_[kSumTotal][b] = cum_[b];
             sums_[kSumRebalances][b] = rebalances_[b];
-            for (std::size_t row = 0; row < kSummaryRows; ++row) O_.summary[row * M_.paths + p] = sums_[row][b];
+            for (std::size_t row = 0; row < kSummaryRows; ++row)
+                O_.summary[row * M_.paths + p] = sums_[row][b];
             for (std::size_t l = 0; l < nl_; ++l) O_.leg_gamma_theta[p * nl_ + l] = gt_sum_[l * B_ + b];
         }
     }
@@ -508,10 +528,10 @@ private:
             sums_[kSumResidual][b] += residual;
             if (O_.steps && b < nb) {
                 const std::size_t plane = M_.paths * M_.steps, at = (p0 + b) * M_.steps + t;
-                const double row[kStepRows] = {mtm_[b], hedge_pnl_[b], financing_[b], step_cost_[b], net, cum_[b],
-                                               dollar_delta_[b], dollar_gamma_[b], book_vega_[b], book_theta_[b],
-                                               delta_pnl, a_gamma_[b], a_theta_[b], a_vega_[b], a_vanna_[b],
-                                               a_volga_[b], residual};
+                const double row[kStepRows] = {
+                    mtm_[b],          hedge_pnl_[b],    financing_[b], step_cost_[b],  net,       cum_[b],
+                    dollar_delta_[b], dollar_gamma_[b], book_vega_[b], book_theta_[b], delta_pnl, a_gamma_[b],
+                    a_theta_[b],      a_vega_[b],       a_vanna_[b],   a_volga_[b],    residual};
                 for (std::size_t k = 0; k < kStepRows; ++k) O_.steps[k * plane + at] = row[k];
             }
         }
@@ -529,16 +549,16 @@ private:
     static constexpr std::size_t kNothingStaged = static_cast<std::size_t>(-1) / 2;
     std::size_t staged_ = kNothingStaged;
     std::vector<char> forced_;
-    std::vector<double> cash_, step_cost_, financing_, cum_, peak_, cost_, mtm_, hedge_pnl_, dividends_, settle_, a_delta_,
-        a_gamma_, a_theta_, a_vega_, a_vanna_, a_volga_, dollar_delta_, dollar_gamma_, book_vega_, book_theta_,
-        rebalances_;
+    std::vector<double> cash_, step_cost_, financing_, cum_, peak_, cost_, mtm_, hedge_pnl_, dividends_,
+        settle_, a_delta_, a_gamma_, a_theta_, a_vega_, a_vanna_, a_volga_, dollar_delta_, dollar_gamma_,
+        book_vega_, book_theta_, rebalances_;
     std::array<std::vector<double>, kSummaryRows> sums_;
 };
 
 }  // namespace
 
-void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules,
-                const BookOut& out, int threads) {
+void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
+                int threads) {
     parallel_for(market.paths, threads, kBookMinChunk, [&](std::size_t begin, std::size_t end) {
         const std::size_t count = end - begin;
         const std::size_t batch = std::min(kMaxBatch, (count + kLaneGroup - 1) / kLaneGroup * kLaneGroup);

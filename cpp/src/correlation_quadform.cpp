@@ -21,8 +21,9 @@ constexpr std::size_t kTile = 4;                // rows of R sharing each load o
 // multiply-add per date, half the work of (U R) * U. Every lane follows the same operation
 // order, so a date's result does not depend on its neighbours or on the block it falls in.
 // fp-contract lets GCC fuse the multiply-adds (the ISO-mode default keeps them apart).
-__attribute__((optimize("fp-contract=fast"))) DK_SIMD_CLONES
-void quad_block(std::size_t n, const double* R, const v8d* __restrict ut, double* __restrict result) {
+__attribute__((optimize("fp-contract=fast"))) DK_SIMD_CLONES void quad_block(std::size_t n, const double* R,
+                                                                             const v8d* __restrict ut,
+                                                                             double* __restrict result) {
     v8d acc[kLanes] = {};
     std::size_t i = 0;
     for (; i + kTile <= n; i += kTile) {
@@ -76,7 +77,8 @@ void quad_block(std::size_t n, const double* R, const v8d* __restrict ut, double
 // u'Ru as (sum_i u_i R_i) . u: rows of R are combined with vector multiply-adds into `combo`
 // (length n, stays in L1), so there is no horizontal reduction per row, and R streams once.
 DK_SIMD_CLONES
-double quadform_one(std::size_t n, const double* __restrict R, const double* __restrict u, double* __restrict combo) {
+double quadform_one(std::size_t n, const double* __restrict R, const double* __restrict u,
+                    double* __restrict combo) {
     for (std::size_t j = 0; j < n; ++j) combo[j] = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         const double* ri = R + i * n;
@@ -91,7 +93,8 @@ double quadform_one(std::size_t n, const double* __restrict R, const double* __r
 }
 
 DK_SIMD_CLONES
-double equicorrelation_one(std::size_t n, double index_vol, const double* __restrict s, const double* __restrict w) {
+double equicorrelation_one(std::size_t n, double index_vol, const double* __restrict s,
+                           const double* __restrict w) {
     double sum = 0.0, sum_sq = 0.0;
 #pragma omp simd reduction(+ : sum, sum_sq)
     for (std::size_t i = 0; i < n; ++i) {
@@ -135,7 +138,8 @@ void quadform_per_date(std::size_t T, std::size_t n, const double* R, const doub
     parallel_for(T, threads, min_dates, [&](std::size_t begin, std::size_t end) {
         std::vector<double> combo(n);
         for (std::size_t t = begin; t < end; ++t)
-            out[t] = quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride, combo.data());
+            out[t] =
+                quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride, combo.data());
     });
 }
 

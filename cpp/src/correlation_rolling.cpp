@@ -40,7 +40,8 @@ struct Blocks {
 };
 
 // Mean of the valid values of each column over rows [lo, hi): the shift for one block.
-void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::vector<double>& shift) {
+void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
+                  std::vector<double>& shift) {
     std::vector<double> count(n, 0.0);
     std::fill(shift.begin(), shift.end(), 0.0);
     for (std::size_t t = lo; t < hi; ++t) {
@@ -79,7 +80,8 @@ struct Runs {
     }
     // 1 where every observation of name j in the window is the same value.
     void flat(std::size_t n, double* out) const {
-        for (std::size_t j = 0; j < n; ++j) out[j] = (observed[j] > 0.0 && length[j] >= observed[j]) ? 1.0 : 0.0;
+        for (std::size_t j = 0; j < n; ++j)
+            out[j] = (observed[j] > 0.0 && length[j] >= observed[j]) ? 1.0 : 0.0;
     }
 
     DK_SIMD_CLONES
@@ -115,9 +117,9 @@ void std_step(std::size_t n, const double* __restrict xa, const double* __restri
 // Writes the one-pass std of each name; marks in redo (and counts) the names to recompute
 // two-pass: all of them when `all_exact`, else those whose moments cancel by > max_cancellation.
 DK_SIMD_CLONES
-double std_emit(std::size_t n, const double* __restrict c, const double* __restrict s, const double* __restrict ss,
-                const double* __restrict flat, double min_count, double scale, double max_cancellation,
-                bool all_exact, double* __restrict out, double* __restrict redo) {
+double std_emit(std::size_t n, const double* __restrict c, const double* __restrict s,
+                const double* __restrict ss, const double* __restrict flat, double min_count, double scale,
+                double max_cancellation, bool all_exact, double* __restrict out, double* __restrict redo) {
     double flagged = 0.0;
 #pragma omp simd reduction(+ : flagged)
     for (std::size_t j = 0; j < n; ++j) {
@@ -217,9 +219,9 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
 // one-pass value is not accurate enough and must be recomputed. Returns how many are.
 DK_SIMD_CLONES
 double pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
-               const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
-               const double* __restrict sxy, double min_count, const double* __restrict flat, bool always_exact,
-               double* __restrict corr_row, double* __restrict redo) {
+                 const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
+                 const double* __restrict sxy, double min_count, const double* __restrict flat,
+                 bool always_exact, double* __restrict corr_row, double* __restrict redo) {
     const double flat_i = flat[i];
     double flagged = 0.0;
 #pragma omp simd reduction(+ : flagged)
@@ -240,8 +242,8 @@ double pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const
 // Adds the w_i w_j weighted sum and the weight of the defined off-diagonal correlations of
 // row i to num and den.
 DK_SIMD_CLONES
-void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row, const double* __restrict weights,
-              double& num, double& den) {
+void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row,
+              const double* __restrict weights, double& num, double& den) {
     const double wi = weights[i];
     double row_num = 0.0, row_den = 0.0;
 #pragma omp simd reduction(+ : row_num, row_den)
@@ -255,9 +257,10 @@ void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row, c
     den += row_den;
 }
 
-void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, const double* sy, const double* sxx,
-               const double* syy, const double* sxy, double min_count, const double* flat, const double* weights,
-               const WindowRows& window_rows, double* corr_row, double* redo, double& num, double& den) {
+void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, const double* sy,
+               const double* sxx, const double* syy, const double* sxy, double min_count, const double* flat,
+               const double* weights, const WindowRows& window_rows, double* corr_row, double* redo,
+               double& num, double& den) {
     if (pair_corr(n, i, c, sx, sy, sxx, syy, sxy, min_count, flat, window_rows.exact, corr_row, redo) > 0.0)
         for (std::size_t j = i; j < n; ++j)
             if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
@@ -273,8 +276,9 @@ struct PairWorkspace {
 // One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
 // tile, name i is the outer loop, so row i's running sums (6 x n doubles) stay in L1 for the
 // whole tile instead of being reloaded every date. Per date, rows i are added in ascending order.
-void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1, std::size_t window,
-                double min_count, const double* weights, double* avg, double* matrix, PairWorkspace& ws) {
+void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
+                std::size_t window, double min_count, const double* weights, double* avg, double* matrix,
+                PairWorkspace& ws) {
     const std::size_t rows = t1 - lo, out_rows = t1 - t0;
     ws.shift.resize(n);
     column_means(n, x, lo, t1, ws.shift);
@@ -310,14 +314,15 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
                 const std::size_t r = t - lo;
                 const double* xr = leaves ? ws.xs.data() + (r - window) * n : ws.zero.data();
                 const double* vr = leaves ? ws.vs.data() + (r - window) * n : ws.zero.data();
-                pair_update(n, i, ws.xs.data() + r * n, ws.vs.data() + r * n, xr, vr, c, sx, sy, sxx, syy, sxy);
+                pair_update(n, i, ws.xs.data() + r * n, ws.vs.data() + r * n, xr, vr, c, sx, sy, sxx, syy,
+                            sxy);
                 if (t < t0) continue;
                 const std::size_t first = t + 1 >= lo + window ? t + 1 - window : lo;
-                const WindowRows rows{ws.xs.data() + (first - lo) * n, ws.vs.data() + (first - lo) * n, t + 1 - first, n,
-                                      window <= kExactWindow};
-                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights, rows,
-                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(), ws.num[t - t0],
-                          ws.den[t - t0]);
+                const WindowRows rows{ws.xs.data() + (first - lo) * n, ws.vs.data() + (first - lo) * n,
+                                      t + 1 - first, n, window <= kExactWindow};
+                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights,
+                          rows, matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(),
+                          ws.num[t - t0], ws.den[t - t0]);
             }
         }
     }
@@ -364,8 +369,8 @@ double weighted_deviation_sum(std::size_t n, const double* __restrict a, const d
 // Sum of squared deviations from `mean` of `rows` consecutive rows, per name (second pass of
 // a two-pass variance: no cancellation, whatever the window).
 DK_SIMD_CLONES
-void centred_squares(std::size_t n, std::size_t rows, const double* __restrict xs, const double* __restrict mean,
-                     double* __restrict ss) {
+void centred_squares(std::size_t n, std::size_t rows, const double* __restrict xs,
+                     const double* __restrict mean, double* __restrict ss) {
     for (std::size_t j = 0; j < n; ++j) ss[j] = 0.0;
     for (std::size_t r = 0; r < rows; ++r) {
         const double* row = xs + r * n;
@@ -379,8 +384,8 @@ void centred_squares(std::size_t n, std::size_t rows, const double* __restrict x
 
 // a_j = w_j / sd_j; returns the smallest variance.
 DK_SIMD_CLONES
-double standardizing_weights(std::size_t n, double count, const double* __restrict ss, const double* __restrict w,
-                             double* __restrict a) {
+double standardizing_weights(std::size_t n, double count, const double* __restrict ss,
+                             const double* __restrict w, double* __restrict a) {
     double smallest = std::numeric_limits<double>::infinity();
 #pragma omp simd reduction(min : smallest)
     for (std::size_t j = 0; j < n; ++j) {
@@ -396,7 +401,8 @@ double standardizing_weights(std::size_t n, double count, const double* __restri
 // Window means come from running sums; variances and Var(z) are two-pass over the window rows.
 bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
                             std::size_t window, double min_count, const double* w, double* avg,
-                            std::vector<double>& shift, std::vector<double>& xs, std::vector<double>& scratch) {
+                            std::vector<double>& shift, std::vector<double>& xs,
+                            std::vector<double>& scratch) {
     column_means(n, x, lo, t1, shift);
     xs.resize((t1 - lo) * n);
     for (std::size_t t = lo; t < t1; ++t)
@@ -458,7 +464,9 @@ bool has_missing(std::size_t n, const double* x, std::size_t lo, std::size_t hi)
 // A trailing window longer than the data covers every row so far, exactly as a window of T
 // rows does. Clamping keeps block lengths (8 * window) and window-sized scratch from
 // overflowing or exhausting memory for windows like 2**61 that pandas accepts.
-std::size_t effective_window(std::size_t T, std::size_t window) { return std::min(window, std::max<std::size_t>(T, 2)); }
+std::size_t effective_window(std::size_t T, std::size_t window) {
+    return std::min(window, std::max<std::size_t>(T, 2));
+}
 
 std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
     const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
@@ -467,18 +475,19 @@ std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
 
 }  // namespace
 
-void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window,
-                 std::size_t min_periods, double scale, double* out, int threads) {
+void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window, std::size_t min_periods,
+                 double scale, double* out, int threads) {
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n), redo(n);
+        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n),
+            redo(n);
         Runs runs(n);
         struct Step {
             std::size_t n;
             const double* x;
-            std::vector<double> &shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
+            std::vector<double>&shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
             Runs& runs;
             double min_count, scale;
             double* out;
@@ -498,8 +507,8 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
                 if (!emit) return;
                 runs.flat(n, flat.data());
                 double* o = out + add * n;
-                if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale, kMaxCancellation,
-                             blocks_window <= kExactWindow, o, redo.data()) == 0.0)
+                if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale,
+                             kMaxCancellation, blocks_window <= kExactWindow, o, redo.data()) == 0.0)
                     return;
                 const std::size_t first = add + 1 >= blocks_window ? add + 1 - blocks_window : 0;
                 for (std::size_t j = 0; j < n; ++j)
@@ -516,18 +525,20 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), [&](std::size_t first, std::size_t last) {
-        PairWorkspace ws;
-        std::vector<double> shift(n), xs, scratch;
-        for (std::size_t b = first; b < last; ++b) {
-            const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
-            // The path depends only on the block's data, so the output never depends on threads.
-            if (!matrix && !has_missing(n, x, lo, t1) &&
-                complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, shift, xs, scratch))
-                continue;
-            pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
-        }
-    });
+    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2),
+                 [&](std::size_t first, std::size_t last) {
+                     PairWorkspace ws;
+                     std::vector<double> shift(n), xs, scratch;
+                     for (std::size_t b = first; b < last; ++b) {
+                         const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+                         // The path depends only on the block's data, so the output never depends on threads.
+                         if (!matrix && !has_missing(n, x, lo, t1) &&
+                             complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, shift,
+                                                    xs, scratch))
+                             continue;
+                         pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
+                     }
+                 });
 }
 
 }  // namespace dk

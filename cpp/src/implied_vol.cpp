@@ -8,7 +8,8 @@
 #include "dispersionkit/simd_dispatch.hpp"
 #include "dispersionkit/vector_math.hpp"
 
-// libmvec's expm1 and log1p as well (same conditions as vector_math.hpp), for the classification loop and the solver.
+// libmvec's expm1 and log1p as well (same conditions as vector_math.hpp), for the classification loop and the
+// solver.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(__SANITIZE_ADDRESS__)
 extern "C" {
@@ -60,7 +61,7 @@ struct SolverStart {
     double s, lo, hi;  // first iterate and bracket
     double ex;         // e^{x/2}
     double ln_beta;
-    double branch;     // kLower / kMiddle / kUpper
+    double branch;  // kLower / kMiddle / kUpper
 };
 
 // Branch-free (vectorizable) initial guess and bracket for solving b(x, s) = beta.
@@ -96,7 +97,8 @@ inline SolverStart solver_start(double beta, double x, double ex) {
         const double corr0 = 1.0 - (3.0 * a2 + t2) * inv_gap2;
         const double corr = corr0 > 0.5 ? corr0 : 0.5;
         // ln(2t/gap * corr / sqrt(2 pi)) from squares.
-        L = -ln_beta + 0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (nb::kInvSqrt2Pi_ * nb::kInvSqrt2Pi_));
+        L = -ln_beta +
+            0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (nb::kInvSqrt2Pi_ * nb::kInvSqrt2Pi_));
     }
     const double low = std::sqrt(low2);
 
@@ -209,7 +211,7 @@ void householder_step(Lanes& L, std::size_t m) {
         const double hi1 = b > beta ? (s < hi ? s : hi) : hi;
         const double inv_s = 1.0 / s;
         const double h = x * inv_s, t = 0.5 * s, h_s = h * inv_s;
-        const double w2 = h * h_s - 0.5 * t;                // b''/b'
+        const double w2 = h * h_s - 0.5 * t;                 // b''/b'
         const double w3 = w2 * w2 - 3.0 * h_s * h_s - 0.25;  // b'''/b'
         const bool upper = branch == kUpper, lower = branch == kLower;
         // Middle objective f = b - beta.
@@ -227,7 +229,8 @@ void householder_step(Lanes& L, std::size_t m) {
         const double nu_low = dl * ln_b / (ln_beta * r1);
         const double q = 1.0 + 2.0 * inv_ln_b;
         const double g2_low = -q * r1 + w2;
-        const double g3_low = 2.0 * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
+        const double g3_low =
+            2.0 * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b)) * r1 * r1 - 3.0 * q * r1 * w2 + w3;
         const double nu_up = -dl / u;
         const double g2_up = w2 + u, g3_up = w3 + 3.0 * u * w2 + 2.0 * u * u;
         const double nu = upper ? nu_up : (lower ? nu_low : nu_mid);
@@ -288,7 +291,6 @@ void solve_lanes(Lanes& L, std::size_t m, double* s_out) {
 
 }  // namespace
 
-
 // Classifies a block of options and normalizes them. Branch-free so the loop runs on
 // libmvec; the block is padded to whole vectors so every element takes the same (vector) code
 // path wherever chunk boundaries fall, keeping results identical for any thread count.
@@ -306,15 +308,15 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         for (std::size_t i = n; i < padded; ++i) buf[a][i] = 1.0;
         src[a] = buf[a];
     }
-    const double* const Pb = src[0], *const Sb = src[1], *const Kb = src[2], *const Tb = src[3];
-    const double* const rb = src[4], *const qb = src[5], *const cb = src[6];
+    const double *const Pb = src[0], *const Sb = src[1], *const Kb = src[2], *const Tb = src[3];
+    const double *const rb = src[4], *const qb = src[5], *const cb = src[6];
     const double solve = static_cast<double>(kSolve);
 #pragma omp simd
     for (std::size_t i = 0; i < padded; ++i) {
         const double P = Pb[i], S = Sb[i], K = Kb[i], T = Tb[i], r = rb[i], q = qb[i], call = cb[i];
         // Sums of x - x are 0 only if every x is finite: isfinite() in a form that vectorizes.
         const double finite = (P - P) + (S - S) + (K - K) + (T - T) + (r - r) + (q - q) + (call - call);
-        const double fwd_disc = S * std::exp(-q * T);    // S e^{-q tau}
+        const double fwd_disc = S * std::exp(-q * T);     // S e^{-q tau}
         const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
         const double x = std::log(S / K) + (r - q) * T;
         const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
@@ -330,14 +332,14 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         const double noise = kInfoUlps * kEps * beta;
         // Later rules take precedence; the order mirrors the documented status rules.
         double c = solve;
-        c = t <= noise ? 4.0 : c;                                   // NoInformation: rounding noise
-        c = t < kTinyTimeValue ? 4.0 : c;                           //   or underflowing
-        c = upper - t <= kInfoUlps * kEps * upper ? 4.0 : c;        //   or at the upper bound
-        c = t >= upper ? 3.0 : c;                                   // AboveMax
-        c = t == 0.0 ? (beta == 0.0 && P > 0.0 ? 4.0 : 1.0) : c;    // AtIntrinsic, unless underflow
-        c = t < -noise ? 2.0 : c;                                   // BelowIntrinsic
-        c = P >= bound ? 3.0 : c;                                   // AboveMax
-        c = P < 0.0 ? 2.0 : c;                                      // BelowIntrinsic
+        c = t <= noise ? 4.0 : c;                                 // NoInformation: rounding noise
+        c = t < kTinyTimeValue ? 4.0 : c;                         //   or underflowing
+        c = upper - t <= kInfoUlps * kEps * upper ? 4.0 : c;      //   or at the upper bound
+        c = t >= upper ? 3.0 : c;                                 // AboveMax
+        c = t == 0.0 ? (beta == 0.0 && P > 0.0 ? 4.0 : 1.0) : c;  // AtIntrinsic, unless underflow
+        c = t < -noise ? 2.0 : c;                                 // BelowIntrinsic
+        c = P >= bound ? 3.0 : c;                                 // AboveMax
+        c = P < 0.0 ? 2.0 : c;                                    // BelowIntrinsic
         // Discounting that overflows or underflows leaves nothing to invert.
         c = derived == 0.0 && fwd_disc > 0.0 && strike_disc > 0.0 ? c : 5.0;
         c = finite == 0.0 && S > 0.0 && K > 0.0 && T > 0.0 ? c : 5.0;  // InvalidInput

@@ -27,7 +27,7 @@ struct GaussLegendre<6> {
 };
 template <>
 struct GaussLegendre<8> {
-    static constexpr double node[8] = {-0.9602898564975362, -0.7966664774136267, -0.525532409916329,
+    static constexpr double node[8] = {-0.9602898564975362,  -0.7966664774136267, -0.525532409916329,
                                        -0.18343464249564978, 0.18343464249564978, 0.525532409916329,
                                        0.7966664774136267,   0.9602898564975362};
     static constexpr double weight[8] = {0.10122853629037706, 0.22238103445337443, 0.3137066458778869,
@@ -54,7 +54,8 @@ inline double erfcx_from(double y, double erfc_y) {
     const double small = erfcx_below_26(y, erfc_y);
     const double w = 0.5 / (y * y);
     const double series =
-        (1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
+        (1.0 +
+         w * (-1.0 + w * (3.0 + w * (-15.0 + w * (105.0 + w * (-945.0 + w * (10395.0 + w * -135135.0))))))) /
         (y * kSqrtPi);
     return y < 26.0 ? small : series;
 }
@@ -79,7 +80,8 @@ void otm_values_direct(std::size_t m, const double* h, const double* t, const do
         const double p_up = 0.5 * erfc_up, lower = 0.5 * erfc_down / e;
         const double near_price = e * (1.0 - p_up) - lower, near_complement = e * p_up + lower;
         // Far out of the money: b < e^{x/2} / 2, so the complement does not cancel.
-        const double mills_price = v * kSqrtHalfPi * (erfcx_from(y_up, erfc_up) - erfcx_from(y_down, erfc_down));
+        const double mills_price =
+            v * kSqrtHalfPi * (erfcx_from(y_up, erfc_up) - erfcx_from(y_down, erfc_down));
         const bool near = up >= 0.0;
         price[i] = near ? near_price : mills_price;
         complement[i] = near ? near_complement : e - mills_price;
@@ -173,10 +175,14 @@ void otm_values_series(std::size_t m, const double* h, const double* t, double* 
 void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
                            double* vega) {
     switch (rule) {
-        case Quadrature::Nodes4: return quadrature4(m, h, t, price, vega);
-        case Quadrature::Nodes6: return quadrature6(m, h, t, price, vega);
-        case Quadrature::Nodes8: return quadrature8(m, h, t, price, vega);
-        case Quadrature::Nodes8FarTail: return quadrature8_far(m, h, t, price, vega);
+        case Quadrature::Nodes4:
+            return quadrature4(m, h, t, price, vega);
+        case Quadrature::Nodes6:
+            return quadrature6(m, h, t, price, vega);
+        case Quadrature::Nodes8:
+            return quadrature8(m, h, t, price, vega);
+        case Quadrature::Nodes8FarTail:
+            return quadrature8_far(m, h, t, price, vega);
     }
 }
 

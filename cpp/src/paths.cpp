@@ -34,7 +34,17 @@ struct Scratch {
     std::vector<std::uint32_t> lo, hi;
 
     Scratch(std::size_t n, std::size_t blocks)
-        : log_s(n * L), s(n * L), eps(4 * blocks * L), z(n * L), zr(n * L), radius(2 * L), angle(2 * L), level(L), reg(L), lo(L), hi(L) {}
+        : log_s(n * L),
+          s(n * L),
+          eps(4 * blocks * L),
+          z(n * L),
+          zr(n * L),
+          radius(2 * L),
+          angle(2 * L),
+          level(L),
+          reg(L),
+          lo(L),
+          hi(L) {}
 };
 
 // First regime j with u < cum[j]; rows end in +inf past their last reachable state.

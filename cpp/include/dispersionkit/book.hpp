@@ -24,8 +24,8 @@ struct BookLegs {
     const std::int64_t* vol_column = nullptr;   // vol column of the leg
     const std::int64_t* expiry_step = nullptr;  // first step on or after expiry (>= 1)
     const double* strike = nullptr;
-    const double* expiry = nullptr;  // years from step 0
-    const double* is_call = nullptr; // 0/1
+    const double* expiry = nullptr;    // years from step 0
+    const double* is_call = nullptr;   // 0/1
     const double* quantity = nullptr;  // signed: negative = short
 };
 
@@ -42,38 +42,65 @@ struct BookMarket {
 };
 
 struct HedgeRules {
-    bool hedge = true;          // false: options only, never trade the underlying
-    std::int64_t every = 1;     // scheduled rebalance when t % every == 0; 0 = no schedule
-    double band = -1.0;         // rebalance when |net delta| > band shares; < 0 = no band
-    double cost_bps = 0.0;      // per unit of traded hedge notional
+    bool hedge = true;             // false: options only, never trade the underlying
+    std::int64_t every = 1;        // scheduled rebalance when t % every == 0; 0 = no schedule
+    double band = -1.0;            // rebalance when |net delta| > band shares; < 0 = no band
+    double cost_bps = 0.0;         // per unit of traded hedge notional
     double half_spread_vol = 0.0;  // option half-spread in vol points, charged as |q| vega x points / 100
 };
 
 // Per-path summary rows, each of length paths.
 enum BookSummaryRow : std::size_t {
-    kSumTotal, kSumMaxDrawdown, kSumCosts, kSumRebalances, kSumOptionMtm, kSumHedge,
-    kSumFinancing, kSumDelta, kSumGamma, kSumTheta, kSumVega, kSumVanna, kSumVolga,
-    kSumResidual, kSummaryRows
+    kSumTotal,
+    kSumMaxDrawdown,
+    kSumCosts,
+    kSumRebalances,
+    kSumOptionMtm,
+    kSumHedge,
+    kSumFinancing,
+    kSumDelta,
+    kSumGamma,
+    kSumTheta,
+    kSumVega,
+    kSumVanna,
+    kSumVolga,
+    kSumResidual,
+    kSummaryRows
 };
 
 // Per-step rows, each (paths, steps).
 enum BookStepRow : std::size_t {
-    kStepOptionMtm, kStepHedge, kStepFinancing, kStepCosts, kStepNet, kStepCumulative,
-    kStepDollarDelta, kStepDollarGamma, kStepVega, kStepTheta, kStepDelta, kStepGamma,
-    kStepThetaPnl, kStepVegaPnl, kStepVanna, kStepVolga, kStepResidual, kStepRows
+    kStepOptionMtm,
+    kStepHedge,
+    kStepFinancing,
+    kStepCosts,
+    kStepNet,
+    kStepCumulative,
+    kStepDollarDelta,
+    kStepDollarGamma,
+    kStepVega,
+    kStepTheta,
+    kStepDelta,
+    kStepGamma,
+    kStepThetaPnl,
+    kStepVegaPnl,
+    kStepVanna,
+    kStepVolga,
+    kStepResidual,
+    kStepRows
 };
 
 struct BookOut {
-    double* summary = nullptr;          // (kSummaryRows, paths)
-    double* leg_gamma_theta = nullptr;  // (paths, n_legs): per-leg gamma-theta summed over steps
-    double* steps = nullptr;            // (kStepRows, paths, steps) or nullptr
+    double* summary = nullptr;                // (kSummaryRows, paths)
+    double* leg_gamma_theta = nullptr;        // (paths, n_legs): per-leg gamma-theta summed over steps
+    double* steps = nullptr;                  // (kStepRows, paths, steps) or nullptr
     double* leg_gamma_theta_steps = nullptr;  // (paths, steps, n_legs) or nullptr
 };
 
 // Below this many paths per thread a call stays on the calling thread.
 constexpr std::size_t kBookMinChunk = 16;
 
-void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules,
-                const BookOut& out, int threads);
+void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
+                int threads);
 
 }  // namespace dk

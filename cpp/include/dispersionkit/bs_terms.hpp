@@ -14,7 +14,7 @@
 namespace dk {
 
 struct BsTerms {
-    double sd;           // vol * sqrt(tau)
+    double sd;  // vol * sqrt(tau)
     double d1, d2;
     double n1, n2;       // N(s d1), N(s d2), s = +1 call / -1 put
     double pdf;          // n(d1)
@@ -66,7 +66,9 @@ struct BsTerms {
     const double p = s * (t.fwd * t.n1 - t.disc_strike * t.n2);
     return p < 0.0 ? 0.0 : p;
 }
-[[gnu::always_inline]] inline double bs_delta_of(const BsTerms& t, double s, double dq) { return s * dq * t.n1; }
+[[gnu::always_inline]] inline double bs_delta_of(const BsTerms& t, double s, double dq) {
+    return s * dq * t.n1;
+}
 [[gnu::always_inline]] inline double bs_gamma_of(const BsTerms& t, double S, double dq) {
     return dq * t.pdf / (S * t.sd);
 }

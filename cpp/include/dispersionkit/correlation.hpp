@@ -32,8 +32,8 @@ void equicorrelation(std::size_t T, std::size_t n, const double* index_vol, std:
 // Rolling sample standard deviation (ddof = 1) of each column of x (T x n, C-contiguous) over
 // the trailing `window` rows, times `scale`; NaN where fewer than max(min_periods, 2) valid
 // observations. out is T x n.
-void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window,
-                 std::size_t min_periods, double scale, double* out, int threads);
+void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window, std::size_t min_periods,
+                 double scale, double* out, int threads);
 
 // Rolling pairwise correlations over pairwise-complete observations (pandas rolling corr).
 // avg (length T, may be null): mean of the defined off-diagonal correlations, weighted by

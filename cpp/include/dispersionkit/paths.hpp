@@ -11,8 +11,8 @@
 //
 // Random numbers: block j of step t of absolute path g is Philox(ctr = (j, t, g_lo, g_hi),
 // key = (seed_lo, seed_hi)); its words (w0, w1) and (w2, w3) give, by Box-Muller on 32-bit
-// uniforms (rng::open_unit32), normals 4j, 4j+1 and 4j+2, 4j+3 of that step. The Markov regime draw of step t uses block kRegimeBlock. A path
-// depends only on (seed, absolute path index), never on threads or chunking.
+// uniforms (rng::open_unit32), normals 4j, 4j+1 and 4j+2, 4j+3 of that step. The Markov regime draw of step t
+// uses block kRegimeBlock. A path depends only on (seed, absolute path index), never on threads or chunking.
 #pragma once
 
 #include <cstddef>
@@ -21,10 +21,10 @@
 namespace dk {
 
 struct MarketModel {
-    std::size_t n = 0;                 // components
+    std::size_t n = 0;  // components
     std::size_t steps = 0;
-    const double* spot0 = nullptr;     // (n,) written as the t = 0 row
-    const double* log_spot0 = nullptr; // (n,)
+    const double* spot0 = nullptr;       // (n,) written as the t = 0 row
+    const double* log_spot0 = nullptr;   // (n,)
     const double* drift_term = nullptr;  // (rows, n), rows = 1 or steps
     const double* diffusion = nullptr;   // (rows, n)
     std::size_t term_row_stride = 0;     // 0 when constant over steps, n when per step
@@ -37,8 +37,8 @@ struct MarketModel {
 };
 
 struct PathsOut {
-    double* components = nullptr;  // (paths, steps + 1, n), C-contiguous
-    double* index = nullptr;       // (paths, steps + 1)
+    double* components = nullptr;    // (paths, steps + 1, n), C-contiguous
+    double* index = nullptr;         // (paths, steps + 1)
     std::int32_t* regime = nullptr;  // (paths, steps), or null
 };
 
