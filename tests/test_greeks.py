@@ -412,3 +412,9 @@ def test_results_do_not_depend_on_position_in_the_batch():
             np.testing.assert_array_equal(getattr(part, name), getattr(full, name)[start:])
     singles = [float(dk.bs_price(**{k: v[i] for k, v in inputs.items()})) for i in range(0, 1003, 97)]
     np.testing.assert_array_equal(singles, dk.bs_price(**inputs)[::97])
+
+
+def test_all_cores_means_the_cores_this_process_may_use():
+    import os
+
+    assert dk.hardware_threads() == len(os.sched_getaffinity(0))

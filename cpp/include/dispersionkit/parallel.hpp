@@ -8,6 +8,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -21,7 +22,16 @@
 
 namespace dk {
 
+// The cores this process may run on: the affinity mask (taskset, cgroup cpusets in containers
+// and CI runners), not the machine's total, so threads=None never oversubscribes.
 inline int hardware_threads() {
+#ifdef __linux__
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof(mask), &mask) == 0) {
+        const int n = CPU_COUNT(&mask);
+        if (n > 0) return n;
+    }
+#endif
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : static_cast<int>(n);
 }
