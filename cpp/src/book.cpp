@@ -78,6 +78,22 @@ void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K
     }
 }
 
+// The seven Greeks the engine uses, of one option with terms b and call sign s, into out[.][i].
+// One expression for leg_greeks and both legs of pair_greeks, so a leg's numbers match its
+// straddle's bit for bit.
+[[gnu::always_inline]] inline void store_greeks(const BsTerms& b, double S, double v, double r, double q,
+                                                double s, double sqT, double dq,
+                                                const std::array<double*, 7>& out, std::size_t i) {
+    const double vg = bs_vega_of(b, sqT);
+    out[0][i] = bs_price_of(b, s);
+    out[1][i] = bs_delta_of(b, s, dq);
+    out[2][i] = bs_gamma_of(b, S, dq);
+    out[3][i] = vg;
+    out[4][i] = bs_theta_of(b, v, r, q, s, sqT);
+    out[5][i] = bs_vanna_of(b, v, dq);
+    out[6][i] = bs_volga_of(b, v, vg);
+}
+
 // Greeks of one leg (strike K, time to expiry T, call sign s) along n paths into out =
 // {price, delta, gamma, vega, theta, vanna, volga}. e^{-q T}, e^{-r T} and sqrt(T) are shared
 // by the whole block; the formulas are bs_terms.hpp's.
@@ -86,9 +102,6 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
                 double T, double r, double q, double s, const std::array<double*, 7>& out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
     const bool is_call = s > 0.0;
-    double* __restrict price = out[0], * __restrict delta = out[1], * __restrict gamma = out[2];
-    double* __restrict vega = out[3], * __restrict theta = out[4], * __restrict vanna = out[5];
-    double* __restrict volga = out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
@@ -97,33 +110,19 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
         double n1c, n1p, n2c, n2p;
         norm_cdf_pair(common.d1, n1c, n1p);
         norm_cdf_pair(common.d2, n2c, n2p);
-        const BsTerms b = bs_with_cdfs(common, is_call ? n1c : n1p, is_call ? n2c : n2p);
-        const double vg = bs_vega_of(b, sqT);
-        price[i] = bs_price_of(b, s);
-        delta[i] = bs_delta_of(b, s, dq);
-        gamma[i] = bs_gamma_of(b, S, dq);
-        vega[i] = vg;
-        theta[i] = bs_theta_of(b, v, r, q, s, sqT);
-        vanna[i] = bs_vanna_of(b, v, dq);
-        volga[i] = bs_volga_of(b, v, vg);
+        store_greeks(bs_with_cdfs(common, is_call ? n1c : n1p, is_call ? n2c : n2p), S, v, r, q, s, sqT, dq,
+                     out, i);
     }
     fix_zero_vol(n, spot, vol, K, T, r, q, s, out);
 }
 
 // Greeks of a call and a put sharing spot, strike, expiry and vol (a straddle's two legs):
-// one log, one exp and two erfc for both. Each output is the same expression as in
-// leg_greeks, so the numbers are identical to pricing the legs apart.
+// one log, one exp and two erfc for both.
 DK_SIMD_CLONES
 void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K,
                  double T, double r, double q, const std::array<double*, 7>& call_out,
                  const std::array<double*, 7>& put_out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
-    double* __restrict cp = call_out[0], * __restrict cd = call_out[1], * __restrict cg = call_out[2];
-    double* __restrict cv = call_out[3], * __restrict ct = call_out[4], * __restrict cva = call_out[5];
-    double* __restrict cvo = call_out[6];
-    double* __restrict pp = put_out[0], * __restrict pd = put_out[1], * __restrict pg = put_out[2];
-    double* __restrict pv = put_out[3], * __restrict pt = put_out[4], * __restrict pva = put_out[5];
-    double* __restrict pvo = put_out[6];
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const double S = spot[i], v = vol[i];
@@ -131,22 +130,8 @@ void pair_greeks(std::size_t n, const double* __restrict spot, const double* __r
         double n1c, n1p, n2c, n2p;
         norm_cdf_pair(common.d1, n1c, n1p);
         norm_cdf_pair(common.d2, n2c, n2p);
-        const BsTerms c = bs_with_cdfs(common, n1c, n2c), p = bs_with_cdfs(common, n1p, n2p);
-        const double vg = bs_vega_of(c, sqT);
-        cp[i] = bs_price_of(c, 1.0);
-        cd[i] = bs_delta_of(c, 1.0, dq);
-        cg[i] = bs_gamma_of(c, S, dq);
-        cv[i] = vg;
-        ct[i] = bs_theta_of(c, v, r, q, 1.0, sqT);
-        cva[i] = bs_vanna_of(c, v, dq);
-        cvo[i] = bs_volga_of(c, v, vg);
-        pp[i] = bs_price_of(p, -1.0);
-        pd[i] = bs_delta_of(p, -1.0, dq);
-        pg[i] = bs_gamma_of(p, S, dq);
-        pv[i] = bs_vega_of(p, sqT);
-        pt[i] = bs_theta_of(p, v, r, q, -1.0, sqT);
-        pva[i] = bs_vanna_of(p, v, dq);
-        pvo[i] = bs_volga_of(p, v, pv[i]);
+        store_greeks(bs_with_cdfs(common, n1c, n2c), S, v, r, q, 1.0, sqT, dq, call_out, i);
+        store_greeks(bs_with_cdfs(common, n1p, n2p), S, v, r, q, -1.0, sqT, dq, put_out, i);
     }
     fix_zero_vol(n, spot, vol, K, T, r, q, 1.0, call_out);
     fix_zero_vol(n, spot, vol, K, T, r, q, -1.0, put_out);
