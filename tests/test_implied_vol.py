@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dispersionkit as dk
+from iv_batches import wide_batch
 from dispersionkit import IVStatus
 
 IMPLEMENTATIONS = [pytest.param(dk.implied_vol, id="core"), pytest.param(dk.reference.implied_vol, id="reference")]
@@ -292,14 +293,7 @@ def test_bad_arguments():
 
 
 def _wide_batch(n, seed):
-    rng = np.random.default_rng(seed)
-    S = 100.0
-    K = S * np.exp(rng.uniform(np.log(0.2), np.log(5), n))
-    T = np.exp(rng.uniform(np.log(1 / 365), np.log(30), n))
-    vol = np.exp(rng.uniform(np.log(0.01), np.log(3), n))
-    call = rng.integers(0, 2, n).astype(bool)
-    price = dk.bs_price(S, K, T, vol, 0.03, 0.01, call)
-    return price, S, K, T, 0.03, 0.01, call
+    return wide_batch(n, np.random.default_rng(seed))
 
 
 def test_threads_bit_identical():

@@ -6,21 +6,17 @@ from __future__ import annotations
 import numpy as np
 
 import dispersionkit as dk
+from iv_batches import wide_batch
 
 
 def _mixed_batch(n, seed):
     """Wide-grid options (every evaluation form and objective branch) with invalid and
     unsolvable entries sprinkled in."""
     rng = np.random.default_rng(seed)
-    S = 100.0
-    K = S * np.exp(rng.uniform(np.log(0.2), np.log(5), n))
-    T = np.exp(rng.uniform(np.log(1 / 365), np.log(30), n))
-    vol = np.exp(rng.uniform(np.log(0.01), np.log(3), n))
-    call = rng.integers(0, 2, n).astype(bool)
-    price = dk.bs_price(S, K, T, vol, 0.03, 0.01, call)
+    price, S, K, T, r, q, call = wide_batch(n, rng)
     price[rng.random(n) < 0.05] = np.nan
     price[rng.random(n) < 0.05] *= -1.0
-    return price, np.full(n, S), K, T, np.full(n, 0.03), np.full(n, 0.01), call
+    return price, np.full(n, S), K, T, np.full(n, r), np.full(n, q), call
 
 
 def test_result_independent_of_position_and_neighbours():
