@@ -3,42 +3,80 @@
     import dispersionkit as dk
     g = dk.bs_greeks(spot=100.0, strike=[90, 100, 110], tau=0.25, vol=0.2)
 
-Kernels (NumPy in/out): Black-Scholes-Merton Greeks and implied vol, index variance and
-implied / realized / break-even correlation, correlated market paths, delta-hedged book P&L.
-Strategy layer (pandas in/out): market data, dispersion trades and sizing, stress grids, risk,
-signals and rules, backtests with attribution and metrics; `dispersionkit demo` runs it all.
-Conventions are in docs/methodology.md and in each function's docstring.
+The package is layered, each layer importing only the ones below it:
+
+- :mod:`dispersionkit.numeric`: NumPy in/out over the C++ core (Greeks, implied vol,
+  correlation, realized statistics, paths, hedged book P&L);
+- :mod:`dispersionkit.market`: market data, file readers, the implied-vol model;
+- :mod:`dispersionkit.strategy`: dispersion trades, sizing, stress, risk, signals and rules;
+- :mod:`dispersionkit.backtest`: the backtest engine, its result, attribution and metrics.
+
+Every public name is re-exported here; ``dk.reference`` (the NumPy twin of every kernel,
+which needs SciPy) loads on first use. Conventions are in docs/methodology.md and in each
+function's docstring.
 """
 
-from . import data, market, metrics, reference, risk, signals, sizing
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+from . import backtest, data, market
 from ._core import hardware_threads
-from ._corr_inputs import WeightsWarning
-from .backtest import BacktestRules, backtest
-from .backtest_result import BacktestResult
-from .book import hedged_pnl
-from .breakeven import BreakevenCorrelation
-from .calendar import CalendarDispersion, correlation_swap_payoff
-from .correlation import (
+from ._version import __version__
+from .backtest import BacktestResult, BacktestRules, Metrics, compute_metrics, metrics
+from .market import ImpliedVolModel, MarketData
+from .numeric import (
+    PER_BASIS_POINT,
+    PER_CALENDAR_DAY,
+    PER_VOL_POINT,
+    TRADING_DAYS,
+    Book,
     CorrelationEstimate,
+    Greeks,
+    HedgePolicy,
+    ImpliedVolResult,
+    IVStatus,
+    Leg,
+    MarketPaths,
+    PnLResult,
+    PnLSteps,
+    PnLSummary,
+    Regimes,
+    WeightsWarning,
     average_correlation,
     breakeven_correlation,
+    bs_greeks,
+    bs_price,
+    check_correlation,
+    hedged_pnl,
     implied_correlation,
+    implied_vol,
     index_variance,
     index_vol,
+    nearest_correlation,
+    random_correlation,
+    realized_correlation,
+    realized_vol,
+    simulate_market,
+    straddle,
+    stress_correlation,
 )
-from .correlation_matrix import check_correlation, nearest_correlation, random_correlation, stress_correlation
-from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
-from .hedge_policy import HedgePolicy
-from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
-from .legs import Book, Leg, straddle
-from .market import MarketData
-from .metrics import Metrics, compute_metrics
-from .paths import MarketPaths, simulate_market
-from .pnl_result import PnLResult, PnLSteps, PnLSummary
-from .position import Position
-from .realized import TRADING_DAYS, realized_correlation, realized_vol
-from .regimes import Regimes
-from .risk import (
+from .strategy import (
+    BreakevenCorrelation,
+    CalendarDispersion,
+    DispersionTrade,
+    Position,
+    StressResult,
+    correlation_swap_payoff,
+    risk,
+    signals,
+    sizing,
+    stress_grid,
+)
+from .strategy.risk import (
     GreekLimits,
     Survivability,
     SurvivabilityLimits,
@@ -46,7 +84,7 @@ from .risk import (
     position_size,
     survivability,
 )
-from .signals import (
+from .strategy.signals import (
     AnyOf,
     CorrelationExit,
     ExpiryExit,
@@ -66,7 +104,7 @@ from .signals import (
     evaluate_rules,
     first_firing,
 )
-from .sizing import (
+from .strategy.sizing import (
     BudgetScaling,
     book_premium,
     gamma_neutral,
@@ -76,11 +114,64 @@ from .sizing import (
     theta_neutral,
     vega_neutral,
 )
-from .stress import StressResult, stress_grid
-from .trade import DispersionTrade
-from .vol_model import ImpliedVolModel
 
-__version__ = "0.1.0"
+def __getattr__(name: str):
+    # The NumPy twin needs SciPy, which costs more to import than the rest of the package;
+    # the module names of the flat layout resolve to the modules that hold their code now.
+    if name == "reference" or name in _MOVED:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Module paths of the flat layout before the layers (0.1.0), importable as aliases of the
+# modules that now hold their code (CHANGELOG.md lists them).
+_MOVED = {
+    "attribution": "backtest.attribution",
+    "backtest_result": "backtest.result",
+    "book": "numeric.hedged_pnl",
+    "breakeven": "strategy.breakeven",
+    "calendar": "strategy.calendar_dispersion",
+    "correlation": "numeric.correlation",
+    "correlation_matrix": "numeric.correlation_matrix",
+    "greeks": "numeric.greeks",
+    "hedge_policy": "numeric.hedge_policy",
+    "implied_vol": "numeric.implied_vol",
+    "legs": "numeric.book",
+    "metrics": "backtest.metrics",
+    "paths": "numeric.paths",
+    "pnl_result": "numeric.pnl_result",
+    "position": "strategy.position",
+    "realized": "numeric.realized",
+    "regimes": "numeric.regimes",
+    "risk": "strategy.risk",
+    "signals": "strategy.signals",
+    "sizing": "strategy.sizing",
+    "stress": "strategy.stress",
+    "trade": "strategy.trade",
+    "vol_model": "market.vol_model",
+}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves ``dispersionkit.<old name>`` as the module that now holds its code."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, leaf = fullname.rpartition(".")
+        if package != __name__ or leaf not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        module = importlib.import_module(f"{__name__}.{_MOVED[spec.name.rpartition('.')[2]]}")
+        spec.loader_state = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        # The import system stamped the alias's spec on the module: give it back its own.
+        module.__spec__ = module.__spec__.loader_state
+
+
+sys.meta_path.append(_MovedModuleFinder())
 
 __all__ = [
     "any_of",

@@ -16,13 +16,13 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ._market_series import signal_series
-from .backtest import BacktestRules, backtest
+from .market.signal_series import signal_series
+from .backtest.engine import BacktestRules, backtest
 from .data import sample_market
-from .hedge_policy import HedgePolicy
-from .risk import survivability
-from .signals import MarketState, RegimeClassifier
-from .trade import DispersionTrade
+from .numeric.hedge_policy import HedgePolicy
+from .strategy.risk import survivability
+from .strategy.signals import MarketState, RegimeClassifier
+from .strategy.trade import DispersionTrade
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:

@@ -78,7 +78,7 @@ def sample_market(vol_model=None):
       ``index_vol_origin`` of the result say so date by date.
     - Rates and dividend yields: 0 (prices are dividend-adjusted).
     """
-    from ..market import MarketData
+    from ..market.market_data import MarketData
 
     prices, index = load_sp500()
     vix = load_vix().reindex(prices.index)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._book_inputs import prepare
-from ..hedge_policy import HedgePolicy
-from ..pnl_result import STEP_ROWS, SUMMARY_ROWS, PnLResult, PnLSteps, PnLSummary
+from ..numeric._hedged_pnl_inputs import prepare
+from ..numeric.hedge_policy import HedgePolicy
+from ..numeric.pnl_result import STEP_ROWS, SUMMARY_ROWS, PnLResult, PnLSteps, PnLSummary
 from .greeks import bs_greeks
 
 # Inputs for legs that are not alive at a step: any valid option, weighted by zero.

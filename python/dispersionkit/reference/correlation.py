@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._corr_inputs import check_weight_sums
+from ..numeric._correlation_inputs import check_weight_sums
 from .._validation import as_float_array
-from ..correlation import CorrelationEstimate
+from ..numeric.correlation import CorrelationEstimate
 
 
 def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None):

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from .._validation import as_call_flags, as_float_array, broadcast
-from ..greeks import Greeks
+from ..numeric.greeks import Greeks
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erfcx, ndtr
 
-from ..implied_vol import ImpliedVolResult, IVStatus, prepare_inputs
+from ..numeric.implied_vol import ImpliedVolResult, IVStatus, prepare_inputs
 
 _EPS = np.finfo(np.float64).eps
 _TINY_TIME_VALUE = np.finfo(np.float64).tiny / _EPS

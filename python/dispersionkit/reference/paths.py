@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._market_model import MarketModel, prepare
-from ..paths import MarketPaths, wrap
+from ..numeric._path_model import MarketModel, prepare
+from ..numeric.paths import MarketPaths, wrap
 from ._philox import box_muller, open_unit, philox4x32_10
 
 _REGIME_BLOCK = 0xFFFFFFFF

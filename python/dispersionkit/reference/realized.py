@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._corr_inputs import returns_matrix, window_args
+from ..numeric._correlation_inputs import returns_matrix, window_args
 from .._validation import as_float_array
-from ..realized import TRADING_DAYS
+from ..numeric.realized import TRADING_DAYS
 from .correlation import implied_correlation
 
 _DATES_PER_BATCH = 128

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..stress import StressResult, grid_pnl, prepare_grid
+from ..strategy.stress import StressResult, grid_pnl, prepare_grid
 from .correlation import index_vol
 from .greeks import bs_price
 

@@ -1,0 +1,28 @@
+"""Backtests of dispersion trades: the engine, its result, P&L attribution and metrics.
+Imports ``strategy``, ``market`` and ``numeric``.
+
+This package is also the function: ``dispersionkit.backtest(market, trade, ...)`` calls
+:func:`dispersionkit.backtest.engine.backtest`, so the name that ran a backtest before the
+package existed still does.
+"""
+
+import inspect
+import sys
+import types
+
+from .engine import BacktestRules, backtest
+from .metrics import Metrics, compute_metrics
+from .result import BacktestResult
+
+__all__ = ["BacktestResult", "BacktestRules", "backtest", "compute_metrics", "Metrics"]
+
+
+class _CallablePackage(types.ModuleType):
+    """The package module, callable as :func:`backtest` (its signature and docstring too)."""
+
+    def __call__(self, *args, **kwargs):
+        return backtest(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
+__signature__ = inspect.signature(backtest)

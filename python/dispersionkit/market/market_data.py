@@ -1,0 +1,286 @@
+"""Market data for the strategy layer: spots, index, implied vols, weights, rates, on one calendar.
+
+Conventions: dates are a sorted, unique DatetimeIndex shared by every input; vols, rates and
+dividend yields are decimals (0.20 = 20%), continuous compounding; weights are index weights
+(>= 0, each complete row summing to 1). Missing values are NaN: they are kept, reported in
+``MarketData.missing`` and propagate through every computation; nothing is dropped or filled
+except implied vols, and those only by an explicit :class:`ImpliedVolModel` that is recorded
+in ``vol_source`` / ``index_vol_origin``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _checks as checks
+from .tables import read_dated_table
+from ..numeric.correlation import implied_correlation as _implied_correlation
+from .vol_model import ImpliedVolModel
+
+
+@dataclass(frozen=True, eq=False, init=False, repr=False)
+class MarketData:
+    """Validated, aligned market data (immutable after construction).
+
+    Parameters
+    ----------
+    spots : DataFrame, dates x tickers, component prices (> 0 where present).
+    index : Series by date, index level (> 0 where present).
+    vols : DataFrame like ``spots``, component implied vols, or None to use ``vol_model``.
+    index_vol : Series by date, index implied vol, or None to use ``vol_model`` (and ``vix``).
+    weights : Series by ticker (constant) or DataFrame like ``spots`` (per date); None means
+        equal weights 1/n. Each complete row must sum to 1.
+    rate : continuously compounded risk-free rate, a number or a Series by date.
+    div_yields : continuous dividend yields, a number, a Series by ticker or a DataFrame like ``spots``.
+    vix : optional Series by date in VIX points (e.g. 23.5), only used by the vol model for the
+        index implied vol; so it must be on the same calendar and is only accepted when
+        ``index_vol`` is None.
+    vol_model : the :class:`ImpliedVolModel` filling absent vols (default ``ImpliedVolModel()``);
+        only accepted when ``vols`` or ``index_vol`` is None.
+
+    Attributes beyond the inputs
+    ----------------------------
+    vol_source : "market" when both vols were given, else "model: ..." or "mixed: ..." naming
+        the model and its parameters.
+    index_vol_origin : Series by date: "market", "vix", "model" or "missing".
+    missing : DataFrame (field, column, count, first, last), one row per input column with
+        NaNs, including model vols that are NaN during the realized-vol warm-up.
+    """
+
+    spots: pd.DataFrame
+    index: pd.Series
+    vols: pd.DataFrame
+    index_vol: pd.Series
+    weights: pd.Series | pd.DataFrame
+    rate: float | pd.Series
+    div_yields: float | pd.Series | pd.DataFrame
+    vix: pd.Series | None
+    vol_model: ImpliedVolModel | None
+    vol_source: str
+    index_vol_origin: pd.Series
+    missing: pd.DataFrame
+
+    def __init__(
+        self,
+        spots,
+        index,
+        vols=None,
+        index_vol=None,
+        weights=None,
+        rate=0.0,
+        div_yields=0.0,
+        *,
+        vix=None,
+        vol_model: ImpliedVolModel | None = None,
+    ):
+        spots = checks.dated_frame(spots, "spots")
+        checks.positive_or_nan(spots, "spots")
+        dates, tickers = spots.index, spots.columns
+        index = checks.series_like(index, "index", dates).rename("index")
+        checks.positive_or_nan(index, "index")
+        weights = _weights(weights, dates, tickers)
+        rate = _rate(rate, dates)
+        div_yields = _div_yields(div_yields, dates, tickers)
+
+        if vols is not None:
+            vols = checks.frame_like(vols, "vols", dates, tickers)
+            checks.nonnegative_or_nan(vols, "vols")
+        if index_vol is not None:
+            index_vol = checks.series_like(index_vol, "index_vol", dates).rename("index_vol")
+            checks.nonnegative_or_nan(index_vol, "index_vol")
+            if vix is not None:
+                raise ValueError("vix: only used to model an absent index_vol; index_vol was given")
+        if vix is not None:
+            vix = checks.series_like(vix, "vix", dates).rename("vix")
+            checks.nonnegative_or_nan(vix, "vix")
+        if vols is not None and index_vol is not None:
+            if vol_model is not None:
+                raise ValueError("vol_model: unused because vols and index_vol were both given")
+            origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
+            source = "market"
+        else:
+            if vol_model is None:
+                vol_model = ImpliedVolModel()
+            elif not isinstance(vol_model, ImpliedVolModel):
+                raise TypeError(f"vol_model: expected an ImpliedVolModel, got {type(vol_model).__name__}")
+            vols, index_vol, origin, source = _model_vols(
+                vol_model, spots, index, vols, index_vol, vix, _weights_frame(weights, dates)
+            )
+
+        missing_inputs = {"spots": spots, "index": index, "vols": vols, "index_vol": index_vol}
+        for field, value in (("weights", weights), ("rate", rate), ("div_yields", div_yields), ("vix", vix)):
+            if isinstance(value, (pd.Series, pd.DataFrame)):
+                missing_inputs[field] = value
+        for name, value in (
+            ("spots", spots),
+            ("index", index),
+            ("vols", vols),
+            ("index_vol", index_vol),
+            ("weights", weights),
+            ("rate", rate),
+            ("div_yields", div_yields),
+            ("vix", vix),
+            ("vol_model", vol_model),
+            ("vol_source", source),
+            ("index_vol_origin", origin.rename("index_vol_origin")),
+            ("missing", checks.missing_report(missing_inputs)),
+        ):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_files(
+        cls,
+        spots,
+        index,
+        vols=None,
+        index_vol=None,
+        weights=None,
+        rate=0.0,
+        div_yields=0.0,
+        *,
+        vix=None,
+        vol_model: ImpliedVolModel | None = None,
+        date_column: str | None = None,
+        index_column: str | None = None,
+    ) -> "MarketData":
+        """Load from CSV (.csv) or Parquet (.parquet) files, one table per argument.
+
+        ``spots``, ``vols`` and ``weights`` files are dates x tickers; ``index``, ``index_vol``
+        and ``vix`` files hold a date column and one value column (or name it with
+        ``index_column`` for the index file). The date column is ``date_column`` or else the
+        first column (a Parquet DatetimeIndex also works). Any argument may instead be an
+        in-memory pandas object, passed through as is; ``rate`` and ``div_yields`` are never
+        read from files. Errors name the file, the column and the row (1-based over data rows).
+        """
+        def frame(value, what):
+            if value is None or isinstance(value, (pd.Series, pd.DataFrame)):
+                return value
+            return read_dated_table(value, what, date_column)
+
+        def series(value, what, column=None):
+            table = frame(value, what)
+            if not isinstance(table, pd.DataFrame):
+                return table
+            if column is not None:
+                if column not in table.columns:
+                    raise ValueError(f"{what}: {value}: no column {column!r}; columns are {list(table.columns)}")
+                return table[column]
+            if table.shape[1] != 1:
+                raise ValueError(
+                    f"{what}: {value}: expected one value column besides the date, got {list(table.columns)}"
+                )
+            return table.iloc[:, 0]
+
+        return cls(
+            frame(spots, "spots"),
+            series(index, "index", index_column),
+            vols=frame(vols, "vols"),
+            index_vol=series(index_vol, "index_vol"),
+            weights=frame(weights, "weights"),
+            rate=rate,
+            div_yields=div_yields,
+            vix=series(vix, "vix"),
+            vol_model=vol_model,
+        )
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return self.spots.index
+
+    @property
+    def tickers(self) -> pd.Index:
+        return self.spots.columns
+
+    def weights_frame(self) -> pd.DataFrame:
+        """Weights as dates x tickers (a constant Series repeated on every date)."""
+        return _weights_frame(self.weights, self.dates)
+
+    def log_returns(self) -> pd.DataFrame:
+        """Daily component log returns; first row NaN, NaN next to any missing price."""
+        return _log_returns(self.spots)
+
+    def index_log_returns(self) -> pd.Series:
+        return _log_returns(self.index)
+
+    def implied_correlation(self) -> pd.Series:
+        """Primer §2 equicorrelation from index_vol, vols and weights, per date.
+
+        Values outside [-1, 1] (inconsistent quotes) are returned as they are, not clipped.
+        """
+        estimate = _implied_correlation(self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy())
+        return pd.Series(estimate.value, index=self.dates, name="implied_correlation")
+
+    def __repr__(self) -> str:
+        first, last = self.dates[0].date(), self.dates[-1].date()
+        return (
+            f"MarketData({len(self.dates)} dates {first}..{last}, {len(self.tickers)} tickers, "
+            f"vol_source={self.vol_source!r}, {int(self.missing['count'].sum())} missing values)"
+        )
+
+
+def _model_vols(model, spots, index, vols, index_vol, vix, weights_frame):
+    dates = spots.index
+    index_returns = _log_returns(index)
+    notes = []
+    if index_vol is None:
+        index_vol, origin = model.index_vol(index_returns, vix)
+        n_vix, n_model = int((origin == "vix").sum()), int((origin == "model").sum())
+        notes.append(f"index vol from VIX on {n_vix} and realized x premium on {n_model} of {len(dates)} dates")
+    else:
+        origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
+        notes.append("index vol from market")
+    if vols is None:
+        vols = model.component_vols(_log_returns(spots), index_returns, index_vol, weights_frame)
+        notes.append("component vols from model")
+    else:
+        notes.append("component vols from market")
+    kind = "mixed" if any(note.endswith("from market") for note in notes) else "model"
+    return vols, index_vol, origin, f"{kind}: {model.describe()}; " + "; ".join(notes)
+
+
+def _log_returns(levels: pd.DataFrame | pd.Series):
+    """Daily log returns; the first row and any row next to a missing level are NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(levels / levels.shift(1))
+
+
+def _weights(weights, dates, tickers):
+    if weights is None:
+        return pd.Series(1.0 / len(tickers), index=tickers, name="weight")
+    if isinstance(weights, pd.DataFrame):
+        weights = checks.frame_like(weights, "weights", dates, tickers)
+    else:
+        weights = checks.ticker_series(weights, "weights", tickers)
+        if weights.isna().any():
+            absent = list(weights.index[weights.isna()])
+            raise ValueError(f"weights: constant weights must not be missing, NaN for {absent}")
+    checks.weight_rows(weights, "weights")
+    return weights
+
+
+def _weights_frame(weights, dates) -> pd.DataFrame:
+    if isinstance(weights, pd.DataFrame):
+        return weights
+    repeated = np.broadcast_to(weights.to_numpy(), (len(dates), len(weights)))
+    return pd.DataFrame(repeated, index=dates, columns=weights.index)
+
+
+def _rate(rate, dates):
+    if isinstance(rate, pd.Series):
+        return checks.series_like(rate, "rate", dates).rename("rate")
+    return checks.real_scalar(rate, "rate")
+
+
+def _div_yields(div_yields, dates, tickers):
+    if isinstance(div_yields, pd.DataFrame):
+        return checks.frame_like(div_yields, "div_yields", dates, tickers)
+    if isinstance(div_yields, pd.Series):
+        div_yields = checks.ticker_series(div_yields, "div_yields", tickers)
+        if div_yields.isna().any():
+            absent = list(div_yields.index[div_yields.isna()])
+            raise ValueError(f"div_yields: per-ticker yields must not be missing, NaN for {absent}")
+        return div_yields
+    return checks.real_scalar(div_yields, "div_yields")

@@ -1,0 +1,95 @@
+"""Checks shared by the correlation functions: shapes, names, weights that should sum to 1."""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import warnings
+
+import numpy as np
+
+from .._validation import as_float_array
+
+WEIGHT_SUM_TOLERANCE = 1e-6
+"""Rows of index weights whose sum is further than this from 1 trigger a WeightsWarning."""
+
+
+class WeightsWarning(UserWarning):
+    """Index weights that do not sum to 1; they are used as given (never renormalized)."""
+
+
+def per_name(value, name: str, *, allow_dates: bool = True) -> np.ndarray:
+    """Per-name input as float64 of shape (n,) or, when allowed, (T, n)."""
+    array = as_float_array(value, name)
+    allowed = (1, 2) if allow_dates else (1,)
+    if array.ndim not in allowed:
+        shapes = "(n,) or (T, n)" if allow_dates else "(n,)"
+        raise ValueError(f"{name}: expected shape {shapes}, got {array.shape}")
+    if array.shape[-1] == 0:
+        raise ValueError(f"{name}: needs at least one name")
+    return array
+
+
+def same_names(arrays: dict[str, np.ndarray]) -> int:
+    """The common number of names (last axis); ValueError naming the mismatch otherwise."""
+    sizes = {name: a.shape[-1] for name, a in arrays.items()}
+    if len(set(sizes.values())) != 1:
+        detail = ", ".join(f"{name} has {size}" for name, size in sizes.items())
+        raise ValueError(f"number of names differs: {detail}")
+    return next(iter(sizes.values()))
+
+
+def same_dates(arrays: dict[str, np.ndarray], date_axis_ndim: dict[str, int]) -> int | None:
+    """The common number of dates among inputs that have a date axis, None if none has one."""
+    sizes = {name: a.shape[0] for name, a in arrays.items() if a.ndim == date_axis_ndim[name]}
+    if len(set(sizes.values())) > 1:
+        detail = ", ".join(f"{name} has {size}" for name, size in sizes.items())
+        raise ValueError(f"number of dates differs: {detail}")
+    return next(iter(sizes.values()), None)
+
+
+def non_negative(array: np.ndarray, name: str) -> None:
+    """Negative values are errors; NaN is allowed (missing data propagates)."""
+    if (array < 0).any():
+        raise ValueError(f"{name}: must be >= 0 (NaN marks missing data), found {array[array < 0].flat[0]!r}")
+
+
+def check_weight_sums(weights: np.ndarray, name: str = "weights") -> None:
+    """Warn (WeightsWarning) when a finite row of index weights does not sum to 1."""
+    sums = np.atleast_1d(weights.sum(axis=-1))
+    off = np.isfinite(sums) & (np.abs(sums - 1.0) > WEIGHT_SUM_TOLERANCE)
+    if off.any():
+        warnings.warn(
+            f"{name}: {int(off.sum())} row(s) do not sum to 1 (e.g. {sums[off][0]:.6g}); used as given",
+            WeightsWarning,
+            stacklevel=3,
+        )
+
+
+def window_args(window, min_periods) -> tuple[int, int]:
+    """(window, min_periods) as ints: window >= 2, 1 <= min_periods <= window (default window)."""
+    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
+        raise TypeError(f"window: expected an int number of rows, got {type(window).__name__}")
+    window = operator.index(window)
+    if window < 2:
+        raise ValueError(f"window: must be >= 2 rows, got {window}")
+    if min_periods is None:
+        return window, window
+    if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
+        raise TypeError(f"min_periods: expected an int or None, got {type(min_periods).__name__}")
+    min_periods = operator.index(min_periods)
+    if not 1 <= min_periods <= window:
+        raise ValueError(f"min_periods: must be in [1, window={window}], got {min_periods}")
+    return window, min_periods
+
+
+def returns_matrix(returns, name: str = "returns") -> np.ndarray:
+    """Daily log returns as C-contiguous float64 (T, n); NaN = missing, +-inf rejected."""
+    array = as_float_array(returns, name)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{name}: expected shape (T,) or (T, n), got {array.shape}")
+    if np.isinf(array).any():
+        raise ValueError(f"{name}: contains +-inf; mark missing data with NaN")
+    return np.ascontiguousarray(array)

@@ -1,0 +1,232 @@
+"""Index variance from correlation matrices, implied and break-even correlation (C++ core).
+
+Conventions (see docs/methodology.md and the primer §1, §2, §4): vols are annualized decimals
+(0.20 = 20%), weights are index weights meant to sum to 1. Weights whose rows do not sum to 1
+(beyond 1e-6) raise a :class:`WeightsWarning` and are used as given, never renormalized, so a
+caller passing notional-style weights gets exactly the arithmetic they asked for. Negative
+vols or index vols are errors; NaN (missing data) propagates to the dates it touches, except
+that a name with weight exactly 0 does not enter at all (its vol may be NaN, e.g. before listing).
+
+pandas inputs are accepted; outputs carry the date index of the first pandas input that has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from ._correlation_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
+from .._labels import as_series, date_index, same_labels
+from .._validation import as_float_array, resolve_threads
+
+
+@dataclass(frozen=True)
+class CorrelationEstimate:
+    """An equicorrelation estimate per date, unclipped.
+
+    ``value`` is the formula's result (float64, or a pandas Series on the input dates);
+    ``out_of_range`` is True where ``value`` lies outside [-1, 1] (bad or stale quotes), False
+    elsewhere including NaN dates. Values are never clipped: use ``clipped()`` if you must.
+    """
+
+    value: object
+    out_of_range: np.ndarray
+
+    def clipped(self):
+        """``value`` clipped to [-1, 1] (NaN stays NaN)."""
+        return np.clip(self.value, -1.0, 1.0)
+
+
+def _corr_matrices(corr) -> np.ndarray:
+    array = as_float_array(corr, "corr")
+    if array.ndim not in (2, 3) or array.shape[-1] != array.shape[-2]:
+        raise ValueError(f"corr: expected shape (n, n), (T, n, n) or (S, n, n), got {array.shape}")
+    return array
+
+
+def _dated(**named) -> dict:
+    """The inputs whose rows are dates: DataFrames (a Series of vols or weights is per name)."""
+    return {name: value for name, value in named.items() if isinstance(value, pd.DataFrame)}
+
+
+def _check_shared(corr: np.ndarray) -> None:
+    """Matrices shared by many dates: finite and symmetric (the kernel reads one triangle)."""
+    if not np.isfinite(corr).all():
+        raise ValueError("corr: contains NaN or inf")
+    gap = np.abs(corr - np.swapaxes(corr, -1, -2)).max(initial=0.0)
+    if gap > 1e-10:
+        raise ValueError(f"corr: not symmetric (max |R - R'| = {gap:.3g})")
+
+
+def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None):
+    """Index variance u'Ru with u = weights * vols, batched over dates and scenarios (primer §1).
+
+    Shapes (n names, T dates, S scenarios):
+
+    - ``weights``, ``vols``: (n,) or (T, n).
+    - ``corr``: (n, n) for every date; (T, n, n) one matrix per date (the default reading of a
+      3-D ``corr``); or, with ``scenarios=True``, (S, n, n) stress scenarios applied to every
+      date. The keyword, not the shape, decides, so S == T is never ambiguous.
+
+    Returns a float for all-1-D inputs with one matrix; (T,) over dates; (S, T) for scenarios
+    ((S,) when there is no date axis). A pandas date index on ``weights``/``vols`` is kept
+    (Series for (T,), DataFrame with scenarios as rows and dates as columns for (S, T)).
+
+    Units: variance of the annualized index return in decimals squared (vols in decimals).
+    Shared matrices (2-D, or scenarios) must be finite and symmetric (ValueError otherwise);
+    per-date matrices are used as given: NaN propagates to its date, and a non-symmetric
+    matrix gives u'((R + R')/2)u. A matrix that is not PSD can give a negative variance.
+    Nothing of size T * n * n is built: memory is O(T n + matrices).
+    """
+    nthreads = resolve_threads(threads)
+    index = date_index(weights, vols)
+    same_labels({"weights": weights, "vols": vols, "corr": corr}, _dated(weights=weights, vols=vols))
+    w = per_name(weights, "weights")
+    s = per_name(vols, "vols")
+    R = _corr_matrices(corr)
+    n = same_names({"weights": w, "vols": s, "corr": R})
+    non_negative(s, "vols")
+    check_weight_sums(w)
+
+    per_date = R.ndim == 3 and not scenarios
+    if scenarios and R.ndim != 3:
+        raise ValueError(f"corr: scenarios=True needs shape (S, n, n), got {R.shape}")
+    dims = {"weights": w, "vols": s}
+    if per_date:
+        dims["corr"] = R
+    T = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
+    has_dates = T is not None
+    T = T if has_dates else 1
+    with np.errstate(invalid="ignore"):
+        u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
+    u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
+
+    if per_date:
+        out = np.empty(T)
+        _core.quadform_per_date(np.ascontiguousarray(R), u, out, nthreads)
+        return as_series(out, index)
+    _check_shared(R)
+    shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
+    out = np.empty((shared.shape[0], T))
+    _core.quadform_shared(shared, u, out, nthreads)
+    if not scenarios:
+        return as_series(out[0], index) if has_dates else float(out[0, 0])
+    if not has_dates:
+        return out[:, 0]
+    if index is not None:
+        return pd.DataFrame(out, columns=index)
+    return out
+
+
+def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
+    """Index volatility sqrt(u'Ru): :func:`index_variance`'s shapes, labels and rules.
+
+    Annualized decimal vol. Rounding can leave the variance of a singular PSD matrix (e.g.
+    perfect negative correlation) a hair below 0; within 1e-12 (sum_i |w_i| s_i)^2 of 0 that
+    reads as vol 0. A truly negative variance (corr not PSD) gives NaN, never a made-up vol.
+    """
+    var = index_variance(weights, vols, corr, scenarios=scenarios, threads=threads)
+    scale = (np.abs(as_float_array(weights, "weights")) * as_float_array(vols, "vols")).sum(-1) ** 2
+    values = np.asarray(var, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        vol = np.sqrt(np.where((values < 0) & (values >= -1e-12 * scale), 0.0, values))
+    if isinstance(var, float):
+        return float(vol)
+    if hasattr(var, "index"):
+        return type(var)(vol, index=var.index, **({"columns": var.columns} if vol.ndim == 2 else {}))
+    return vol
+
+
+def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> CorrelationEstimate:
+    nthreads = resolve_threads(threads)
+    index = date_index(index_vol_value, vols, weights, per_date=(0,))
+    same_labels({"vols": vols, "weights": weights}, {vol_name: index_vol_value, **_dated(vols=vols, weights=weights)})
+    iv = as_float_array(index_vol_value, vol_name)
+    if iv.ndim > 1:
+        raise ValueError(f"{vol_name}: expected a scalar or shape (T,), got {iv.shape}")
+    s = per_name(vols, "vols")
+    w = per_name(weights, "weights")
+    same_names({"vols": s, "weights": w})
+    non_negative(s, "vols")
+    non_negative(iv, vol_name)
+    check_weight_sums(w)
+    T = same_dates({vol_name: iv, "vols": s, "weights": w}, {vol_name: 1, "vols": 2, "weights": 2})
+    scalar = T is None
+    T = 1 if scalar else T
+    n = s.shape[-1]
+    out = np.empty(T)
+    _core.equicorrelation(
+        np.broadcast_to(iv, (T,)),
+        np.broadcast_to(np.ascontiguousarray(s), (T, n)),
+        np.broadcast_to(np.ascontiguousarray(w), (T, n)),
+        out,
+        nthreads,
+    )
+    with np.errstate(invalid="ignore"):
+        flags = np.abs(out) > 1.0
+    if scalar:
+        return CorrelationEstimate(float(out[0]), flags[:1].reshape(()))
+    return CorrelationEstimate(as_series(out, index), flags)
+
+
+def implied_correlation(index_vol, vols, weights, *, threads=None) -> CorrelationEstimate:
+    """CBOE implied (equi)correlation from index and component implied vols (primer §2).
+
+        rho = (s_I^2 - sum w_i^2 s_i^2) / ((sum w_i s_i)^2 - sum w_i^2 s_i^2)
+
+    ``index_vol``: scalar or (T,); ``vols``, ``weights``: (n,) or (T,n). O(n) per date.
+    Returns a :class:`CorrelationEstimate`: values outside [-1, 1] (inconsistent quotes) are
+    returned as computed and flagged in ``out_of_range``, never clipped. NaN propagates.
+    """
+    return _equicorrelation(index_vol, vols, weights, "index_vol", threads)
+
+
+def breakeven_correlation(index_vol_paid, vols, weights, *, threads=None) -> CorrelationEstimate:
+    """Realized correlation at which the short-index leg breaks even (primer §4, corrected).
+
+        rho_be = (s_paid^2 - sum w_i^2 s_i^2) / sum_{i!=j} w_i w_j s_i s_j
+
+    with ``vols`` the realized (or expected realized) component vols and ``index_vol_paid`` the
+    index implied vol sold. Long dispersion's index leg profits when realized correlation is
+    below rho_be. Shapes, flags and NaN rules as :func:`implied_correlation`.
+    """
+    return _equicorrelation(index_vol_paid, vols, weights, "index_vol_paid", threads)
+
+
+def average_correlation(corr, weights=None, *, threads=None):
+    """Mean off-diagonal correlation of (..., n, n) matrices, batched over leading axes.
+
+    Equal weights by default; with ``weights`` (n,) the w_i w_j weighted mean
+    sum_{i!=j} w_i w_j R_ij / sum_{i!=j} w_i w_j (weights need not sum to 1 here: the mean
+    normalizes). Returns a float for one matrix, else an array of the leading shape. NaN in
+    a matrix propagates to its result. n must be >= 2.
+    """
+    nthreads = resolve_threads(threads)
+    R = as_float_array(corr, "corr")
+    if R.ndim < 2 or R.shape[-1] != R.shape[-2]:
+        raise ValueError(f"corr: expected shape (..., n, n), got {R.shape}")
+    n = R.shape[-1]
+    if n < 2:
+        raise ValueError("corr: needs n >= 2 names for an off-diagonal mean")
+    if weights is None:
+        w = np.ones(n)
+    else:
+        w = per_name(weights, "weights", allow_dates=False)
+        same_names({"weights": w, "corr": R})
+        same_labels({"corr": corr if isinstance(corr, pd.DataFrame) else None, "weights": weights}, {})
+        if not np.isfinite(w).all():
+            raise ValueError("weights: contains NaN or inf")
+        non_negative(w, "weights")
+    lead = R.shape[:-2]
+    flat = np.ascontiguousarray(R.reshape((-1, n, n)))
+    total = np.empty(flat.shape[0])
+    _core.quadform_per_date(flat, np.broadcast_to(w, (flat.shape[0], n)), total, nthreads)
+    diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
+    pair_weight = w.sum() ** 2 - (w * w).sum()
+    if pair_weight <= 0:
+        raise ValueError("weights: need at least two names with positive weight")
+    result = ((total - diagonal) / pair_weight).reshape(lead)
+    return float(result) if result.ndim == 0 else result

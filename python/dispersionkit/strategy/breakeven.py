@@ -1,0 +1,76 @@
+"""Break-even correlations of a dispersion position: the index leg's (primer §4) and the book's.
+
+Book level: a delta-hedged leg earns 0.5 x cash gamma x (realized - implied variance) per unit
+time (cash gamma = Gamma S^2 q, primer §6). With realized component vols s_i and the index's
+realized variance sum w_i^2 s_i^2 + rho sum_{i!=j} w_i w_j s_i s_j, the book's gamma-theta rate
+
+    sum_components CG_l (s_l^2 - sigma_l^2) + CG_I (sum w_i^2 s_i^2 + rho B - sigma_I^2)
+
+is linear in rho; the book-level break-even is its root, at the position's current cash
+gammas (CG_I summed over the index legs, sigma the legs' implied vols, B = sum_{i!=j} w_i w_j s_i s_j).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..numeric.correlation import breakeven_correlation, implied_correlation
+from ..numeric.greeks import bs_greeks
+from ..market.market_data import MarketData
+from .position import Position
+from ..numeric.realized import realized_vol
+
+
+@dataclass(frozen=True)
+class BreakevenCorrelation:
+    """index_leg: primer §4 (index implied vol paid vs realized component vols); book: the root
+    of the book's gamma-theta rate (module docstring); implied: primer §2 on the same date.
+    Long dispersion gains below the break-even, short dispersion above. Unclipped."""
+
+    index_leg: float
+    book: float
+    implied: float
+    realized_vols: pd.Series
+
+
+def book_breakeven(position: Position, realized_vols: pd.Series) -> float:
+    """Realized correlation at which the position's gamma-theta rate is zero (module docstring)."""
+    legs = position.legs
+    g = bs_greeks(legs["spot"].to_numpy(), legs["strike"].to_numpy(), legs["tau"].to_numpy(),
+                  legs["vol"].to_numpy(), legs["rate"].to_numpy(), legs["div_yield"].to_numpy(),
+                  legs["is_call"].to_numpy())
+    cash = g.gamma * legs["spot"].to_numpy() ** 2 * legs["quantity"].to_numpy()
+    implied_var = legs["vol"].to_numpy() ** 2
+    is_index = position.index_mask()
+    realized = realized_vols.reindex(legs["underlying"][~is_index]).to_numpy()
+    component_term = float(np.sum(cash[~is_index] * (realized**2 - implied_var[~is_index])))
+    index_cash = float(np.sum(cash[is_index]))
+    u = position.weights.to_numpy() * realized_vols.reindex(position.weights.index).to_numpy()
+    own = float(np.sum(u * u))
+    cross = float(np.sum(u) ** 2 - own)
+    if index_cash == 0 or cross == 0:
+        return float("nan")
+    return (position.index_vol**2 - own - component_term / index_cash) / cross
+
+
+def breakeven_from_position(position: Position, market: MarketData, realized_vols, window: int) -> BreakevenCorrelation:
+    names = position.weights.index
+    if realized_vols is None:
+        realized_vols = realized_vol(market.log_returns()[names], window).loc[position.date]
+    elif not isinstance(realized_vols, pd.Series):
+        raise TypeError(f"realized_vols: expected a Series by ticker, got {type(realized_vols).__name__}")
+    absent = sorted(set(names) - set(realized_vols.index))
+    if absent:
+        raise ValueError(f"realized_vols: no value for {absent}")
+    realized_vols = realized_vols.reindex(names).astype(np.float64)
+    if realized_vols.isna().any() or (realized_vols < 0).any():
+        bad = list(realized_vols.index[realized_vols.isna() | (realized_vols < 0)])
+        raise ValueError(f"realized_vols: missing or negative on {position.date.date()} for {bad}")
+    w = position.weights.to_numpy()
+    index_leg = breakeven_correlation(position.index_vol, realized_vols.to_numpy(), w).value
+    implied = implied_correlation(position.index_vol, position.vols.to_numpy(), w).value
+    return BreakevenCorrelation(float(index_leg), book_breakeven(position, realized_vols), float(implied),
+                                realized_vols)

@@ -1,0 +1,157 @@
+"""Position sizing, survivability and Greek limits (defaults from primer §7, all configurable).
+
+Money is in the book's currency. Greeks in are the library's per-unit conventions summed over
+the book with signed quantities: vega per 1.00 of vol, theta per year, gamma per 1.00 of spot
+(delta change per unit move of each underlying, summed across names as the primer's limits do).
+Limits are quoted per $100k of capital, vega per vol point and theta per calendar day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .._validation import as_real
+from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT
+
+LIMIT_CAPITAL_UNIT = 100_000.0
+"""Greek limits are stated per this much capital."""
+
+
+def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05) -> float:
+    """Units of a book such that its worst-case loss is ``risk_fraction`` of ``capital``.
+
+    ``worst_case_loss_per_unit`` is the loss (a positive amount) of one unit of the book in the
+    worst scenario (e.g. correlation to 0.9, primer §7). Returns a real number; round as the
+    instrument requires.
+    """
+    capital = _positive(capital, "capital")
+    loss = _positive(worst_case_loss_per_unit, "worst_case_loss_per_unit")
+    risk_fraction = _fraction(risk_fraction, "risk_fraction")
+    return capital * risk_fraction / loss
+
+
+@dataclass(frozen=True)
+class SurvivabilityLimits:
+    """Primer §7: worst case loses < 5% of capital, survivability > 0.8, premium <= 5%."""
+
+    max_worst_case_loss: float = 0.05
+    min_survivability: float = 0.80
+    max_premium_at_risk: float = 0.05
+
+    def __post_init__(self):
+        for name in ("max_worst_case_loss", "min_survivability", "max_premium_at_risk"):
+            _fraction(getattr(self, name), name)
+
+
+@dataclass(frozen=True)
+class Survivability:
+    """Outcome of :func:`survivability`; ``reasons`` lists every failed check (empty if passed)."""
+
+    capital: float
+    worst_case_loss: float
+    ratio: float
+    loss_fraction: float
+    premium_fraction: float | None
+    passed: bool
+    reasons: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = {"survivability": self.ratio, "worst_case_loss / capital": self.loss_fraction}
+        if self.premium_fraction is not None:
+            rows["premium / capital"] = self.premium_fraction
+        return pd.DataFrame({"value": pd.Series(rows)})
+
+
+def survivability(
+    capital, worst_case_loss, premium_at_risk=None, limits: SurvivabilityLimits | None = None
+) -> Survivability:
+    """Capital after the worst case / capital before, checked against ``limits``.
+
+    ``worst_case_loss`` is a positive amount lost in the worst scenario (a gain is 0 loss, pass
+    a negative number only if the worst case makes money). ``premium_at_risk`` optional.
+    ``limits`` defaults to ``SurvivabilityLimits()``.
+    """
+    capital = _positive(capital, "capital")
+    loss = as_real(worst_case_loss, "worst_case_loss")
+    limits = SurvivabilityLimits() if limits is None else limits
+    if not isinstance(limits, SurvivabilityLimits):
+        raise TypeError(f"limits: expected SurvivabilityLimits, got {type(limits).__name__}")
+    ratio = (capital - loss) / capital
+    loss_fraction = loss / capital
+    reasons = []
+    if loss_fraction >= limits.max_worst_case_loss:
+        reasons.append(f"worst case loses {loss_fraction:.2%} of capital (limit < {limits.max_worst_case_loss:.2%})")
+    if ratio <= limits.min_survivability:
+        reasons.append(f"survivability {ratio:.3f} (limit > {limits.min_survivability:.3f})")
+    premium_fraction = None
+    if premium_at_risk is not None:
+        premium_fraction = as_real(premium_at_risk, "premium_at_risk") / capital
+        if premium_fraction < 0:
+            raise ValueError(f"premium_at_risk: must be >= 0, got {premium_at_risk}")
+        if premium_fraction > limits.max_premium_at_risk:
+            limit = limits.max_premium_at_risk
+            reasons.append(f"premium at risk {premium_fraction:.2%} of capital (limit <= {limit:.2%})")
+    return Survivability(capital, loss, ratio, loss_fraction, premium_fraction, not reasons, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class GreekLimits:
+    """Net Greek limits per $100k of capital (primer §7).
+
+    ``max_abs_vega``: dollars per vol point (default 50). ``max_abs_gamma``: net gamma
+    (default 0.10; the primer quotes 0.05-0.10). ``min_theta``: dollars per calendar day, the
+    most negative allowed (default -50; the primer quotes -30..-50).
+    """
+
+    max_abs_vega: float = 50.0
+    max_abs_gamma: float = 0.10
+    min_theta: float = -50.0
+
+    def __post_init__(self):
+        for name in ("max_abs_vega", "max_abs_gamma"):
+            if as_real(getattr(self, name), name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        as_real(self.min_theta, "min_theta")
+
+
+def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLimits | None = None) -> pd.DataFrame:
+    """Net book Greeks scaled per $100k of capital against ``limits``.
+
+    Inputs in library units (vega per 1.00 vol, theta per year, gamma per unit of spot).
+    Returns a DataFrame indexed vega/gamma/theta with columns unit, rule, limit, actual, passed.
+    A NaN Greek fails its check. ``limits`` defaults to ``GreekLimits()``.
+    """
+    capital = _positive(capital, "capital")
+    limits = GreekLimits() if limits is None else limits
+    if not isinstance(limits, GreekLimits):
+        raise TypeError(f"limits: expected GreekLimits, got {type(limits).__name__}")
+    per = LIMIT_CAPITAL_UNIT / capital
+    vega = as_real(net_vega, "net_vega", finite=False) * PER_VOL_POINT * per
+    gamma = as_real(net_gamma, "net_gamma", finite=False) * per
+    theta = as_real(net_theta, "net_theta", finite=False) * PER_CALENDAR_DAY * per
+    return pd.DataFrame(
+        {
+            "unit": ["$ per vol point per $100k", "per $100k", "$ per day per $100k"],
+            "rule": ["|actual| < limit", "|actual| < limit", "actual > limit"],
+            "limit": [limits.max_abs_vega, limits.max_abs_gamma, limits.min_theta],
+            "actual": [vega, gamma, theta],
+            "passed": [abs(vega) < limits.max_abs_vega, abs(gamma) < limits.max_abs_gamma, theta > limits.min_theta],
+        },
+        index=pd.Index(["vega", "gamma", "theta"], name="greek"),
+    )
+
+
+def _positive(value, name: str) -> float:
+    value = as_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name}: must be > 0, got {value}")
+    return value
+
+
+def _fraction(value, name: str) -> float:
+    value = as_real(value, name)
+    if not 0 < value <= 1:
+        raise ValueError(f"{name}: a fraction in (0, 1], got {value}")
+    return value

@@ -1,0 +1,178 @@
+"""Dispersion trades: an index option structure against the same structure on every component.
+
+``DispersionTrade`` is a recipe (direction, tenor, sizing, budget, strikes, structure); its
+methods take the market and the date and build what is asked for, so one trade can be priced
+on any date of any :class:`MarketData`. Long dispersion = short index options, long component
+options (primer §5); short dispersion is the reverse. Quantities: primer §5 sizing with the
+market's index weights on that date, then one common scale so the gross premium is
+``budget`` x ``capital``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..market.snapshot import INDEX, Snapshot, snapshot
+from .breakeven import BreakevenCorrelation, breakeven_from_position
+from ..numeric.correlation import implied_correlation as _implied_correlation
+from .._validation import as_real
+from ..numeric.greeks import bs_greeks
+from ..numeric.book import Book
+from ..market.market_data import MarketData
+from .position import LEG_COLUMNS, Position
+from .sizing import gamma_neutral, notional_weighted, scale_to_budget, theta_neutral, vega_neutral
+from .stress import StressResult, stress_grid
+
+_DIRECTIONS = ("long", "short")
+_SIZINGS = ("vega", "theta", "gamma", "notional")
+_STRUCTURES = ("straddle", "strangle", "call", "put")
+
+
+@dataclass(frozen=True)
+class DispersionTrade:
+    """A dispersion trade recipe.
+
+    direction: "long" (short index, long components) or "short".
+    tenor: years to expiry at entry (ACT/365), default 30 calendar days.
+    sizing: "vega" (sum_i q_i Vega_i = q_I Vega_I, allocated by weight: vega-neutral),
+        "theta", "gamma" (cash gamma Gamma S^2) or "notional" (q_i = w_i S_I / S_i per index
+        unit), primer §5.
+    budget: gross premium sum |q| x price as a fraction of capital (primer: <= 5%); None
+        keeps the index quantity at ``index_quantity``.
+    strikes: "atm" (strike = spot) or a moneyness K/S > 0 for every option.
+    structure: "straddle" (call + put), "strangle" (call at moneyness x (1 + width), put at
+        moneyness x (1 - width)), "call" or "put".
+    """
+
+    direction: str = "long"
+    tenor: float = 30.0 / 365.0
+    sizing: str = "vega"
+    budget: float | None = 0.05
+    strikes: str | float = "atm"
+    structure: str = "straddle"
+    strangle_width: float = 0.05
+    index_quantity: float = 1.0
+
+    def __post_init__(self):
+        _choice(self.direction, "direction", _DIRECTIONS)
+        _choice(self.sizing, "sizing", _SIZINGS)
+        _choice(self.structure, "structure", _STRUCTURES)
+        _positive(self.tenor, "tenor")
+        if self.budget is not None:
+            _positive(self.budget, "budget")
+            if self.budget > 1:
+                raise ValueError(f"budget: a fraction of capital in (0, 1], got {self.budget}")
+        if isinstance(self.strikes, str):
+            if self.strikes != "atm":
+                raise ValueError(f"strikes: expected 'atm' or a moneyness K/S > 0, got {self.strikes!r}")
+        else:
+            _positive(self.strikes, "strikes")
+        _positive(self.strangle_width, "strangle_width")
+        if self.strangle_width >= 1:
+            raise ValueError(f"strangle_width: must be < 1, got {self.strangle_width}")
+        _positive(self.index_quantity, "index_quantity")
+
+    def options(self) -> tuple[tuple[bool, float], ...]:
+        """(is_call, moneyness K/S) of the options in one unit of the structure."""
+        k = 1.0 if self.strikes == "atm" else float(self.strikes)
+        if self.structure == "straddle":
+            return (True, k), (False, k)
+        if self.structure == "strangle":
+            return (True, k * (1.0 + self.strangle_width)), (False, k * (1.0 - self.strangle_width))
+        return ((self.structure == "call", k),)
+
+    def position(self, market: MarketData, date, capital: float = 1_000_000.0, *, threads=None) -> Position:
+        """The sized book on ``date`` (a trading day of ``market``); see :class:`Position`."""
+        capital = _positive(capital, "capital")
+        snap = snapshot(market, date)
+        return self._position(snap, capital, threads)
+
+    def book(self, market: MarketData, date, capital: float = 1_000_000.0) -> Book:
+        """The legs as a :class:`~dispersionkit.Book` (expiry = ``tenor`` years from ``date``)."""
+        return self.position(market, date, capital).book()
+
+    def greeks(self, market: MarketData, date, capital: float = 1_000_000.0) -> pd.DataFrame:
+        """Per-leg and net dollar Greeks on ``date`` (:meth:`Position.greeks`)."""
+        return self.position(market, date, capital).greeks()
+
+    def implied_correlation(self, market: MarketData, date) -> float:
+        """Primer §2 implied correlation on ``date`` from the market's vols and weights."""
+        snap = snapshot(market, date)
+        return float(_implied_correlation(snap.index_vol, snap.vols.to_numpy(), snap.weights.to_numpy()).value)
+
+    def breakeven_correlation(self, market: MarketData, date, realized_vols=None, capital: float = 1_000_000.0,
+                              *, window: int = 63) -> BreakevenCorrelation:
+        """Index-leg (primer §4) and book-level break-even correlations on ``date``.
+
+        ``realized_vols``: expected realized component vols (Series by ticker, annualized);
+        default: trailing ``window``-day realized vols of the components up to ``date``.
+        """
+        return breakeven_from_position(self.position(market, date, capital), market, realized_vols, window)
+
+    def stress(self, market: MarketData, date, spot_shocks=(0.0,), vol_shocks=(0.0,), corr_levels=None,
+               capital: float = 1_000_000.0, *, threads=None) -> StressResult:
+        """Full repricing of every leg on a spot x vol x correlation grid (:func:`stress_grid`)."""
+        return stress_grid(self.position(market, date, capital), spot_shocks, vol_shocks, corr_levels,
+                           threads=threads)
+
+    def _position(self, snap: Snapshot, capital: float, threads) -> Position:
+        names = list(snap.spots.index) + [INDEX]
+        spots = np.append(snap.spots.to_numpy(), snap.index_spot)
+        vols = np.append(snap.vols.to_numpy(), snap.index_vol)
+        divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
+        options = self.options()
+        is_call = np.array([c for c, _ in options])
+        strikes = spots[:, None] * np.array([k for _, k in options])[None, :]
+        unit = bs_greeks(spots[:, None], strikes, self.tenor, vols[:, None], snap.rate, divs[:, None],
+                         is_call[None, :], threads=threads)
+        per_unit = {name: getattr(unit, name).sum(axis=1) for name in ("price", "vega", "theta", "gamma")}
+        qty = self._quantities(snap, per_unit, spots)
+        sign = -1.0 if self.direction == "long" else 1.0
+        signed = np.append(-sign * qty, sign * 1.0) * self.index_quantity
+        if self.budget is not None:
+            signed = scale_to_budget(signed, per_unit["price"], capital, self.budget).quantities
+        n_opt = len(options)
+        legs = pd.DataFrame({
+            "underlying": np.repeat(names, n_opt),
+            "is_call": np.tile(is_call, len(names)),
+            "strike": strikes.ravel(),
+            "tau": self.tenor,
+            "quantity": np.repeat(signed, n_opt),
+            "spot": np.repeat(spots, n_opt),
+            "vol": np.repeat(vols, n_opt),
+            "rate": snap.rate,
+            "div_yield": np.repeat(divs, n_opt),
+            "price": unit.price.ravel(),
+        }, columns=list(LEG_COLUMNS))
+        q, price = legs["quantity"].to_numpy(), legs["price"].to_numpy()
+        return Position(date=snap.date, direction=self.direction, tenor=self.tenor, legs=legs,
+                        weights=snap.weights, spots=snap.spots, vols=snap.vols, index_spot=snap.index_spot,
+                        index_vol=snap.index_vol, capital=capital, premium=float(np.abs(q) @ price),
+                        value=float(q @ price))
+
+    def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
+        """Unsigned component quantities per index unit (primer §5)."""
+        w = snap.weights.to_numpy()
+        if self.sizing == "vega":
+            return vega_neutral(1.0, unit["vega"][-1], unit["vega"][:-1], w)
+        if self.sizing == "theta":
+            return theta_neutral(1.0, unit["theta"][-1], unit["theta"][:-1], w)
+        if self.sizing == "gamma":
+            return gamma_neutral(1.0, unit["gamma"][-1], spots[-1], unit["gamma"][:-1], spots[:-1], w)
+        return notional_weighted(spots[-1], spots[:-1], w)
+
+
+def _choice(value, name: str, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
+
+
+def _positive(value, name: str) -> float:
+    value = as_real(value, name, finite=False)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}: must be finite and > 0, got {value}")
+    return float(value)

@@ -1,0 +1,87 @@
+"""Fixtures shared across the test folders (one per layer of the package).
+
+The helpers are session-scoped fixtures that return functions, so module-scoped fixtures
+and plain tests can both use them: exact GBM closes that do not depend on
+``dk.simulate_market``, synthetic markets with known implied vols and controlled realized
+correlation, and implied-vol batches over a wide grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dispersionkit as dk
+
+
+def _gbm(paths, steps, dt, vol, *, spot=100.0, drift=0.0, underlyings=1, seed=0, corr=0.0):
+    """(paths, steps + 1, underlyings) lognormal closes with annual vol(s) `vol` and equicorrelation `corr`."""
+    rng = np.random.default_rng(seed)
+    vol = np.broadcast_to(np.asarray(vol, dtype=float), (underlyings,))
+    common = rng.standard_normal((paths, steps, 1))
+    own = rng.standard_normal((paths, steps, underlyings))
+    z = np.sqrt(corr) * common + np.sqrt(1.0 - corr) * own
+    log_returns = (drift - 0.5 * vol**2) * dt + vol * np.sqrt(dt) * z
+    start = np.zeros((paths, 1, underlyings))
+    return spot * np.exp(np.concatenate([start, np.cumsum(log_returns, axis=1)], axis=1))
+
+
+class _SyntheticMarkets:
+    """Factory of synthetic markets; ``tickers`` and ``weights`` are the components it uses."""
+
+    tickers = ["AAA", "BBB", "CCC", "DDD", "EEE"]
+    weights = pd.Series([0.3, 0.25, 0.2, 0.15, 0.1], index=tickers)
+
+    def __call__(self, n_dates=260, realized_corr=0.1, implied_corr=0.6, vol=0.3, seed=0, index_vol=None):
+        """Components realize ``vol`` with equicorrelation ``realized_corr``; implied vols are
+        ``vol`` for every name and the index implied vol is priced at ``implied_corr``. The index
+        is the basket with constant shares, so its return is the weighted component return."""
+        rng = np.random.default_rng(seed)
+        n = len(self.tickers)
+        corr = np.full((n, n), realized_corr)
+        np.fill_diagonal(corr, 1.0)
+        dt = 1.0 / 252.0
+        z = rng.standard_normal((n_dates - 1, n)) @ np.linalg.cholesky(corr).T
+        log_returns = z * vol * np.sqrt(dt) - 0.5 * vol * vol * dt
+        dates = pd.bdate_range("2020-01-01", periods=n_dates)
+        spots = pd.DataFrame(100.0 * np.exp(np.vstack([np.zeros(n), np.cumsum(log_returns, axis=0)])),
+                             index=dates, columns=self.tickers)
+        index = (spots * self.weights * 40.0).sum(axis=1).rename("index")
+        vols = pd.DataFrame(vol, index=dates, columns=self.tickers)
+        if index_vol is None:
+            u = self.weights.to_numpy() * vol
+            index_vol = np.sqrt(np.sum(u * u) + implied_corr * (np.sum(u) ** 2 - np.sum(u * u)))
+        return dk.MarketData(spots, index, vols=vols, index_vol=pd.Series(index_vol, index=dates),
+                             weights=self.weights)
+
+
+def _wide_batch(n, rng):
+    """(price, spot, strike, tau, rate, div_yield, is_call) with log-uniform moneyness (K/S
+    0.2-5), tau (1 day-30 y) and vol (1-300%)."""
+    S = 100.0
+    K = S * np.exp(rng.uniform(np.log(0.2), np.log(5), n))
+    T = np.exp(rng.uniform(np.log(1 / 365), np.log(30), n))
+    vol = np.exp(rng.uniform(np.log(0.01), np.log(3), n))
+    call = rng.integers(0, 2, n).astype(bool)
+    price = dk.bs_price(S, K, T, vol, 0.03, 0.01, call)
+    return price, S, K, T, 0.03, 0.01, call
+
+
+@pytest.fixture(scope="session")
+def gbm():
+    """Exact GBM closes: ``gbm(paths, steps, dt, vol, *, spot, drift, underlyings, seed, corr)``."""
+    return _gbm
+
+
+@pytest.fixture(scope="session")
+def synthetic_market():
+    """``synthetic_market(n_dates, realized_corr, implied_corr, vol, seed, index_vol)`` -> MarketData;
+    ``.tickers`` and ``.weights`` describe its components."""
+    return _SyntheticMarkets()
+
+
+@pytest.fixture(scope="session")
+def wide_batch():
+    """``wide_batch(n, rng)`` -> implied-vol inputs over the wide grid."""
+    return _wide_batch
