@@ -23,7 +23,11 @@ def shared():
 def per_date():
     rng = np.random.default_rng(1)
     T, n = 252, 100
-    return rng.dirichlet(np.ones(n)), rng.uniform(0.1, 0.6, size=(T, n)), np.stack([dk.random_correlation(n, rng=rng) for _ in range(T)])
+    return (
+        rng.dirichlet(np.ones(n)),
+        rng.uniform(0.1, 0.6, size=(T, n)),
+        np.stack([dk.random_correlation(n, rng=rng) for _ in range(T)]),
+    )
 
 
 @pytest.fixture(scope="module")

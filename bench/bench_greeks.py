@@ -35,6 +35,7 @@ def test_core(benchmark, inputs, threads):
 @pytest.mark.benchmark(group="bs_greeks N=1e6")
 def test_numba_parallel(benchmark, inputs):
     from .numba_greeks import run
+
     out = np.empty((10, N))
     benchmark(run, inputs, out)
     np.testing.assert_allclose(out[0], dk.bs_greeks(**inputs).price, rtol=1e-9, atol=1e-9)

@@ -17,7 +17,7 @@ import pytest
 import dispersionkit as dk
 
 sys.path.insert(0, str(Path(__file__).parent))
-from speedup_implied_vol import make_case, run_core, run_pvv, run_reference  # noqa: E402
+from speedup_implied_vol import make_case, run_core, run_pvv, run_reference
 
 N = 100_000
 CASES = {name: make_case(name, N) for name in ("body", "wide")}

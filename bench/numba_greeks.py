@@ -38,6 +38,14 @@ def numba_greeks(S, K, T, v, r, q, call, out):
 
 
 def run(inputs: dict, out: np.ndarray) -> np.ndarray:
-    numba_greeks(inputs["spot"], inputs["strike"], inputs["tau"], inputs["vol"], inputs["rate"],
-                 inputs["div_yield"], inputs["is_call"], out)
+    numba_greeks(
+        inputs["spot"],
+        inputs["strike"],
+        inputs["tau"],
+        inputs["vol"],
+        inputs["rate"],
+        inputs["div_yield"],
+        inputs["is_call"],
+        out,
+    )
     return out

@@ -36,7 +36,9 @@ def market(paths, steps=STEPS, names=NAMES, seed=0):
     spots[:, 0] = 100.0
     for start in range(0, paths, 10_000):
         stop = min(paths, start + 10_000)
-        z = 0.6 * rng.standard_normal((stop - start, steps, 1)) + 0.8 * rng.standard_normal((stop - start, steps, names))
+        z = 0.6 * rng.standard_normal((stop - start, steps, 1)) + 0.8 * rng.standard_normal(
+            (stop - start, steps, names)
+        )
         log_ret = -0.5 * vols**2 * DT + vols * np.sqrt(DT) * z
         spots[start:stop, 1:] = 100.0 * np.exp(np.cumsum(log_ret, axis=1))
     implied = np.full(names, 0.28)
@@ -69,9 +71,17 @@ def rows(sizes=(1_000, 10_000), threads=(1, 2), repeats=3) -> list[dict]:
         t = interleaved_medians(funcs, repeat=repeats, warmup=0)
         leg_steps = paths * STEPS * len(b)
         for th in threads:
-            out.append(dict(kernel="hedged_pnl", size=f"P={paths} T={STEPS} L={len(b)}", threads=th,
-                            ref_s=t["reference"], core_s=t[th], speedup=t["reference"] / t[th],
-                            M_per_s=leg_steps / t[th] / 1e6))
+            out.append(
+                dict(
+                    kernel="hedged_pnl",
+                    size=f"P={paths} T={STEPS} L={len(b)}",
+                    threads=th,
+                    ref_s=t["reference"],
+                    core_s=t[th],
+                    speedup=t["reference"] / t[th],
+                    M_per_s=leg_steps / t[th] / 1e6,
+                )
+            )
     return out
 
 
@@ -92,36 +102,58 @@ def _memory_child(paths):
     result = dk.hedged_pnl(book(), spots, vols, detail="summary")
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{spots.nbytes / 2**30:.2f} {after_inputs / 2**20:.2f} {peak / 2**20:.2f} {elapsed:.2f} "
-          f"{float(np.mean(result.summary.total)):.6f}")
+    print(
+        f"{spots.nbytes / 2**30:.2f} {after_inputs / 2**20:.2f} {peak / 2**20:.2f} {elapsed:.2f} "
+        f"{float(np.mean(result.summary.total)):.6f}"
+    )
 
 
 def memory_check(paths=100_000):
     """Peak RSS (GiB) of a fresh process running the summary engine on `paths` paths."""
-    out = subprocess.run([sys.executable, "-m", "bench.speedup_book", "--memory-child", str(paths)],
-                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.speedup_book", "--memory-child", str(paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout.split()
     spots_gib, inputs_gib, peak_gib, seconds, mean_total = map(float, out)
-    return dict(paths=paths, spots_gib=spots_gib, rss_after_inputs_gib=inputs_gib, peak_rss_gib=peak_gib,
-                seconds=seconds, mean_total=mean_total)
+    return dict(
+        paths=paths,
+        spots_gib=spots_gib,
+        rss_after_inputs_gib=inputs_gib,
+        peak_rss_gib=peak_gib,
+        seconds=seconds,
+        mean_total=mean_total,
+    )
 
 
 def main():
-    print(f"{'kernel':<12} {'size':<22} {'threads':>7} {'reference s':>12} {'core s':>8} {'speedup':>8} {'M leg-steps/s':>14}")
+    print(
+        f"{'kernel':<12} {'size':<22} {'threads':>7} {'reference s':>12} {'core s':>8} {'speedup':>8} "
+        f"{'M leg-steps/s':>14}"
+    )
     table = rows()
     for r in table:
-        print(f"{r['kernel']:<12} {r['size']:<22} {r['threads']:>7} {r['ref_s']:>12.3f} {r['core_s']:>8.3f} "
-              f"{r['speedup']:>7.1f}x {r['M_per_s']:>14.1f}")
+        print(
+            f"{r['kernel']:<12} {r['size']:<22} {r['threads']:>7} {r['ref_s']:>12.3f} {r['core_s']:>8.3f} "
+            f"{r['speedup']:>7.1f}x {r['M_per_s']:>14.1f}"
+        )
     rates = greeks_rates()
     print("\nFloor: the Greeks kernel (pricing every leg at every step is the work; compute-bound).")
     for r in table:
         if r["size"].startswith("P=10000"):
             th, rate = r["threads"], r["M_per_s"]
-            print(f"  threads={th}: hedged_pnl {rate:.1f} M leg-steps/s vs bs_greeks {rates[th]:.1f} M options/s "
-                  f"(N=1e6) -> {rate / rates[th]:.0%} of the Greeks kernel's rate")
+            print(
+                f"  threads={th}: hedged_pnl {rate:.1f} M leg-steps/s vs bs_greeks {rates[th]:.1f} M options/s "
+                f"(N=1e6) -> {rate / rates[th]:.0%} of the Greeks kernel's rate"
+            )
     mem = memory_check()
-    print(f"\nMemory, detail='summary', P={mem['paths']:,}: spots {mem['spots_gib']:.2f} GiB, peak RSS "
-          f"{mem['peak_rss_gib']:.2f} GiB (after building inputs {mem['rss_after_inputs_gib']:.2f} GiB), "
-          f"engine {mem['seconds']:.2f} s")
+    print(
+        f"\nMemory, detail='summary', P={mem['paths']:,}: spots {mem['spots_gib']:.2f} GiB, peak RSS "
+        f"{mem['peak_rss_gib']:.2f} GiB (after building inputs {mem['rss_after_inputs_gib']:.2f} GiB), "
+        f"engine {mem['seconds']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -66,13 +66,14 @@ def pandas_implied_formula(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def _row(kernel, size, threads, ref_s, core_s, floor=""):
-    return dict(kernel=kernel, size=size, threads=threads, ref_s=ref_s, core_s=core_s, speedup=ref_s / core_s,
-                floor=floor)
+    return dict(
+        kernel=kernel, size=size, threads=threads, ref_s=ref_s, core_s=core_s, speedup=ref_s / core_s, floor=floor
+    )
 
 
 def quadform_rows(quick: bool) -> list[dict]:
     rows = []
-    for T, n in ([(2520, 500)] if quick else [(2520, 500), (10_000, 100)]):
+    for T, n in [(2520, 500)] if quick else [(2520, 500), (10_000, 100)]:
         rng, w, s = basket(T, n)
         R = dk.random_correlation(n, rng=rng)
         fns = {"ref": lambda: ref.index_variance(w, s, R)}
@@ -81,16 +82,37 @@ def quadform_rows(quick: bool) -> list[dict]:
         times = interleaved_medians(fns, repeat=5 if quick else 11)
         for t in (1, 2):
             gflops = 2 * T * n * n / times[t] / 1e9
-            rows.append(_row("index_variance shared R", f"T={T} n={n}", t, times["ref"], times[t],
-                             f"{gflops:.0f} dense-eq GFLOP/s"))
+            rows.append(
+                _row(
+                    "index_variance shared R",
+                    f"T={T} n={n}",
+                    t,
+                    times["ref"],
+                    times[t],
+                    f"{gflops:.0f} dense-eq GFLOP/s",
+                )
+            )
     S, T, n = 10, 2520, 500
     rng, w, s = basket(T, n)
     scen = np.stack([dk.random_correlation(n, rng=rng) for _ in range(S)])
-    times = interleaved_medians({"ref": lambda: ref.index_variance(w, s, scen, scenarios=True),
-                                 2: lambda: dk.index_variance(w, s, scen, scenarios=True)}, repeat=3)
-    rows.append(_row("index_variance scenarios", f"S={S} T={T} n={n}", 2, times["ref"], times[2],
-                     f"{2 * S * T * n * n / times[2] / 1e9:.0f} dense-eq GFLOP/s"))
-    for T, n in ([(252, 100)] if quick else [(252, 100), (2520, 100)]):
+    times = interleaved_medians(
+        {
+            "ref": lambda: ref.index_variance(w, s, scen, scenarios=True),
+            2: lambda: dk.index_variance(w, s, scen, scenarios=True),
+        },
+        repeat=3,
+    )
+    rows.append(
+        _row(
+            "index_variance scenarios",
+            f"S={S} T={T} n={n}",
+            2,
+            times["ref"],
+            times[2],
+            f"{2 * S * T * n * n / times[2] / 1e9:.0f} dense-eq GFLOP/s",
+        )
+    )
+    for T, n in [(252, 100)] if quick else [(252, 100), (2520, 100)]:
         rng, w, s = basket(T, n)
         Rs = np.stack([dk.random_correlation(n, rng=rng) for _ in range(min(T, 64))])
         Rs = Rs[np.arange(T) % Rs.shape[0]]
@@ -99,8 +121,16 @@ def quadform_rows(quick: bool) -> list[dict]:
             fns[t] = lambda t=t: dk.index_variance(w, s, Rs, threads=t)
         times = interleaved_medians(fns, repeat=7 if quick else 21)
         for t in (1, 2):
-            rows.append(_row("index_variance per-date R", f"T={T} n={n}", t, times["ref"], times[t],
-                             f"{Rs.nbytes / times[t] / 1e9:.0f} GB/s"))
+            rows.append(
+                _row(
+                    "index_variance per-date R",
+                    f"T={T} n={n}",
+                    t,
+                    times["ref"],
+                    times[t],
+                    f"{Rs.nbytes / times[t] / 1e9:.0f} GB/s",
+                )
+            )
     return rows
 
 
@@ -128,8 +158,9 @@ def rolling_rows(quick: bool) -> list[dict]:
             if method == "pairwise":
                 pandas_pairwise_s = user_s
             else:  # the same question answered by the rolling-corr code users write
-                rows.append(_row("realized implied_formula vs pandas rolling corr", label, 2, pandas_pairwise_s,
-                                 times[2]))
+                rows.append(
+                    _row("realized implied_formula vs pandas rolling corr", label, 2, pandas_pairwise_s, times[2])
+                )
     return rows
 
 
@@ -139,4 +170,3 @@ COLUMNS = ["kernel", "size", "threads", "ref_s", "core_s", "speedup", "floor"]
 def rows(quick: bool = False) -> list[dict]:
     """All cases as dicts with COLUMNS (the shape bench/speedup.py tables expect)."""
     return quadform_rows(quick) + rolling_rows(quick)
-

@@ -57,8 +57,16 @@ def run_pvv(c):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pvv.vectorized_implied_volatility(
-            c["price"], c["S"], c["K"], c["T"], c["r"], flag, q=c["q"], model="black_scholes_merton",
-            return_as="numpy", on_error="ignore",
+            c["price"],
+            c["S"],
+            c["K"],
+            c["T"],
+            c["r"],
+            flag,
+            q=c["q"],
+            model="black_scholes_merton",
+            return_as="numpy",
+            on_error="ignore",
         )
 
 
@@ -128,26 +136,55 @@ def table(n: int = 100_000, repeats: int = 7, n_exact: int = 5_000):
         acc = {k: accuracy(fn(), e) for k, fn in exact_fns.items()}
         for threads in (1, 2):
             core = t[f"core{threads}"]
-            row = dict(case=case, n=n, threads=threads, ref_s=t["ref"], core_s=core, speedup_ref=t["ref"] / core,
-                       mopt_s=n / core / 1e6, core_err=acc[f"core{threads}"][0], core_solved=acc[f"core{threads}"][1],
-                       ref_err=acc["ref"][0])
+            row = dict(
+                case=case,
+                n=n,
+                threads=threads,
+                ref_s=t["ref"],
+                core_s=core,
+                speedup_ref=t["ref"] / core,
+                mopt_s=n / core / 1e6,
+                core_err=acc[f"core{threads}"][0],
+                core_solved=acc[f"core{threads}"][1],
+                ref_err=acc["ref"][0],
+            )
             if pvv is not None:
                 row.update(pvv_s=t["pvv"], speedup_pvv=t["pvv"] / core, pvv_err=acc["pvv"][0], pvv_solved=acc["pvv"][1])
             rows.append(row)
     return rows
 
 
-COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "pvv_s", "vs_pvv", "err_core",
-           "err_ref", "err_pvv"]
+COLUMNS = [
+    "kernel",
+    "N",
+    "threads",
+    "ref_s",
+    "core_s",
+    "speedup",
+    "M_per_s",
+    "pvv_s",
+    "vs_pvv",
+    "err_core",
+    "err_ref",
+    "err_pvv",
+]
 
 
 def rows(n: int = 100_000, repeats: int = 7, n_exact: int = 5_000) -> list[dict]:
     """Rows for `python -m bench.speedup implied_vol` (vs_pvv = py_vollib_vectorized time / core time)."""
     out = []
     for r in table(n, repeats, n_exact):
-        row = dict(kernel=f"implied_vol[{r['case']}]", N=r["n"], threads=r["threads"], ref_s=r["ref_s"],
-                   core_s=r["core_s"], speedup=r["speedup_ref"], M_per_s=r["mopt_s"], err_core=r["core_err"],
-                   err_ref=r["ref_err"])
+        row = dict(
+            kernel=f"implied_vol[{r['case']}]",
+            N=r["n"],
+            threads=r["threads"],
+            ref_s=r["ref_s"],
+            core_s=r["core_s"],
+            speedup=r["speedup_ref"],
+            M_per_s=r["mopt_s"],
+            err_core=r["core_err"],
+            err_ref=r["ref_err"],
+        )
         if "pvv_s" in r:
             row.update(pvv_s=r["pvv_s"], vs_pvv=r["speedup_pvv"], err_pvv=r["pvv_err"])
         out.append(row)
@@ -158,15 +195,21 @@ def main():
     rows = table()
     print("Times: medians of interleaved runs at N. Errors (on 5000 options with mpmath-exact prices): worst")
     print("|dvol|/vol / max(1, cond) over options with cond < 1e6; 'solved' = share of those returned finite.")
-    print("kernel       case  N        thr  ref s     core s    x ref   M opt/s  pvv s     x pvv   "
-          "err core  err ref   err pvv   pvv solved")
+    print(
+        "kernel       case  N        thr  ref s     core s    x ref   M opt/s  pvv s     x pvv   "
+        "err core  err ref   err pvv   pvv solved"
+    )
     for r in rows:
-        pv = (f"{r['pvv_s']:.4f}    {r['speedup_pvv']:6.1f}  " if "pvv_s" in r else "-         -       ")
-        pe = (f"{r['pvv_err']:.1e}   {r['pvv_solved']:.3f}" if "pvv_err" in r else "-")
-        print(f"implied_vol  {r['case']:<5} {r['n']:<8d} {r['threads']:<4d} {r['ref_s']:.4f}    {r['core_s']:.4f}    "
-              f"{r['speedup_ref']:6.1f}  {r['mopt_s']:7.2f}  {pv}{r['core_err']:.1e}   {r['ref_err']:.1e}   {pe}")
-    print("Floor: the kernel is compute-bound (~60 bytes in / 8 out per option; the 2-core bandwidth "
-          "floor is ~0.4 G options/s), so the distance to it is the M opt/s column over ~400.")
+        pv = f"{r['pvv_s']:.4f}    {r['speedup_pvv']:6.1f}  " if "pvv_s" in r else "-         -       "
+        pe = f"{r['pvv_err']:.1e}   {r['pvv_solved']:.3f}" if "pvv_err" in r else "-"
+        print(
+            f"implied_vol  {r['case']:<5} {r['n']:<8d} {r['threads']:<4d} {r['ref_s']:.4f}    {r['core_s']:.4f}    "
+            f"{r['speedup_ref']:6.1f}  {r['mopt_s']:7.2f}  {pv}{r['core_err']:.1e}   {r['ref_err']:.1e}   {pe}"
+        )
+    print(
+        "Floor: the kernel is compute-bound (~60 bytes in / 8 out per option; the 2-core bandwidth "
+        "floor is ~0.4 G options/s), so the distance to it is the M opt/s column over ~400."
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,19 @@ from dispersionkit import reference as ref
 
 from .timing import interleaved_medians
 
-COLUMNS = ["kernel", "paths", "steps", "n", "threads", "ref_s", "core_s", "speedup", "native_s", "vs_native",
-           "floor_pct"]
+COLUMNS = [
+    "kernel",
+    "paths",
+    "steps",
+    "n",
+    "threads",
+    "ref_s",
+    "core_s",
+    "speedup",
+    "native_s",
+    "vs_native",
+    "floor_pct",
+]
 CASES = ((100, 252, 20, False), (10_000, 252, 20, False), (2_000, 252, 20, True))
 
 
@@ -76,9 +87,17 @@ def rows(cases=CASES, repeat: int = 3) -> list[dict]:
         times = interleaved_medians(fns, repeat=repeat if paths >= 1_000 else repeat * 10)
         for t in (1, 2):
             core = times[f"core_{t}"]
-            row = dict(kernel="simulate_market" + ("+regimes" if with_regimes else ""), paths=paths, steps=steps,
-                       n=n, threads=t, ref_s=times["ref"], core_s=core, speedup=times["ref"] / core,
-                       floor_pct=100 * times["floor"] / core)
+            row = dict(
+                kernel="simulate_market" + ("+regimes" if with_regimes else ""),
+                paths=paths,
+                steps=steps,
+                n=n,
+                threads=t,
+                ref_s=times["ref"],
+                core_s=core,
+                speedup=times["ref"] / core,
+                floor_pct=100 * times["floor"] / core,
+            )
             if "native" in times:
                 row.update(native_s=times["native"], vs_native=times["native"] / core)
             out_rows.append(row)

@@ -40,7 +40,16 @@ def rows(repeat: int = 7, threads=(1, 2)) -> list[dict]:
         functions[f"bare{th}"] = lambda th=th: dk.bs_price(bare, 100.0, 0.08, 0.3, threads=th)
     times = interleaved_medians(functions, repeat=repeat)
     size = f"{SPOTS.size}x{VOLS.size}x{CORRS.size}x{legs}"
-    return [{"kernel": "stress_grid", "size": size, "threads": th, "ref_s": times["reference"], "core_s": times[th],
-             "speedup": times["reference"] / times[th], "M_per_s": repricings / times[th] / 1e6,
-             "floor": f"{times[f'bare{th}'] / times[th]:.0%} of bs_price"} for th in threads]
-
+    return [
+        {
+            "kernel": "stress_grid",
+            "size": size,
+            "threads": th,
+            "ref_s": times["reference"],
+            "core_s": times[th],
+            "speedup": times["reference"] / times[th],
+            "M_per_s": repricings / times[th] / 1e6,
+            "floor": f"{times[f'bare{th}'] / times[th]:.0%} of bs_price",
+        }
+        for th in threads
+    ]

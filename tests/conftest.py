@@ -8,6 +8,8 @@ correlation, and implied-vol batches over a wide grid.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,8 +32,8 @@ def _gbm(paths, steps, dt, vol, *, spot=100.0, drift=0.0, underlyings=1, seed=0,
 class _SyntheticMarkets:
     """Factory of synthetic markets; ``tickers`` and ``weights`` are the components it uses."""
 
-    tickers = ["AAA", "BBB", "CCC", "DDD", "EEE"]
-    weights = pd.Series([0.3, 0.25, 0.2, 0.15, 0.1], index=tickers)
+    tickers: ClassVar[list[str]] = ["AAA", "BBB", "CCC", "DDD", "EEE"]
+    weights: ClassVar[pd.Series] = pd.Series([0.3, 0.25, 0.2, 0.15, 0.1], index=tickers)
 
     def __call__(self, n_dates=260, realized_corr=0.1, implied_corr=0.6, vol=0.3, seed=0, index_vol=None):
         """Components realize ``vol`` with equicorrelation ``realized_corr``; implied vols are
@@ -45,15 +47,15 @@ class _SyntheticMarkets:
         z = rng.standard_normal((n_dates - 1, n)) @ np.linalg.cholesky(corr).T
         log_returns = z * vol * np.sqrt(dt) - 0.5 * vol * vol * dt
         dates = pd.bdate_range("2020-01-01", periods=n_dates)
-        spots = pd.DataFrame(100.0 * np.exp(np.vstack([np.zeros(n), np.cumsum(log_returns, axis=0)])),
-                             index=dates, columns=self.tickers)
+        spots = pd.DataFrame(
+            100.0 * np.exp(np.vstack([np.zeros(n), np.cumsum(log_returns, axis=0)])), index=dates, columns=self.tickers
+        )
         index = (spots * self.weights * 40.0).sum(axis=1).rename("index")
         vols = pd.DataFrame(vol, index=dates, columns=self.tickers)
         if index_vol is None:
             u = self.weights.to_numpy() * vol
             index_vol = np.sqrt(np.sum(u * u) + implied_corr * (np.sum(u) ** 2 - np.sum(u * u)))
-        return dk.MarketData(spots, index, vols=vols, index_vol=pd.Series(index_vol, index=dates),
-                             weights=self.weights)
+        return dk.MarketData(spots, index, vols=vols, index_vol=pd.Series(index_vol, index=dates), weights=self.weights)
 
 
 def _wide_batch(n, rng):

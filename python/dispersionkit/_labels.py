@@ -54,8 +54,10 @@ def same_labels(names: dict, dates: dict) -> None:
         for arg, labels in labelled[1:]:
             first, reference = labelled[0]
             if not labels.equals(reference):
-                raise ValueError(f"{arg}: its {axis} differ from {first}'s (pandas labels are not aligned here, "
-                                 f"values are paired by position); reindex it to {first}'s {axis} first")
+                raise ValueError(
+                    f"{arg}: its {axis} differ from {first}'s (pandas labels are not aligned here, "
+                    f"values are paired by position); reindex it to {first}'s {axis} first"
+                )
 
 
 def _name_labels(value):

@@ -16,9 +16,9 @@ import sys
 import numpy as np
 import pandas as pd
 
-from .market.signal_series import signal_series
 from .backtest.engine import BacktestRules, backtest
 from .data import sample_market
+from .market.signal_series import signal_series
 from .numeric.hedge_policy import HedgePolicy
 from .strategy.risk import survivability
 from .strategy.signals import MarketState, RegimeClassifier
@@ -45,8 +45,9 @@ def _run_demo(args: argparse.Namespace, out) -> int:
     signals = signal_series(market, rules.window, rules.vix_lookback).loc[result.equity.index]
     today = signals.index[-1]
     row = signals.iloc[-1]
-    state = MarketState(float(row.vix), float(row.vix_change), float(row.implied_correlation),
-                        float(row.realized_correlation))
+    state = MarketState(
+        float(row.vix), float(row.vix_change), float(row.implied_correlation), float(row.realized_correlation)
+    )
     origin = market.index_vol_origin.loc[today]
 
     def section(title: str) -> None:
@@ -60,15 +61,20 @@ def _run_demo(args: argparse.Namespace, out) -> int:
     print(f"index implied vol source on this date: {origin}", file=out)
     section("Implied vs realized correlation")
     print(f"implied correlation   {state.implied_correlation:7.1%}", file=out)
-    print(f"realized correlation  {state.realized_correlation:7.1%}  ({rules.window}-day, implied formula on realized vols)",
-          file=out)
+    print(
+        f"realized correlation  {state.realized_correlation:7.1%}  "
+        f"({rules.window}-day, implied formula on realized vols)",
+        file=out,
+    )
     print(f"dispersion premium    {state.premium * 100:+6.1f} points", file=out)
     yearly = signals[["implied_correlation", "realized_correlation"]].groupby(signals.index.year).mean()
     print(yearly.to_string(float_format=lambda x: f"{x:.3f}"), file=out)
     section(f"The trade on {today.date()} (capital {args.capital:,.0f})")
     _print_risk(trade, market, today, args.capital, out)
-    section(f"Backtest: {args.direction} dispersion, {args.tenor_days:g}-day straddles, vega-neutral, "
-            f"budget {args.budget:.0%} of equity")
+    section(
+        f"Backtest: {args.direction} dispersion, {args.tenor_days:g}-day straddles, vega-neutral, "
+        f"budget {args.budget:.0%} of equity"
+    )
     print(str(result.metrics), file=out)
     section("Trades and attribution")
     print(f"trades: {len(result.journal)}", file=out)
@@ -88,13 +94,22 @@ def _print_risk(trade: DispersionTrade, market, date, capital: float, out) -> No
     stress = trade.stress(market, date, [-0.10, 0.0, 0.10], [0.0, 0.10], [0.9, 0.95], capital)
     worst = stress.worst()
     check = survivability(capital, max(0.0, -float(worst["pnl"])), position.premium)
-    print(f"premium {position.premium:,.0f}; net vega/pt {net['vega_per_point']:,.0f}; "
-          f"net theta/day {net['theta_per_day']:,.0f}; net dollar gamma {net['dollar_gamma']:,.0f}", file=out)
-    print(f"break-even correlation: index leg {breakeven.index_leg:.1%}, book {breakeven.book:.1%} "
-          f"(implied {breakeven.implied:.1%})", file=out)
-    print(f"stress worst case (corr {worst['corr_level']:.2f}, spot {worst['spot_shock']:+.0%}, "
-          f"vol {worst['vol_shock']:+.2f}): P&L {worst['pnl']:,.0f}; survivability {check.ratio:.3f} "
-          f"({'pass' if check.passed else 'FAIL: ' + '; '.join(check.reasons)})", file=out)
+    print(
+        f"premium {position.premium:,.0f}; net vega/pt {net['vega_per_point']:,.0f}; "
+        f"net theta/day {net['theta_per_day']:,.0f}; net dollar gamma {net['dollar_gamma']:,.0f}",
+        file=out,
+    )
+    print(
+        f"break-even correlation: index leg {breakeven.index_leg:.1%}, book {breakeven.book:.1%} "
+        f"(implied {breakeven.implied:.1%})",
+        file=out,
+    )
+    print(
+        f"stress worst case (corr {worst['corr_level']:.2f}, spot {worst['spot_shock']:+.0%}, "
+        f"vol {worst['vol_shock']:+.2f}): P&L {worst['pnl']:,.0f}; survivability {check.ratio:.3f} "
+        f"({'pass' if check.passed else 'FAIL: ' + '; '.join(check.reasons)})",
+        file=out,
+    )
 
 
 _COMMANDS = {

@@ -30,20 +30,24 @@ def test_short_dispersion_split_mirrors_long(synthetic_market):
     long = dk.backtest(market, dk.DispersionTrade(direction="long", budget=None), rules, capital=1e9)
     short = dk.backtest(market, dk.DispersionTrade(direction="short", budget=None), rules, capital=1e9)
     for name in ("gamma_theta", "volatility", "correlation"):
-        np.testing.assert_allclose(short.attribution[name].to_numpy(), -long.attribution[name].to_numpy(),
-                                   rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            short.attribution[name].to_numpy(), -long.attribution[name].to_numpy(), rtol=1e-9, atol=1e-9
+        )
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"vix_lookback": -5}, ValueError, "vix_lookback: must be >= 1"),  # a negative shift reads future VIX
-    ({"vix_lookback": 0}, ValueError, "vix_lookback: must be >= 1"),
-    ({"vix_lookback": 2.5}, TypeError, "vix_lookback: expected an int"),
-    ({"window": 1}, ValueError, "window: must be >= 2"),
-    ({"exit": []}, ValueError, "exit: an empty list"),
-    ({"entry": ()}, ValueError, "entry: an empty list"),
-    ({"entry": "LongDispersionEntry"}, TypeError, "entry: 'LongDispersionEntry' is not a rule"),
-    ({"exit": [dk.StopLoss(), 0.25]}, TypeError, "exit: 0.25 is not a rule"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"vix_lookback": -5}, ValueError, "vix_lookback: must be >= 1"),  # a negative shift reads future VIX
+        ({"vix_lookback": 0}, ValueError, "vix_lookback: must be >= 1"),
+        ({"vix_lookback": 2.5}, TypeError, "vix_lookback: expected an int"),
+        ({"window": 1}, ValueError, "window: must be >= 2"),
+        ({"exit": []}, ValueError, "exit: an empty list"),
+        ({"entry": ()}, ValueError, "entry: an empty list"),
+        ({"entry": "LongDispersionEntry"}, TypeError, "entry: 'LongDispersionEntry' is not a rule"),
+        ({"exit": [dk.StopLoss(), 0.25]}, TypeError, "exit: 0.25 is not a rule"),
+    ],
+)
 def test_backtest_rules_reject_bad_settings_when_built(kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.BacktestRules(**kwargs)
@@ -62,8 +66,9 @@ def test_index_cash_gamma_of_the_split_is_the_engines(synthetic_market):
     rows = market.dates[:25]  # past the 30-day expiry: the last steps have no live index leg
     spots = np.column_stack([market.spots.loc[rows, names].to_numpy(), market.index.loc[rows].to_numpy()])
     vols = np.column_stack([market.vols.loc[rows, names].to_numpy(), market.index_vol.loc[rows].to_numpy()])
-    result = dk.hedged_pnl(position.book(), spots, vols, dt=DT, detail="steps", names=names + ["INDEX"],
-                           vols_by="underlying")
+    result = dk.hedged_pnl(
+        position.book(), spots, vols, dt=DT, detail="steps", names=[*names, "INDEX"], vols_by="underlying"
+    )
     r = spots[1:, :-1] / spots[:-1, :-1] - 1.0
     u = position.weights.to_numpy() * np.sqrt(np.mean(r * r, axis=0))
     own = np.sum((position.weights.to_numpy() * r) ** 2, axis=1)

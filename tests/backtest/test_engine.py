@@ -70,8 +70,9 @@ def test_entry_rule_gates_entries(cheap_correlation):
     never = dk.BacktestRules(entry=dk.ShortDispersionEntry(max_vix=1.0))
     result = dk.backtest(cheap_correlation, dk.DispersionTrade(direction="short"), never)
     assert len(result.journal) == 0 and (result.equity == result.capital).all()
-    entry = dk.LongDispersionEntry(min_vix=10.0, require_falling_vix=False, min_implied_correlation=0.5,
-                                   min_premium=0.0)
+    entry = dk.LongDispersionEntry(
+        min_vix=10.0, require_falling_vix=False, min_implied_correlation=0.5, min_premium=0.0
+    )
     gated = dk.backtest(cheap_correlation, dk.DispersionTrade(), dk.BacktestRules(entry=entry))
     assert len(gated.journal) > 0
     assert gated.journal["entry_reason"].str.contains("implied correlation").iloc[0]
@@ -115,8 +116,7 @@ def test_missing_data_closes_the_book_and_is_never_traded_through(cheap_correlat
     vols = market.vols.copy()
     gap = market.dates[150:153]
     vols.loc[gap, "CCC"] = np.nan
-    broken = dk.MarketData(market.spots, market.index, vols=vols, index_vol=market.index_vol,
-                           weights=market.weights)
+    broken = dk.MarketData(market.spots, market.index, vols=vols, index_vol=market.index_vol, weights=market.weights)
     result = dk.backtest(broken, dk.DispersionTrade(), dk.BacktestRules(exit=dk.ExpiryExit(days=1)))
     assert "missing data" in set(result.journal["exit_reason"])
     assert (result.pnl.loc[gap] == 0).all()
@@ -127,8 +127,9 @@ def test_missing_data_closes_the_book_and_is_never_traded_through(cheap_correlat
 def test_losing_all_capital_is_an_error_not_a_silent_curve(synthetic_market):
     # Short component straddles priced at a tenth of the vol the names then realize, whole capital as premium.
     wild = synthetic_market(n_dates=300, realized_corr=-0.2, vol=1.5, seed=5)
-    market = dk.MarketData(wild.spots, wild.index, vols=wild.vols * 0.1, index_vol=wild.index_vol * 0.1,
-                           weights=wild.weights)
+    market = dk.MarketData(
+        wild.spots, wild.index, vols=wild.vols * 0.1, index_vol=wild.index_vol * 0.1, weights=wild.weights
+    )
     trade = dk.DispersionTrade(direction="short", budget=1.0)
     with pytest.raises(ValueError, match="lost all the capital"):
         dk.backtest(market, trade, dk.BacktestRules(exit=dk.ExpiryExit(days=1)), capital=1e4)

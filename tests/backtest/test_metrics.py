@@ -13,7 +13,9 @@ def curve(values, dates):
     return pd.Series(values, index=pd.DatetimeIndex(dates), dtype=float)
 
 
-SMALL = curve([100.0, 110.0, 99.0, 108.9, 121.0], ["2021-01-04", "2021-01-05", "2021-01-06", "2021-01-07", "2021-01-08"])
+SMALL = curve(
+    [100.0, 110.0, 99.0, 108.9, 121.0], ["2021-01-04", "2021-01-05", "2021-01-06", "2021-01-07", "2021-01-08"]
+)
 
 
 def test_hand_computed_metrics():
@@ -93,11 +95,21 @@ def test_to_frame_and_str():
         (curve([1.0], ["2020-01-01"]), {}, ValueError, "equity: need at least 2 observations"),
         (curve([1.0, 2.0], ["2020-01-02", "2020-01-01"]), {}, ValueError, "equity: dates not sorted"),
         (curve([1.0, 2.0], ["2020-01-01", "2020-01-01"]), {}, ValueError, "equity: duplicate dates, first 2020-01-01"),
-        (curve([1.0, np.nan], ["2020-01-01", "2020-01-02"]), {}, ValueError, "equity: must be finite and > 0 on every date, got nan on 2020-01-02"),
+        (
+            curve([1.0, np.nan], ["2020-01-01", "2020-01-02"]),
+            {},
+            ValueError,
+            "equity: must be finite and > 0 on every date, got nan on 2020-01-02",
+        ),
         (curve([1.0, -1.0], ["2020-01-01", "2020-01-02"]), {}, ValueError, "equity: must be finite and > 0"),
         (SMALL, {"risk_free": math.inf}, ValueError, "risk_free: expected a finite annual rate"),
         (SMALL, {"journal": pd.DataFrame({"x": [1]})}, ValueError, "journal: no 'pnl' column"),
-        (SMALL, {"journal": pd.DataFrame({"pnl": [1.0, np.nan]})}, ValueError, "journal: 'pnl' must be numbers without missing"),
+        (
+            SMALL,
+            {"journal": pd.DataFrame({"pnl": [1.0, np.nan]})},
+            ValueError,
+            "journal: 'pnl' must be numbers without missing",
+        ),
         (SMALL, {"journal": [1.0]}, TypeError, "journal: expected a pandas DataFrame"),
     ],
 )

@@ -42,15 +42,21 @@ def test_contiguous_bindings_reject_unaligned_arrays(returns):
 
 def test_public_api_copies_unaligned_input(returns):
     np.testing.assert_array_equal(dk.realized_vol(unaligned(returns), 20), dk.realized_vol(returns, 20))
-    np.testing.assert_array_equal(dk.realized_correlation(unaligned(returns), 20),
-                                  dk.realized_correlation(returns, 20))
+    np.testing.assert_array_equal(dk.realized_correlation(unaligned(returns), 20), dk.realized_correlation(returns, 20))
 
 
 def test_strided_kernels_gather_unaligned_input():
     rng = np.random.default_rng(4)
     n = 1000
-    cols = [rng.uniform(50, 150, n), rng.uniform(50, 150, n), rng.uniform(0.1, 2, n), rng.uniform(0.1, 0.5, n),
-            np.full(n, 0.01), np.zeros(n), np.ones(n)]
+    cols = [
+        rng.uniform(50, 150, n),
+        rng.uniform(50, 150, n),
+        rng.uniform(0.1, 2, n),
+        rng.uniform(0.1, 0.5, n),
+        np.full(n, 0.01),
+        np.zeros(n),
+        np.ones(n),
+    ]
     want = [np.empty(n) for _ in range(10)]
     got = [np.empty(n) for _ in range(10)]
     _core.bs_greeks(cols, want, 1)

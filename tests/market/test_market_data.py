@@ -94,7 +94,9 @@ def test_nonpositive_spot_names_ticker_and_date():
 
 def test_calendar_and_ticker_mismatches_name_the_argument():
     spots, index, vols, index_vol = make_market_inputs(n_dates=30)
-    with pytest.raises(ValueError, match=r"index: calendar differs from spots: 1 spots dates missing \(first 2021-01-05\)"):
+    with pytest.raises(
+        ValueError, match=r"index: calendar differs from spots: 1 spots dates missing \(first 2021-01-05\)"
+    ):
         dk.MarketData(spots, index.drop(index.index[1]), vols=vols, index_vol=index_vol)
     with pytest.raises(ValueError, match="index_vol: calendar differs from spots: 1 dates not in spots"):
         extra = pd.concat([index_vol, pd.Series([0.2], index=[pd.Timestamp("2030-01-01")])])
@@ -115,16 +117,20 @@ def test_weights_must_sum_to_one():
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS * 2)
     per_date = pd.DataFrame(np.tile(WEIGHTS.to_numpy(), (10, 1)), index=spots.index, columns=TICKERS)
     per_date.iloc[3] *= 0.5
-    with pytest.raises(ValueError, match="weights: must sum to 1 on 2021-01-07, got 0.5"):
+    with pytest.raises(ValueError, match=r"weights: must sum to 1 on 2021-01-07, got 0\.5"):
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=per_date)
     with pytest.raises(ValueError, match="weights: must be >= 0"):
-        dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=pd.Series([1.2, -0.2, 0, 0, 0], index=TICKERS))
+        dk.MarketData(
+            spots, index, vols=vols, index_vol=index_vol, weights=pd.Series([1.2, -0.2, 0, 0, 0], index=TICKERS)
+        )
     with pytest.raises(ValueError, match=r"weights: constant weights must not be missing, NaN for \['JPM'\]"):
         dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS.where(WEIGHTS.index != "JPM"))
     per_date.iloc[3] = np.nan
     gappy = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=per_date)
     assert (gappy.missing["field"] == "weights").sum() == len(TICKERS)
-    assert np.isnan(gappy.implied_correlation().iloc[3]) and gappy.implied_correlation().drop(spots.index[3]).notna().all()
+    assert (
+        np.isnan(gappy.implied_correlation().iloc[3]) and gappy.implied_correlation().drop(spots.index[3]).notna().all()
+    )
     equal = dk.MarketData(spots, index, vols=vols, index_vol=index_vol)
     assert np.allclose(equal.weights_frame().to_numpy(), 0.2)
 
@@ -179,7 +185,9 @@ def test_model_fills_vols_with_the_configured_correlation_premium():
     spots, index, _, _ = make_market_inputs(n_dates=150, seed=3)
     model = dk.ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12)
     market = dk.MarketData(spots, index, weights=WEIGHTS, vol_model=model)
-    assert market.vol_source.startswith("model: ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12)")
+    assert market.vol_source.startswith(
+        "model: ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12)"
+    )
     assert market.vol_model is model
 
     log_index = np.log(index.to_numpy())

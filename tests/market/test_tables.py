@@ -15,7 +15,12 @@ def write_inputs(tmp_path, n_dates=30, suffix="csv"):
     vols = pd.DataFrame(rng.uniform(0.2, 0.4, (n_dates, 3)), index=spots.index, columns=TICKERS)
     index_vol = pd.Series(rng.uniform(0.15, 0.25, n_dates), index=spots.index, name="iv")
     paths = {}
-    for name, table in (("spots", spots), ("index", index.to_frame()), ("vols", vols), ("index_vol", index_vol.to_frame())):
+    for name, table in (
+        ("spots", spots),
+        ("index", index.to_frame()),
+        ("vols", vols),
+        ("index_vol", index_vol.to_frame()),
+    ):
         path = tmp_path / f"{name}.{suffix}"
         if suffix == "csv":
             table.to_csv(path)
@@ -27,7 +32,7 @@ def write_inputs(tmp_path, n_dates=30, suffix="csv"):
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_round_trip_from_files(tmp_path, suffix):
-    paths, spots, index, vols, index_vol = write_inputs(tmp_path, suffix=suffix)
+    paths, spots, index, vols, _index_vol = write_inputs(tmp_path, suffix=suffix)
     market = dk.MarketData.from_files(paths["spots"], paths["index"], vols=paths["vols"], index_vol=paths["index_vol"])
     np.testing.assert_allclose(market.spots.to_numpy(), spots.to_numpy(), rtol=1e-15)
     np.testing.assert_allclose(market.index.to_numpy(), index.to_numpy(), rtol=1e-15)
@@ -54,7 +59,9 @@ def test_non_numeric_cell_names_file_column_and_row(tmp_path):
     date = lines[17].split(",")[0]
     lines[17] = f"{date},oops,217"
     path = csv_lines(tmp_path, "prices.csv", lines)
-    with pytest.raises(ValueError, match=r"spots: .*prices\.csv: column 'AAPL', row 17 \(line 18\): non-numeric value 'oops'"):
+    with pytest.raises(
+        ValueError, match=r"spots: .*prices\.csv: column 'AAPL', row 17 \(line 18\): non-numeric value 'oops'"
+    ):
         dk.MarketData.from_files(path, path)
 
 
@@ -75,7 +82,9 @@ def test_bad_dates_name_row(tmp_path):
     lines = spots_csv()
     lines[4] = "not-a-date,1,2"
     path = csv_lines(tmp_path, "s.csv", lines)
-    with pytest.raises(ValueError, match=r"s\.csv: column 'date', row 4 \(line 5\): cannot parse 'not-a-date' as a date"):
+    with pytest.raises(
+        ValueError, match=r"s\.csv: column 'date', row 4 \(line 5\): cannot parse 'not-a-date' as a date"
+    ):
         dk.MarketData.from_files(path, path)
     for not_iso in ("01/07/2022", "7"):
         lines = spots_csv()
@@ -86,7 +95,9 @@ def test_bad_dates_name_row(tmp_path):
     lines = spots_csv()
     lines[6] = lines[5]
     path = csv_lines(tmp_path, "dup.csv", lines)
-    with pytest.raises(ValueError, match=r"dup\.csv: column 'date', row 6 \(line 7\): date 2022-01-07 repeats the previous row"):
+    with pytest.raises(
+        ValueError, match=r"dup\.csv: column 'date', row 6 \(line 7\): date 2022-01-07 repeats the previous row"
+    ):
         dk.MarketData.from_files(path, path)
     lines = spots_csv()
     lines[6], lines[7] = lines[7], lines[6]
@@ -102,7 +113,9 @@ def test_file_level_errors(tmp_path):
     with pytest.raises(ValueError, match=r"index: .*good\.xlsx: unsupported file type '\.xlsx'"):
         (tmp_path / "good.xlsx").write_text("x")
         dk.MarketData.from_files(good, tmp_path / "good.xlsx")
-    with pytest.raises(ValueError, match=r"index: .*good\.csv: expected one value column besides the date, got \['AAPL', 'MSFT'\]"):
+    with pytest.raises(
+        ValueError, match=r"index: .*good\.csv: expected one value column besides the date, got \['AAPL', 'MSFT'\]"
+    ):
         dk.MarketData.from_files(good, good)
     with pytest.raises(ValueError, match=r"duplicate column names \['AAPL'\]"):
         dk.MarketData.from_files(csv_lines(tmp_path, "d.csv", ["date,AAPL,AAPL", "2022-01-03,1,2"]), good)

@@ -34,7 +34,9 @@ def test_index_variance_shared_matches_reference(n_dates, n):
     got = dk.index_variance(w, s, R)
     np.testing.assert_allclose(got, ref.index_variance(w, s, R), rtol=1e-13, atol=0)
     # Memory layout of the inputs does not matter (pandas hands out Fortran-ordered blocks).
-    np.testing.assert_array_equal(dk.index_variance(np.asfortranarray(w), np.asfortranarray(s), R[::-1, ::-1][::-1, ::-1]), got)
+    np.testing.assert_array_equal(
+        dk.index_variance(np.asfortranarray(w), np.asfortranarray(s), R[::-1, ::-1][::-1, ::-1]), got
+    )
 
 
 def test_index_variance_per_date_and_scenarios_shapes():

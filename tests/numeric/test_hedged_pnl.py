@@ -17,16 +17,26 @@ def _random_case(gbm, seed):
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 5))
     paths, steps = int(rng.integers(1, 30)), int(rng.integers(1, 25))
-    spots = gbm(paths, steps, DT, rng.uniform(0.1, 0.5, m), underlyings=m, seed=seed,
-                spot=rng.uniform(20, 200, m))
+    spots = gbm(paths, steps, DT, rng.uniform(0.1, 0.5, m), underlyings=m, seed=seed, spot=rng.uniform(20, 200, m))
     legs = []
     for _ in range(int(rng.integers(1, 9))):
         u = int(rng.integers(0, m))
-        legs.append(dk.Leg(u, float(spots[0, 0, u] * rng.uniform(0.8, 1.2)), float(rng.uniform(0.5, 1.5) * steps * DT),
-                           bool(rng.integers(0, 2)), float(rng.normal(0, 3))))
+        legs.append(
+            dk.Leg(
+                u,
+                float(spots[0, 0, u] * rng.uniform(0.8, 1.2)),
+                float(rng.uniform(0.5, 1.5) * steps * DT),
+                bool(rng.integers(0, 2)),
+                float(rng.normal(0, 3)),
+            )
+        )
     vols = rng.uniform(0.15, 0.4, (paths, steps + 1, m))
-    policy = dk.HedgePolicy(every=int(rng.integers(1, 4)), band=[None, 0.3][int(rng.integers(0, 2))],
-                            hedge_cost_bps=float(rng.uniform(0, 5)), option_half_spread=float(rng.uniform(0, 1)))
+    policy = dk.HedgePolicy(
+        every=int(rng.integers(1, 4)),
+        band=[None, 0.3][int(rng.integers(0, 2))],
+        hedge_cost_bps=float(rng.uniform(0, 5)),
+        option_half_spread=float(rng.uniform(0, 1)),
+    )
     kwargs = dict(rate=float(rng.uniform(-0.01, 0.05)), div_yield=rng.uniform(0, 0.03, m), dt=DT, policy=policy)
     return dk.Book(legs), spots, vols, kwargs
 
@@ -34,11 +44,13 @@ def _random_case(gbm, seed):
 def _assert_results_close(a, b, rtol=1e-9):
     scale = max(1.0, float(np.abs(b.summary.option_mtm).max()), float(np.abs(b.summary.total).max()))
     for f in fields(PnLSummary):
-        np.testing.assert_allclose(getattr(a.summary, f.name), getattr(b.summary, f.name), rtol=rtol,
-                                   atol=rtol * scale, err_msg=f.name)
+        np.testing.assert_allclose(
+            getattr(a.summary, f.name), getattr(b.summary, f.name), rtol=rtol, atol=rtol * scale, err_msg=f.name
+        )
     for f in fields(PnLSteps):
-        np.testing.assert_allclose(getattr(a.steps, f.name), getattr(b.steps, f.name), rtol=rtol,
-                                   atol=rtol * scale, err_msg=f.name)
+        np.testing.assert_allclose(
+            getattr(a.steps, f.name), getattr(b.steps, f.name), rtol=rtol, atol=rtol * scale, err_msg=f.name
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -64,8 +76,10 @@ def test_identical_for_any_thread_count_and_any_split_of_paths(gbm):
         for f in fields(PnLSummary):
             np.testing.assert_array_equal(getattr(one.summary, f.name), getattr(other.summary, f.name))
     for cut in (1, 37, 150):
-        parts = [dk.hedged_pnl(book, spots[a:b], vols[a:b], detail="steps", threads=2, **kwargs)
-                 for a, b in ((0, cut), (cut, 301))]
+        parts = [
+            dk.hedged_pnl(book, spots[a:b], vols[a:b], detail="steps", threads=2, **kwargs)
+            for a, b in ((0, cut), (cut, 301))
+        ]
         for f in fields(PnLSummary):
             joined = np.concatenate([getattr(p.summary, f.name) for p in parts])
             np.testing.assert_array_equal(joined, getattr(one.summary, f.name), err_msg=f.name)
@@ -113,7 +127,9 @@ def test_expired_leg_settles_at_intrinsic_and_stays_flat(gbm):
     intrinsic = np.maximum(spots[:, 5, 0] - 100.0, 0.0)
     alone = dk.hedged_pnl(dk.Book([book.legs[1]]), spots, 0.3, dt=DT, detail="steps").steps
     # Step 4 -> 5 carries the settlement; from step 5 on only the second leg moves the book.
-    np.testing.assert_allclose(s.option_mtm[:, 4] - alone.option_mtm[:, 4], 2.0 * (intrinsic - g4.price), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        s.option_mtm[:, 4] - alone.option_mtm[:, 4], 2.0 * (intrinsic - g4.price), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(s.net[:, 5:], alone.net[:, 5:], rtol=1e-12, atol=1e-12)
     assert np.all(s.gamma_theta_legs[:, 5:, 0] == 0.0)
     # The hedge of underlying 0 was unwound at the expiry step: no delta P&L on it afterwards.
@@ -159,7 +175,9 @@ def test_zero_vol_legs_use_the_deterministic_limits_like_the_reference(gbm):
     spots = gbm(20, 12, DT, 0.3, underlyings=2, seed=13)
     vols = np.random.default_rng(2).uniform(0.1, 0.3, (20, 13, 2))
     vols[::3, 4:7, 0] = 0.0
-    book = dk.straddle(0, 90.0, 0.2, 1.0) + dk.Book([dk.Leg(1, 110.0, 0.3, False, -2.0), dk.Leg(0, 120.0, 0.3, True, 1.0)])
+    book = dk.straddle(0, 90.0, 0.2, 1.0) + dk.Book(
+        [dk.Leg(1, 110.0, 0.3, False, -2.0), dk.Leg(0, 120.0, 0.3, True, 1.0)]
+    )
     core = dk.hedged_pnl(book, spots, vols, rate=0.01, detail="steps")
     ref = dk.reference.hedged_pnl(book, spots, vols, rate=0.01, detail="steps")
     assert np.isfinite(core.steps.net).all()

@@ -56,9 +56,19 @@ def test_gamma_plus_theta_is_the_per_leg_gamma_theta_when_rates_are_zero(gbm):
 def test_summary_equals_summed_steps(gbm):
     result = _run(gbm, 21)
     s, m = result.steps, result.summary
-    pairs = {"option_mtm": s.option_mtm, "hedge_pnl": s.hedge_pnl, "financing": s.financing,
-             "total_costs": s.costs, "delta": s.delta_pnl, "gamma": s.gamma_pnl, "theta": s.theta_pnl,
-             "vega": s.vega_pnl, "vanna": s.vanna_pnl, "volga": s.volga_pnl, "residual": s.residual}
+    pairs = {
+        "option_mtm": s.option_mtm,
+        "hedge_pnl": s.hedge_pnl,
+        "financing": s.financing,
+        "total_costs": s.costs,
+        "delta": s.delta_pnl,
+        "gamma": s.gamma_pnl,
+        "theta": s.theta_pnl,
+        "vega": s.vega_pnl,
+        "vanna": s.vanna_pnl,
+        "volga": s.volga_pnl,
+        "residual": s.residual,
+    }
     for name, per_step in pairs.items():
         np.testing.assert_allclose(getattr(m, name), per_step.sum(axis=1), rtol=1e-12, atol=1e-12, err_msg=name)
     np.testing.assert_array_equal(m.total, s.cumulative[:, -1])

@@ -55,7 +55,9 @@ def test_band_trades_costs_against_hedge_error(market):
     book = dk.straddle(0, 100.0, 0.25, 10.0)
     stds, costs, counts = [], [], []
     for band in (0.05, 0.5, 2.0):
-        m = dk.hedged_pnl(book, market, 0.2, dt=DT, policy=dk.HedgePolicy(every=None, band=band, hedge_cost_bps=5.0)).summary
+        m = dk.hedged_pnl(
+            book, market, 0.2, dt=DT, policy=dk.HedgePolicy(every=None, band=band, hedge_cost_bps=5.0)
+        ).summary
         stds.append((m.total + m.total_costs).std())  # hedge error before costs
         costs.append(m.total_costs.mean())
         counts.append(m.n_rebalances.mean())

@@ -62,5 +62,8 @@ def test_day_pnl_is_the_cash_gamma_times_variance_gap_by_hand(results):
         # Third-order terms of 5% moves on 30-day straddles are the residual: small but reported.
         total = res.summary.total[0]
         assert abs(total - (stocks + index)) < 0.15 * abs(stocks + index)
-        np.testing.assert_allclose(total - res.summary.gamma[0] - res.summary.theta[0] - res.summary.delta[0],
-                                   res.summary.residual[0], atol=1e-12)
+        np.testing.assert_allclose(
+            total - res.summary.gamma[0] - res.summary.theta[0] - res.summary.delta[0],
+            res.summary.residual[0],
+            atol=1e-12,
+        )

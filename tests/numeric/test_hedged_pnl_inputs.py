@@ -12,18 +12,21 @@ SPOTS = np.full((6, 2), 100.0)
 BOOK = dk.straddle(0, 100.0, 0.25, 1.0)
 
 
-@pytest.mark.parametrize("args, error, match", [
-    ((-1, 100.0, 0.25), ValueError, "underlying"),
-    ((1.5, 100.0, 0.25), TypeError, "underlying"),
-    ((0, 0.0, 0.25), ValueError, "strike"),
-    ((0, np.nan, 0.25), ValueError, "strike"),
-    ((0, "100", 0.25), TypeError, "strike"),
-    ((0, 100.0, 0.0), ValueError, "expiry"),
-    ((0, 100.0, -0.1), ValueError, "expiry"),
-    ((0, 100.0, 0.25, "straddle"), ValueError, "is_call"),
-    ((0, 100.0, 0.25, 1), TypeError, "is_call"),
-    ((0, 100.0, 0.25, True, np.inf), ValueError, "quantity"),
-])
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((-1, 100.0, 0.25), ValueError, "underlying"),
+        ((1.5, 100.0, 0.25), TypeError, "underlying"),
+        ((0, 0.0, 0.25), ValueError, "strike"),
+        ((0, np.nan, 0.25), ValueError, "strike"),
+        ((0, "100", 0.25), TypeError, "strike"),
+        ((0, 100.0, 0.0), ValueError, "expiry"),
+        ((0, 100.0, -0.1), ValueError, "expiry"),
+        ((0, 100.0, 0.25, "straddle"), ValueError, "is_call"),
+        ((0, 100.0, 0.25, 1), TypeError, "is_call"),
+        ((0, 100.0, 0.25, True, np.inf), ValueError, "quantity"),
+    ],
+)
 def test_leg_rejects(args, error, match):
     with pytest.raises(error, match=match):
         dk.Leg(*args)
@@ -41,47 +44,65 @@ def test_book_rejects_empty_and_foreign_items():
         dk.Book([1])
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(every=0), ValueError, "every"),
-    (dict(every=1.5), TypeError, "every"),
-    (dict(band=-1.0), ValueError, "band"),
-    (dict(every=None), ValueError, "every and band"),
-    (dict(hedge_cost_bps=-1.0), ValueError, "hedge_cost_bps"),
-    (dict(option_half_spread=np.nan), ValueError, "option_half_spread"),
-    (dict(hedge_instrument="futures"), ValueError, "hedge_instrument"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(every=0), ValueError, "every"),
+        (dict(every=1.5), TypeError, "every"),
+        (dict(band=-1.0), ValueError, "band"),
+        (dict(every=None), ValueError, "every and band"),
+        (dict(hedge_cost_bps=-1.0), ValueError, "hedge_cost_bps"),
+        (dict(option_half_spread=np.nan), ValueError, "option_half_spread"),
+        (dict(hedge_instrument="futures"), ValueError, "hedge_instrument"),
+    ],
+)
 def test_policy_rejects(kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.HedgePolicy(**kwargs)
 
 
-@pytest.mark.parametrize("book, spots, vols, kwargs, error, match", [
-    (dk.straddle(2, 100.0, 0.25), SPOTS, 0.2, {}, ValueError, "underlying: column 2"),
-    (dk.straddle("MSFT", 100.0, 0.25), SPOTS, 0.2, dict(names=["A", "B"]), ValueError, "'MSFT'"),
-    (dk.straddle("A", 100.0, 0.25), SPOTS, 0.2, {}, ValueError, "no column names"),
-    (dk.straddle(0, 100.0, dt.date(2024, 1, 1)), SPOTS, 0.2, {}, ValueError, "no dates"),
-    (dk.straddle(0, 100.0, dt.date(2023, 12, 1)), SPOTS, 0.2,
-     dict(dates=pd.bdate_range("2024-01-02", periods=6)), ValueError, "not after the first date"),
-    (BOOK, np.where(np.arange(12).reshape(6, 2) == 7, np.nan, SPOTS), 0.2, {}, ValueError,
-     "path 0, step 3, underlying 1"),
-    (BOOK, -SPOTS, 0.2, {}, ValueError, "spots"),
-    (BOOK, SPOTS[:1], 0.2, {}, ValueError, "two dates"),
-    (BOOK, SPOTS[0], 0.2, {}, ValueError, "spots: expected shape"),
-    (BOOK, SPOTS.astype(str), 0.2, {}, TypeError, "spots"),
-    (BOOK, SPOTS, np.full((5, 2), 0.2), {}, ValueError, "vols: shape"),
-    (BOOK, SPOTS, np.full((6, 3), 0.2), {}, ValueError, "vols: shape"),
-    (BOOK, SPOTS, -0.2, {}, ValueError, "vols"),
-    (BOOK, SPOTS, np.nan, {}, ValueError, "vols"),
-    (BOOK, SPOTS, 0.2, dict(vols_by="strike"), ValueError, "vols_by"),
-    (BOOK, SPOTS, 0.2, dict(dt=0.0), ValueError, "dt"),
-    (BOOK, SPOTS, 0.2, dict(rate=np.nan), ValueError, "rate"),
-    (BOOK, SPOTS, 0.2, dict(div_yield=[0.1, 0.2, 0.3]), ValueError, "div_yield"),
-    (BOOK, SPOTS, 0.2, dict(detail="everything"), ValueError, "detail"),
-    (BOOK, SPOTS, 0.2, dict(threads=0), ValueError, "threads"),
-    (BOOK, SPOTS, 0.2, dict(policy="daily"), TypeError, "policy"),
-    (BOOK, SPOTS, 0.2, dict(names=["A"]), ValueError, "names"),
-    (BOOK.legs, SPOTS, 0.2, {}, TypeError, "book"),
-])
+@pytest.mark.parametrize(
+    "book, spots, vols, kwargs, error, match",
+    [
+        (dk.straddle(2, 100.0, 0.25), SPOTS, 0.2, {}, ValueError, "underlying: column 2"),
+        (dk.straddle("MSFT", 100.0, 0.25), SPOTS, 0.2, dict(names=["A", "B"]), ValueError, "'MSFT'"),
+        (dk.straddle("A", 100.0, 0.25), SPOTS, 0.2, {}, ValueError, "no column names"),
+        (dk.straddle(0, 100.0, dt.date(2024, 1, 1)), SPOTS, 0.2, {}, ValueError, "no dates"),
+        (
+            dk.straddle(0, 100.0, dt.date(2023, 12, 1)),
+            SPOTS,
+            0.2,
+            dict(dates=pd.bdate_range("2024-01-02", periods=6)),
+            ValueError,
+            "not after the first date",
+        ),
+        (
+            BOOK,
+            np.where(np.arange(12).reshape(6, 2) == 7, np.nan, SPOTS),
+            0.2,
+            {},
+            ValueError,
+            "path 0, step 3, underlying 1",
+        ),
+        (BOOK, -SPOTS, 0.2, {}, ValueError, "spots"),
+        (BOOK, SPOTS[:1], 0.2, {}, ValueError, "two dates"),
+        (BOOK, SPOTS[0], 0.2, {}, ValueError, "spots: expected shape"),
+        (BOOK, SPOTS.astype(str), 0.2, {}, TypeError, "spots"),
+        (BOOK, SPOTS, np.full((5, 2), 0.2), {}, ValueError, "vols: shape"),
+        (BOOK, SPOTS, np.full((6, 3), 0.2), {}, ValueError, "vols: shape"),
+        (BOOK, SPOTS, -0.2, {}, ValueError, "vols"),
+        (BOOK, SPOTS, np.nan, {}, ValueError, "vols"),
+        (BOOK, SPOTS, 0.2, dict(vols_by="strike"), ValueError, "vols_by"),
+        (BOOK, SPOTS, 0.2, dict(dt=0.0), ValueError, "dt"),
+        (BOOK, SPOTS, 0.2, dict(rate=np.nan), ValueError, "rate"),
+        (BOOK, SPOTS, 0.2, dict(div_yield=[0.1, 0.2, 0.3]), ValueError, "div_yield"),
+        (BOOK, SPOTS, 0.2, dict(detail="everything"), ValueError, "detail"),
+        (BOOK, SPOTS, 0.2, dict(threads=0), ValueError, "threads"),
+        (BOOK, SPOTS, 0.2, dict(policy="daily"), TypeError, "policy"),
+        (BOOK, SPOTS, 0.2, dict(names=["A"]), ValueError, "names"),
+        (BOOK.legs, SPOTS, 0.2, {}, TypeError, "book"),
+    ],
+)
 def test_hedged_pnl_rejects(book, spots, vols, kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.hedged_pnl(book, spots, vols, **kwargs)
@@ -109,8 +130,20 @@ def test_core_rejects_out_of_range_indices_without_crashing():
     out = np.empty((14, 1)), np.empty((1, 1))
     for bad in ([[1], [0], [1]], [[0], [1], [1]], [[0], [0], [0]]):
         with pytest.raises(ValueError, match="leg_index"):
-            _core.hedged_pnl(spots, vols, np.array(bad, dtype=np.int64), terms, np.zeros(1), 0.0, 0.01,
-                             (True, 1, -1.0, 0.0, 0.0), *out, None, None, 1)
+            _core.hedged_pnl(
+                spots,
+                vols,
+                np.array(bad, dtype=np.int64),
+                terms,
+                np.zeros(1),
+                0.0,
+                0.01,
+                (True, 1, -1.0, 0.0, 0.0),
+                *out,
+                None,
+                None,
+                1,
+            )
 
 
 def test_core_propagates_nan_spots_without_crashing():
@@ -121,8 +154,21 @@ def test_core_propagates_nan_spots_without_crashing():
     spots[1, 2, 0] = np.nan
     vols = np.full((2, 4, 1), 0.2)
     summary, legs = np.empty((14, 2)), np.empty((2, 1))
-    _core.hedged_pnl(spots, vols, np.array([[0], [0], [50]], dtype=np.int64), np.array([[100.0], [0.2], [1.0], [1.0]]),
-                     np.zeros(1), 0.0, 0.01, (True, 1, -1.0, 0.0, 0.0), summary, legs, None, None, 1)
+    _core.hedged_pnl(
+        spots,
+        vols,
+        np.array([[0], [0], [50]], dtype=np.int64),
+        np.array([[100.0], [0.2], [1.0], [1.0]]),
+        np.zeros(1),
+        0.0,
+        0.01,
+        (True, 1, -1.0, 0.0, 0.0),
+        summary,
+        legs,
+        None,
+        None,
+        1,
+    )
     assert np.isfinite(summary[:, 0]).all()
     assert np.isnan(summary[0, 1]) and np.isnan(legs[1, 0])
 

@@ -101,7 +101,7 @@ def test_quantlib_body():
     T = rng.uniform(0.05, 3.0, n)
     vol = rng.uniform(0.08, 0.8, n)
     r, q = rng.uniform(-0.01, 0.06, n), rng.uniform(0.0, 0.04, n)
-    call = K >= S * np.exp((r - q) * T)
+    call = S * np.exp((r - q) * T) <= K
     price = np.array([float(mp_price_and_vega(S, *a)[0]) for a in zip(K, T, vol, r, q, call)])
     ours = dk.implied_vol(price, S, K, T, r, q, call)
     theirs = np.empty(n)

@@ -53,7 +53,9 @@ def test_correlation_matrix_and_weights_with_other_names_raise():
     with pytest.raises(ValueError, match="weights: its names differ from corr"):
         dk.stress_correlation(corr, 0.9, weights)
     aligned = weights.reindex(NAMES)
-    assert dk.average_correlation(corr, aligned) == pytest.approx(dk.average_correlation(corr.to_numpy(), aligned.to_numpy()))
+    assert dk.average_correlation(corr, aligned) == pytest.approx(
+        dk.average_correlation(corr.to_numpy(), aligned.to_numpy())
+    )
 
 
 @pytest.mark.parametrize("bad, error", [("x", TypeError), (None, TypeError), (np.inf, ValueError), (0, ValueError)])

@@ -31,7 +31,7 @@ def pandas_matrices(x, window, min_periods):
 
 def pandas_average(x, window, min_periods, weights=None):
     """The pandas user code: rolling().corr(), then the (weighted) mean of defined off-diagonal pairs."""
-    T, n = x.shape
+    _T, n = x.shape
     c = pandas_matrices(x, window, min_periods)
     w = np.ones(n) if weights is None else np.asarray(weights)
     pair = np.outer(w, w)[~np.eye(n, dtype=bool)]
@@ -72,7 +72,9 @@ def test_matrix_equals_pandas_rolling_corr(T, n, window, min_periods, missing):
 def test_pairwise_average_equals_pandas(T, n, window, min_periods, missing):
     x = market(T, n, seed=2 * T + n, missing=missing)
     mp = min_periods or window
-    assert_equal_where_defined(dk.realized_correlation(x, window, min_periods=min_periods), pandas_average(x, window, mp))
+    assert_equal_where_defined(
+        dk.realized_correlation(x, window, min_periods=min_periods), pandas_average(x, window, mp)
+    )
     w = np.linspace(1.0, 2.0, n)
     w /= w.sum()
     assert_equal_where_defined(
@@ -275,7 +277,7 @@ def test_tiny_windows_match_exact_arithmetic(window, missing):
         exact = [exact_corr(rows[:, i], rows[:, j]) for i, j in ((0, 1), (0, 2), (1, 2))]
         np.testing.assert_allclose(got[t][[0, 0, 1], [1, 2, 2]], exact, rtol=0, atol=1e-14)
         defined = [e for e in exact if not math.isnan(e)]
-        assert (math.isnan(avg[t]) if not defined else avg[t] == pytest.approx(np.mean(defined), abs=1e-14))
+        assert math.isnan(avg[t]) if not defined else avg[t] == pytest.approx(np.mean(defined), abs=1e-14)
     vol = dk.realized_vol(x, window, min_periods=2, annualization=1)
     for t in range(len(x)):
         rows = x[max(0, t + 1 - window) : t + 1]

@@ -31,8 +31,15 @@ def book_gamma_theta(synthetic_market, position, realized, rho, paths=4000, seed
     step = np.hstack([r, (r @ w)[:, None]])
     spots = np.stack([np.broadcast_to(spot0, step.shape), spot0 * (1.0 + step)], axis=1)
     vols = np.append(position.vols.to_numpy(), position.index_vol)
-    result = dk.hedged_pnl(position.book(), spots, vols, dt=DT, detail="steps", names=synthetic_market.tickers + ["INDEX"],
-                           vols_by="underlying")
+    result = dk.hedged_pnl(
+        position.book(),
+        spots,
+        vols,
+        dt=DT,
+        detail="steps",
+        names=[*synthetic_market.tickers, "INDEX"],
+        vols_by="underlying",
+    )
     return result.steps.gamma_theta_legs.sum(), result.steps.gamma_theta_legs
 
 

@@ -60,7 +60,11 @@ def test_greek_limits_table_per_100k():
         (lambda: dk.position_size("1e6", 5.0), TypeError, "capital: expected a real number"),
         (lambda: dk.survivability(1e5, float("nan")), ValueError, "worst_case_loss: must be finite"),
         (lambda: dk.survivability(1e5, 1.0, premium_at_risk=-1.0), ValueError, "premium_at_risk: must be >= 0"),
-        (lambda: dk.survivability(1e5, 1.0, limits=dk.GreekLimits()), TypeError, "limits: expected SurvivabilityLimits"),
+        (
+            lambda: dk.survivability(1e5, 1.0, limits=dk.GreekLimits()),
+            TypeError,
+            "limits: expected SurvivabilityLimits",
+        ),
         (lambda: dk.SurvivabilityLimits(min_survivability=0.0), ValueError, "min_survivability: a fraction"),
         (lambda: dk.GreekLimits(max_abs_vega=-1.0), ValueError, "max_abs_vega: must be >= 0"),
         (lambda: dk.check_greek_limits(1.0, 1.0, 1.0, -5.0), ValueError, "capital: must be > 0"),

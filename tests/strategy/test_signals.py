@@ -9,8 +9,14 @@ import dispersionkit as dk
 
 def position(**changes):
     base = dict(
-        pnl=0.0, premium=10_000.0, elapsed=0.1, implied_correlation=0.6, realized_correlation=0.5,
-        vix_at_entry=32.0, vix=30.0, days_to_expiry=30.0,
+        pnl=0.0,
+        premium=10_000.0,
+        elapsed=0.1,
+        implied_correlation=0.6,
+        realized_correlation=0.5,
+        vix_at_entry=32.0,
+        vix=30.0,
+        days_to_expiry=30.0,
     )
     base.update(changes)
     return dk.PositionState(**base)
@@ -25,7 +31,12 @@ def path(field, values, **fixed):
     [
         (dk.ProfitTarget(0.5), path("pnl", [0, 2_000, 4_999, 5_000, 6_000]), 3, "P&L 5,000.00 >= target 5,000.00"),
         (dk.StopLoss(0.25), path("pnl", [1_000, -1_000, -2_400, -2_500]), 3, "stop -2,500.00"),
-        (dk.TimeStop(0.5), path("elapsed", [0.1, 0.3, 0.49, 0.5, 0.7], pnl=-10.0), 3, "50% of the time elapsed without profit"),
+        (
+            dk.TimeStop(0.5),
+            path("elapsed", [0.1, 0.3, 0.49, 0.5, 0.7], pnl=-10.0),
+            3,
+            "50% of the time elapsed without profit",
+        ),
         (
             dk.CorrelationExit(0.15),
             path("realized_correlation", [0.5, 0.7, 0.74, 0.75], implied_correlation=0.6),
@@ -113,7 +124,10 @@ def test_short_entry_rules():
     assert hit.fired and hit.action == "enter_short"
     miss = rule.evaluate(market(vix=16.0, implied=0.3))
     assert not miss.fired and miss.reason == "VIX 16.0 >= 15; implied correlation 30% >= 25%"
-    assert dk.evaluate_rules([dk.LongDispersionEntry(), dk.ShortDispersionEntry()], market(vix=12.0, implied=0.18)).action == "enter_short"
+    assert (
+        dk.evaluate_rules([dk.LongDispersionEntry(), dk.ShortDispersionEntry()], market(vix=12.0, implied=0.18)).action
+        == "enter_short"
+    )
 
 
 def test_market_state_from_series():

@@ -100,11 +100,19 @@ def test_scale_to_budget_hits_the_target():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: dk.vega_neutral(1.0, 100.0, [10.0, 0.0], [0.5, 0.5]), ValueError, "component_vega: must be nonzero, entry 1 is 0"),
+        (
+            lambda: dk.vega_neutral(1.0, 100.0, [10.0, 0.0], [0.5, 0.5]),
+            ValueError,
+            "component_vega: must be nonzero, entry 1 is 0",
+        ),
         (lambda: dk.vega_neutral(-1.0, 100.0, [10.0], [1.0]), ValueError, "index_qty: must be >= 0"),
         (lambda: dk.vega_neutral(1.0, 0.0, [10.0], [1.0]), ValueError, "index_vega: must be nonzero"),
         (lambda: dk.vega_neutral(1.0, 100.0, [10.0, 20.0], [1.0]), ValueError, "inputs have different lengths"),
-        (lambda: dk.vega_neutral(1.0, 100.0, [[10.0]], [1.0]), ValueError, r"component_vega: expected one value per name \(1-D\)"),
+        (
+            lambda: dk.vega_neutral(1.0, 100.0, [[10.0]], [1.0]),
+            ValueError,
+            r"component_vega: expected one value per name \(1-D\)",
+        ),
         (lambda: dk.vega_neutral(1.0, 100.0, [10.0], [-1.0]), ValueError, "weights: must be >= 0"),
         (lambda: dk.vega_neutral(1.0, [1.0, 2.0], [10.0], [1.0]), ValueError, "index_vega: expected a scalar"),
         (lambda: dk.theta_neutral(1.0, 100.0, ["a"], [1.0]), TypeError, "component_theta: expected real numbers"),
@@ -112,7 +120,11 @@ def test_scale_to_budget_hits_the_target():
         (lambda: dk.gamma_neutral(1.0, 0.1, 5.0, [0.1], [0.0], [1.0]), ValueError, "component_spots: must be > 0"),
         (lambda: dk.notional_weighted(-1.0, [10.0], [1.0]), ValueError, "index_notional: must be >= 0"),
         (lambda: dk.scale_to_budget([1.0], [2.0], 0.0), ValueError, "capital: must be > 0"),
-        (lambda: dk.scale_to_budget([1.0], [2.0], 100.0, budget=1.5), ValueError, r"budget: a fraction of capital in \(0, 1\]"),
+        (
+            lambda: dk.scale_to_budget([1.0], [2.0], 100.0, budget=1.5),
+            ValueError,
+            r"budget: a fraction of capital in \(0, 1\]",
+        ),
         (lambda: dk.scale_to_budget([0.0], [2.0], 100.0), ValueError, "premium is 0"),
         (lambda: dk.scale_to_budget([np.nan], [2.0], 100.0), ValueError, "premium is NaN"),
         (lambda: dk.book_premium([1.0], [-2.0]), ValueError, "prices: must be >= 0"),

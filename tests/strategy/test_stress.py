@@ -40,8 +40,15 @@ def test_each_point_is_a_full_repricing(position):
     is_index = position.index_mask()
     for i, s in enumerate([-0.2, 0.15]):
         vol = np.where(is_index, result.index_vols[0, 0], legs["vol"].to_numpy() + 0.03)
-        prices = dk.reference.bs_price(legs["spot"].to_numpy() * (1 + s), legs["strike"].to_numpy(),
-                                       legs["tau"].to_numpy(), vol, 0.0, 0.0, legs["is_call"].to_numpy())
+        prices = dk.reference.bs_price(
+            legs["spot"].to_numpy() * (1 + s),
+            legs["strike"].to_numpy(),
+            legs["tau"].to_numpy(),
+            vol,
+            0.0,
+            0.0,
+            legs["is_call"].to_numpy(),
+        )
         expected = prices @ legs["quantity"].to_numpy() - position.value
         assert result.pnl[i, 0, 0] == pytest.approx(expected, rel=1e-10, abs=1e-8 * position.premium)
 

@@ -47,7 +47,9 @@ def test_notional_sizing_and_short_direction(synthetic_market, market):
     legs = position.legs.drop_duplicates("underlying").set_index("underlying")
     assert legs.loc["INDEX", "quantity"] == 1.0
     notional = -legs.loc[synthetic_market.tickers, "quantity"] * legs.loc[synthetic_market.tickers, "spot"]
-    np.testing.assert_allclose(notional.to_numpy(), synthetic_market.weights.to_numpy() * legs.loc["INDEX", "spot"], rtol=1e-12)
+    np.testing.assert_allclose(
+        notional.to_numpy(), synthetic_market.weights.to_numpy() * legs.loc["INDEX", "spot"], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("structure, n_options", [("straddle", 2), ("strangle", 2), ("call", 1), ("put", 1)])
@@ -89,14 +91,17 @@ def test_calendar_dispersion_and_correlation_swap(synthetic_market, market):
         dk.correlation_swap_payoff(1.0, 1.5, 0.3)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"direction": "up"}, "direction"),
-    ({"sizing": "delta"}, "sizing"),
-    ({"structure": "butterfly"}, "structure"),
-    ({"tenor": 0.0}, "tenor"),
-    ({"budget": 1.5}, "budget"),
-    ({"strikes": "otm"}, "strikes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"direction": "up"}, "direction"),
+        ({"sizing": "delta"}, "sizing"),
+        ({"structure": "butterfly"}, "structure"),
+        ({"tenor": 0.0}, "tenor"),
+        ({"budget": 1.5}, "budget"),
+        ({"strikes": "otm"}, "strikes"),
+    ],
+)
 def test_bad_trade_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         dk.DispersionTrade(**kwargs)
@@ -110,7 +115,9 @@ def test_bad_dates_and_missing_data(synthetic_market, market):
         trade.position("market", DATE)
     vols = market.vols.copy()
     vols.loc[DATE, "BBB"] = np.nan
-    broken = dk.MarketData(market.spots, market.index, vols=vols, index_vol=market.index_vol, weights=synthetic_market.weights)
+    broken = dk.MarketData(
+        market.spots, market.index, vols=vols, index_vol=market.index_vol, weights=synthetic_market.weights
+    )
     with pytest.raises(ValueError, match=r"missing on 2020-03-02 for \['BBB'\]"):
         trade.position(broken, DATE)
     with pytest.raises(ValueError, match="capital"):

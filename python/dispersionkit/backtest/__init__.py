@@ -14,7 +14,7 @@ from .engine import BacktestRules, backtest
 from .metrics import Metrics, compute_metrics
 from .result import BacktestResult
 
-__all__ = ["BacktestResult", "BacktestRules", "backtest", "compute_metrics", "Metrics"]
+__all__ = ["BacktestResult", "BacktestRules", "Metrics", "backtest", "compute_metrics"]
 
 
 class _CallablePackage(types.ModuleType):

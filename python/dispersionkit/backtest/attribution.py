@@ -23,6 +23,7 @@ S&P 500 vs 20 stocks), the correlation part also carries that basis.
 from __future__ import annotations
 
 import numpy as np
+
 from ..numeric.greeks import bs_greeks
 from ..numeric.pnl_result import PnLSteps
 from ..strategy.position import Position
@@ -34,14 +35,21 @@ SPLIT_COLUMNS = ("gamma_theta", "volatility", "correlation")
 def greek_lines(steps: PnLSteps) -> dict[str, np.ndarray]:
     """Per-step attribution lines of path 0; their sum is steps.net."""
     return {
-        "delta": steps.delta_pnl[0], "gamma": steps.gamma_pnl[0], "theta": steps.theta_pnl[0],
-        "vega": steps.vega_pnl[0], "vanna": steps.vanna_pnl[0], "volga": steps.volga_pnl[0],
-        "financing": steps.financing[0], "costs": -steps.costs[0], "residual": steps.residual[0],
+        "delta": steps.delta_pnl[0],
+        "gamma": steps.gamma_pnl[0],
+        "theta": steps.theta_pnl[0],
+        "vega": steps.vega_pnl[0],
+        "vanna": steps.vanna_pnl[0],
+        "volga": steps.volga_pnl[0],
+        "financing": steps.financing[0],
+        "costs": -steps.costs[0],
+        "residual": steps.residual[0],
     }
 
 
-def correlation_split(position: Position, steps: PnLSteps, spots: np.ndarray, vols: np.ndarray,
-                      implied_correlation: np.ndarray, dt: float) -> dict[str, np.ndarray]:
+def correlation_split(
+    position: Position, steps: PnLSteps, spots: np.ndarray, vols: np.ndarray, implied_correlation: np.ndarray, dt: float
+) -> dict[str, np.ndarray]:
     """gamma_theta, volatility and correlation P&L per step (module docstring).
 
     spots / vols: the run's (T+1, n + 1) closes and implied vols, the components in
@@ -54,10 +62,17 @@ def correlation_split(position: Position, steps: PnLSteps, spots: np.ndarray, vo
     s = spots[:n_steps, -1:]
     tau = legs["tau"].to_numpy()[None, :] - dt * np.arange(n_steps)[:, None]
     alive = tau > 0
-    g = bs_greeks(s, legs["strike"].to_numpy(), np.where(alive, tau, 1.0), vols[:n_steps, -1:],
-                  legs["rate"].to_numpy(), legs["div_yield"].to_numpy(), legs["is_call"].to_numpy())
+    g = bs_greeks(
+        s,
+        legs["strike"].to_numpy(),
+        np.where(alive, tau, 1.0),
+        vols[:n_steps, -1:],
+        legs["rate"].to_numpy(),
+        legs["div_yield"].to_numpy(),
+        legs["is_call"].to_numpy(),
+    )
     cash = np.where(alive, g.gamma * s * s * legs["quantity"].to_numpy(), 0.0).sum(axis=1)
-    r_all = spots[1:n_steps + 1] / spots[:n_steps] - 1.0
+    r_all = spots[1 : n_steps + 1] / spots[:n_steps] - 1.0
     r, r_index = r_all[:, :-1], r_all[:, -1]
     w = position.weights.to_numpy()
     own = np.sum((w * r) ** 2, axis=1)

@@ -24,18 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import as_count, as_real
+from ..market.market_data import MarketData
 from ..market.signal_series import signal_series
 from ..market.snapshot import INDEX
-from .._validation import as_count, as_real
-from .attribution import GREEK_COLUMNS, SPLIT_COLUMNS, correlation_split, greek_lines
-from .result import BacktestResult
-from ..numeric.hedged_pnl import hedged_pnl
 from ..numeric.hedge_policy import HedgePolicy
-from ..market.market_data import MarketData
-from .metrics import compute_metrics
+from ..numeric.hedged_pnl import hedged_pnl
 from ..numeric.realized import TRADING_DAYS
 from ..strategy.signals import MarketState, PositionState, default_exit_rules, evaluate_rules, first_firing
 from ..strategy.trade import DispersionTrade
+from .attribution import GREEK_COLUMNS, SPLIT_COLUMNS, correlation_split, greek_lines
+from .metrics import compute_metrics
+from .result import BacktestResult
 
 DT = 1.0 / TRADING_DAYS
 GREEK_STATE = ("dollar_delta", "dollar_gamma", "vega", "theta")
@@ -72,9 +72,17 @@ def _check_rules(rules, name: str) -> None:
             raise TypeError(f"{name}: {rule!r} is not a rule (it has no evaluate(state) method)")
 
 
-def backtest(market: MarketData, trade: DispersionTrade, rules: BacktestRules | None = None, *,
-             policy: HedgePolicy = HedgePolicy(), capital: float = 1_000_000.0, start=None, end=None,
-             threads=None) -> BacktestResult:
+def backtest(
+    market: MarketData,
+    trade: DispersionTrade,
+    rules: BacktestRules | None = None,
+    *,
+    policy: HedgePolicy = HedgePolicy(),
+    capital: float = 1_000_000.0,
+    start=None,
+    end=None,
+    threads=None,
+) -> BacktestResult:
     """Run ``trade`` over ``market`` between ``start`` and ``end`` (module docstring)."""
     if not isinstance(trade, DispersionTrade):
         raise TypeError(f"trade: expected a DispersionTrade, got {type(trade).__name__}")
@@ -155,8 +163,12 @@ class _Run:
         if self.rules.entry is None:
             return "flat (no entry rule)"
         sig = self.sig
-        state = MarketState(float(sig["vix"][t]), float(sig["vix_change"][t]), float(sig["implied_correlation"][t]),
-                            float(sig["realized_correlation"][t]))
+        state = MarketState(
+            float(sig["vix"][t]),
+            float(sig["vix_change"][t]),
+            float(sig["implied_correlation"][t]),
+            float(sig["realized_correlation"][t]),
+        )
         result = evaluate_rules(self.rules.entry, state)
         if result.fired and result.action in (None, f"enter_{self.trade.direction}"):
             return result.reason
@@ -165,7 +177,7 @@ class _Run:
     def _hold(self, t: int, equity: float, entry_reason: str) -> tuple[int, bool]:
         position = self.trade.position(self.market, self.dates[t], equity, threads=self.threads)
         horizon = min(t + max(1, math.ceil(self.trade.tenor / DT - 1e-9)), len(self.dates) - 1)
-        gap = np.flatnonzero(~self.usable[t + 1: horizon + 1])
+        gap = np.flatnonzero(~self.usable[t + 1 : horizon + 1])
         end = horizon if gap.size == 0 else t + int(gap[0])
         if end == t:
             return t + 1, False
@@ -173,8 +185,13 @@ class _Run:
         result, spots, vols = self._run(position, book, t, end)
         exit_at, rule = self._first_exit(position, t, end, result.steps.cumulative[0])
         if rule is None:
-            label = ("missing data" if gap.size else "expiry" if horizon - t >= self.trade.tenor / DT - 1e-9
-                     else "end of data")
+            label = (
+                "missing data"
+                if gap.size
+                else "expiry"
+                if horizon - t >= self.trade.tenor / DT - 1e-9
+                else "end of data"
+            )
             rule = ("Horizon", label, "exit")
         elif exit_at < end:
             result, spots, vols = self._run(position, book, t, exit_at)
@@ -191,19 +208,37 @@ class _Run:
         spots = np.column_stack([self.spot_values[rows][:, columns], self.index_values[rows]])
         vols = np.column_stack([self.vol_values[rows][:, columns], self.index_vol_values[rows]])
         div = position.legs.drop_duplicates("underlying").set_index("underlying")["div_yield"]
-        result = hedged_pnl(book, spots, vols, rate=float(position.legs["rate"].iloc[0]),
-                            div_yield=div.reindex(names + [INDEX]).to_numpy(), dt=DT, policy=self.policy,
-                            detail="steps", names=names + [INDEX], dates=self.dates[rows], vols_by="underlying",
-                            threads=self.threads)
+        result = hedged_pnl(
+            book,
+            spots,
+            vols,
+            rate=float(position.legs["rate"].iloc[0]),
+            div_yield=div.reindex([*names, INDEX]).to_numpy(),
+            dt=DT,
+            policy=self.policy,
+            detail="steps",
+            names=[*names, INDEX],
+            dates=self.dates[rows],
+            vols_by="underlying",
+            threads=self.threads,
+        )
         return result, spots, vols
 
     def _first_exit(self, position, t: int, end: int, cumulative: np.ndarray):
         vix, implied, realized = self.sig["vix"], self.sig["implied_correlation"], self.sig["realized_correlation"]
-        states = (PositionState(
-            pnl=float(cumulative[k - 1]), premium=position.premium, elapsed=k * DT / self.trade.tenor,
-            implied_correlation=float(implied[t + k]), realized_correlation=float(realized[t + k]),
-            vix_at_entry=float(vix[t]), vix=float(vix[t + k]), days_to_expiry=(self.trade.tenor - k * DT) * 365.0)
-            for k in range(1, end - t + 1))
+        states = (
+            PositionState(
+                pnl=float(cumulative[k - 1]),
+                premium=position.premium,
+                elapsed=k * DT / self.trade.tenor,
+                implied_correlation=float(implied[t + k]),
+                realized_correlation=float(realized[t + k]),
+                vix_at_entry=float(vix[t]),
+                vix=float(vix[t + k]),
+                days_to_expiry=(self.trade.tenor - k * DT) * 365.0,
+            )
+            for k in range(1, end - t + 1)
+        )
         hit = first_firing(self.exit_rules, states)
         if hit is None:
             return end, None
@@ -215,7 +250,7 @@ class _Run:
         span = slice(t + 1, exit_at + 1)
         self.pnl[span] = steps.net[0]
         lines = greek_lines(steps)
-        implied = self.sig["implied_correlation"][t: exit_at + 1]
+        implied = self.sig["implied_correlation"][t : exit_at + 1]
         lines.update(correlation_split(position, steps, spots, vols, implied, DT))
         for name, values in lines.items():
             self.lines[name][span] = values
@@ -224,19 +259,28 @@ class _Run:
             self.state[name][at_close] = getattr(steps, name)[0]
         trade_id = len(self.journal)
         index_qty = float(position.legs.loc[position.index_mask(), "quantity"].iloc[0])
-        self.positions += [(d, trade_id, len(position.legs), index_qty, position.premium)
-                           for d in self.dates[at_close]]
+        self.positions += [(d, trade_id, len(position.legs), index_qty, position.premium) for d in self.dates[at_close]]
         sig = self.sig
-        self.journal.append({
-            "trade": trade_id, "entry_date": self.dates[t], "exit_date": self.dates[exit_at],
-            "days": exit_at - t, "entry_reason": entry_reason, "exit_rule": rule[0], "exit_reason": rule[1],
-            "action": rule[2], "capital": position.capital, "premium": position.premium,
-            "pnl": float(steps.net[0].sum()),
-            "implied_corr_entry": sig["implied_correlation"][t], "realized_corr_entry": sig["realized_correlation"][t],
-            "implied_corr_exit": sig["implied_correlation"][exit_at],
-            "realized_corr_exit": sig["realized_correlation"][exit_at],
-            **{f"pnl_{name}": float(values.sum()) for name, values in lines.items()},
-        })
+        self.journal.append(
+            {
+                "trade": trade_id,
+                "entry_date": self.dates[t],
+                "exit_date": self.dates[exit_at],
+                "days": exit_at - t,
+                "entry_reason": entry_reason,
+                "exit_rule": rule[0],
+                "exit_reason": rule[1],
+                "action": rule[2],
+                "capital": position.capital,
+                "premium": position.premium,
+                "pnl": float(steps.net[0].sum()),
+                "implied_corr_entry": sig["implied_correlation"][t],
+                "realized_corr_entry": sig["realized_correlation"][t],
+                "implied_corr_exit": sig["implied_correlation"][exit_at],
+                "realized_corr_exit": sig["realized_correlation"][exit_at],
+                **{f"pnl_{name}": float(values.sum()) for name, values in lines.items()},
+            }
+        )
 
     def _result(self) -> BacktestResult:
         dates = self.dates
@@ -245,25 +289,43 @@ class _Run:
         ruined = equity.to_numpy() <= 0
         if ruined.any():
             at = dates[np.argmax(ruined)]
-            raise ValueError(f"backtest: equity fell to {equity[at]:,.2f} on {at.date()}: the trade lost all the "
-                             "capital (lower the budget or add exit rules); returns are undefined past that")
+            raise ValueError(
+                f"backtest: equity fell to {equity[at]:,.2f} on {at.date()}: the trade lost all the "
+                "capital (lower the budget or add exit rules); returns are undefined past that"
+            )
         journal = pd.DataFrame(self.journal, columns=_JOURNAL_COLUMNS)
         if journal.empty:  # no trades: keep the numeric columns numeric
             journal = journal.astype({c: np.float64 for c in _JOURNAL_COLUMNS if c == "pnl" or c.startswith("pnl_")})
-        positions = pd.DataFrame(self.positions, columns=["date", "trade", "n_legs", "index_quantity",
-                                                          "premium"]).set_index("date")
+        positions = pd.DataFrame(
+            self.positions, columns=["date", "trade", "n_legs", "index_quantity", "premium"]
+        ).set_index("date")
         return BacktestResult(
-            equity=equity, pnl=pnl,
+            equity=equity,
+            pnl=pnl,
             attribution=pd.DataFrame(self.lines, index=dates),
             greeks=pd.DataFrame(self.state, index=dates),
-            positions=positions, journal=journal,
+            positions=positions,
+            journal=journal,
             metrics=compute_metrics(equity, journal=journal),
-            vol_source=self.market.vol_source, capital=self.capital,
+            vol_source=self.market.vol_source,
+            capital=self.capital,
         )
 
 
-_JOURNAL_COLUMNS = (
-    ["trade", "entry_date", "exit_date", "days", "entry_reason", "exit_rule", "exit_reason", "action", "capital",
-     "premium", "pnl", "implied_corr_entry", "realized_corr_entry", "implied_corr_exit", "realized_corr_exit"]
-    + [f"pnl_{name}" for name in GREEK_COLUMNS + SPLIT_COLUMNS]
-)
+_JOURNAL_COLUMNS = [
+    "trade",
+    "entry_date",
+    "exit_date",
+    "days",
+    "entry_reason",
+    "exit_rule",
+    "exit_reason",
+    "action",
+    "capital",
+    "premium",
+    "pnl",
+    "implied_corr_entry",
+    "realized_corr_entry",
+    "implied_corr_exit",
+    "realized_corr_exit",
+] + [f"pnl_{name}" for name in GREEK_COLUMNS + SPLIT_COLUMNS]

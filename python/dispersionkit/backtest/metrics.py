@@ -64,9 +64,24 @@ class Metrics:
 
 
 _SCALARS = [
-    "start", "end", "total_return", "cagr", "annual_vol", "sharpe", "risk_free", "max_drawdown",
-    "drawdown_peak", "drawdown_trough", "drawdown_recovery", "win_rate_days", "win_rate_trades",
-    "n_trades", "best_year", "best_year_return", "worst_year", "worst_year_return",
+    "start",
+    "end",
+    "total_return",
+    "cagr",
+    "annual_vol",
+    "sharpe",
+    "risk_free",
+    "max_drawdown",
+    "drawdown_peak",
+    "drawdown_trough",
+    "drawdown_recovery",
+    "win_rate_days",
+    "win_rate_trades",
+    "n_trades",
+    "best_year",
+    "best_year_return",
+    "worst_year",
+    "worst_year_return",
 ]
 _DISPLAY = [
     ("total_return", "total return", "pct"),
@@ -205,7 +220,7 @@ def _trade_win_rate(journal):
         raise ValueError("journal: 'pnl' must be numbers without missing values")
     if len(pnl) == 0:
         return math.nan, 0
-    return float((pnl > 0).mean()), int(len(pnl))
+    return float((pnl > 0).mean()), len(pnl)
 
 
 def _format(value, kind: str) -> str:

@@ -6,4 +6,4 @@ from .signal_series import signal_series
 from .snapshot import INDEX, Snapshot, snapshot
 from .vol_model import ImpliedVolModel
 
-__all__ = ["ImpliedVolModel", "INDEX", "MarketData", "signal_series", "Snapshot", "snapshot"]
+__all__ = ["INDEX", "ImpliedVolModel", "MarketData", "Snapshot", "signal_series", "snapshot"]

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..numeric.correlation import implied_correlation as _implied_correlation
 from . import _checks as checks
 from .tables import read_dated_table
-from ..numeric.correlation import implied_correlation as _implied_correlation
 from .vol_model import ImpliedVolModel
 
 
@@ -145,7 +145,7 @@ class MarketData:
         vol_model: ImpliedVolModel | None = None,
         date_column: str | None = None,
         index_column: str | None = None,
-    ) -> "MarketData":
+    ) -> MarketData:
         """Load from CSV (.csv) or Parquet (.parquet) files, one table per argument.
 
         ``spots``, ``vols`` and ``weights`` files are dates x tickers; ``index``, ``index_vol``
@@ -155,6 +155,7 @@ class MarketData:
         in-memory pandas object, passed through as is; ``rate`` and ``div_yields`` are never
         read from files. Errors name the file, the column and the row (1-based over data rows).
         """
+
         def frame(value, what):
             if value is None or isinstance(value, (pd.Series, pd.DataFrame)):
                 return value
@@ -210,7 +211,9 @@ class MarketData:
 
         Values outside [-1, 1] (inconsistent quotes) are returned as they are, not clipped.
         """
-        estimate = _implied_correlation(self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy())
+        estimate = _implied_correlation(
+            self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy()
+        )
         return pd.Series(estimate.value, index=self.dates, name="implied_correlation")
 
     def __repr__(self) -> str:

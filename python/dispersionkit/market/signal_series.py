@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..numeric.correlation import implied_correlation
-from .market_data import MarketData
 from ..numeric.realized import realized_vol
+from .market_data import MarketData
 
 
 def signal_series(market: MarketData, window: int = 63, lookback: int = 5) -> pd.DataFrame:
@@ -26,9 +26,12 @@ def signal_series(market: MarketData, window: int = 63, lookback: int = 5) -> pd
     index_realized = realized_vol(market.index_log_returns(), window)
     with np.errstate(invalid="ignore"):
         realized_corr = implied_correlation(index_realized.to_numpy(), realized.to_numpy(), weights.to_numpy()).value
-    return pd.DataFrame({
-        "vix": vix.to_numpy(),
-        "vix_change": (vix - vix.shift(lookback)).to_numpy(),
-        "implied_correlation": market.implied_correlation().to_numpy(),
-        "realized_correlation": np.asarray(realized_corr),
-    }, index=market.dates)
+    return pd.DataFrame(
+        {
+            "vix": vix.to_numpy(),
+            "vix_change": (vix - vix.shift(lookback)).to_numpy(),
+            "implied_correlation": market.implied_correlation().to_numpy(),
+            "realized_correlation": np.asarray(realized_corr),
+        },
+        index=market.dates,
+    )

@@ -40,8 +40,10 @@ def resolve_date(market: MarketData, date) -> pd.Timestamp:
     except (TypeError, ValueError) as error:
         raise ValueError(f"date: cannot read {date!r} as a date ({error})") from None
     if stamp not in market.dates:
-        raise ValueError(f"date: {stamp.date()} is not a date of the market data "
-                         f"({market.dates[0].date()}..{market.dates[-1].date()}, trading days only)")
+        raise ValueError(
+            f"date: {stamp.date()} is not a date of the market data "
+            f"({market.dates[0].date()}..{market.dates[-1].date()}, trading days only)"
+        )
     return stamp
 
 

@@ -92,5 +92,3 @@ class ImpliedVolModel:
         with np.errstate(invalid="ignore", divide="ignore"):
             factor = index_implied_vol.to_numpy() / np.sqrt(index_realized**2 + self.correlation_premium * cross)
         return realized * factor[:, None]
-
-

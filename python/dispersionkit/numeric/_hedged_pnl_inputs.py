@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array, as_real
-from .hedge_policy import HedgePolicy
 from .book import Book
+from .hedge_policy import HedgePolicy
 
 _DETAILS = ("auto", "summary", "steps")
 # Expiries within this many steps of a grid point settle on that step (float noise in expiry / dt).
@@ -18,11 +18,11 @@ _STEP_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class BookInputs:
-    spots: np.ndarray        # (P, T+1, m) float64, C-contiguous
-    vols: np.ndarray         # (P, T+1, K) float64 view, stride 0 on broadcast axes
-    leg_index: np.ndarray    # (3, L) int64: underlying, vol column, expiry step
-    leg_terms: np.ndarray    # (4, L) float64: strike, expiry (years), is_call, quantity
-    div_yield: np.ndarray    # (m,)
+    spots: np.ndarray  # (P, T+1, m) float64, C-contiguous
+    vols: np.ndarray  # (P, T+1, K) float64 view, stride 0 on broadcast axes
+    leg_index: np.ndarray  # (3, L) int64: underlying, vol column, expiry step
+    leg_terms: np.ndarray  # (4, L) float64: strike, expiry (years), is_call, quantity
+    div_yield: np.ndarray  # (m,)
     rate: float
     dt: float
     policy: HedgePolicy
@@ -40,7 +40,9 @@ def _spots(spots, names, dates):
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3:
-        raise ValueError(f"spots: expected shape (steps + 1, underlyings) or (paths, steps + 1, underlyings), got {np.shape(spots)}")
+        raise ValueError(
+            f"spots: expected shape (steps + 1, underlyings) or (paths, steps + 1, underlyings), got {np.shape(spots)}"
+        )
     P, T1, m = array.shape
     if P < 1 or m < 1:
         raise ValueError(f"spots: need at least one path and one underlying, got shape {array.shape}")
@@ -50,7 +52,8 @@ def _spots(spots, names, dates):
         p, t, j = np.argwhere(~(np.isfinite(array) & (array > 0)))[0]
         raise ValueError(
             f"spots: {array[p, t, j]} at path {p}, step {t}, underlying {j}; spots must be finite and > 0 "
-            "(a missing spot is not filled or skipped: forward-fill or drop the date first)")
+            "(a missing spot is not filled or skipped: forward-fill or drop the date first)"
+        )
     if names is not None:
         names = [str(n) for n in names]
         if len(names) != m:
@@ -80,7 +83,8 @@ def _vols(vols, shape, n_legs, vols_by, names, dates):
         view = np.broadcast_to(array, (P, T1, columns))
     except ValueError:
         raise ValueError(
-            f"vols: shape {array.shape} does not broadcast to (paths, steps + 1, {vols_by}s) = {(P, T1, columns)}") from None
+            f"vols: shape {array.shape} does not broadcast to (paths, steps + 1, {vols_by}s) = {(P, T1, columns)}"
+        ) from None
     if array.size and not (array.min() >= 0.0 and array.max() < np.inf):
         bad = array[~(np.isfinite(array) & (array >= 0))].ravel()[0]
         raise ValueError(f"vols: {bad} found; implied vols must be finite and >= 0")
@@ -90,8 +94,10 @@ def _vols(vols, shape, n_legs, vols_by, names, dates):
 def _same_frame_labels(frame: pd.DataFrame, names, dates) -> None:
     """A vols DataFrame is read by position: its columns and dates must be the spots' own."""
     if names is not None and [str(c) for c in frame.columns] != names:
-        raise ValueError(f"vols: columns {list(map(str, frame.columns))} differ from the spot names {names}; "
-                         "reindex vols to the spots' columns first")
+        raise ValueError(
+            f"vols: columns {list(map(str, frame.columns))} differ from the spot names {names}; "
+            "reindex vols to the spots' columns first"
+        )
     if dates is not None and not (len(frame.index) == len(dates) and frame.index.equals(dates)):
         raise ValueError("vols: its dates differ from the spots' dates; reindex vols to the spots' index first")
 
@@ -130,7 +136,7 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
         raise ValueError(f"detail: expected one of {_DETAILS}, got {detail!r}")
     single = isinstance(spots, pd.DataFrame) or np.ndim(spots) == 2
     spot_array, names, dates = _spots(spots, names, dates)
-    P, T1, m = spot_array.shape
+    _P, T1, m = spot_array.shape
     L = len(book)
     vol_view, vols_by = _vols(vols, spot_array.shape, L, vols_by, names, dates)
 
@@ -142,7 +148,9 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
     try:
         div = np.ascontiguousarray(np.broadcast_to(div, (m,)))
     except ValueError:
-        raise ValueError(f"div_yield: expected a scalar or one value per underlying ({m}), got shape {div.shape}") from None
+        raise ValueError(
+            f"div_yield: expected a scalar or one value per underlying ({m}), got shape {div.shape}"
+        ) from None
     if not np.isfinite(div).all():
         raise ValueError("div_yield: must be finite")
 
@@ -151,9 +159,16 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
     expiry_step = np.ceil(expiry / dt - _STEP_TOLERANCE).astype(np.int64)
     vol_column = underlying if vols_by == "underlying" else np.arange(L, dtype=np.int64)
     leg_index = np.ascontiguousarray(np.stack([underlying, vol_column, np.maximum(expiry_step, 1)]))
-    leg_terms = np.ascontiguousarray(np.stack([
-        np.array([leg.strike for leg in book]), expiry,
-        np.array([float(leg.is_call) for leg in book]), np.array([leg.quantity for leg in book])]))
+    leg_terms = np.ascontiguousarray(
+        np.stack(
+            [
+                np.array([leg.strike for leg in book]),
+                expiry,
+                np.array([float(leg.is_call) for leg in book]),
+                np.array([leg.quantity for leg in book]),
+            ]
+        )
+    )
 
     steps = detail == "steps" or (detail == "auto" and single)
     step_labels = pd.Index(dates[1:], name="date") if dates is not None else pd.RangeIndex(1, T1, name="step")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .correlation_matrix import check_correlation, psd_cholesky
 from .._validation import as_count, as_float_array, as_scalar
+from .correlation_matrix import check_correlation, psd_cholesky
 from .regimes import Regimes
 
 _MAX_U32 = 2**32 - 1
@@ -18,20 +18,20 @@ _MAX_U64 = 2**64 - 1
 class MarketModel:
     """Everything a simulation needs, validated; both implementations consume exactly this."""
 
-    spot0: np.ndarray        # (n,)
-    log_spot0: np.ndarray    # (n,)
-    vols: np.ndarray         # (n,) or (steps, n)
-    drift: np.ndarray        # (n,)
-    drift_term: np.ndarray   # (1 or steps, n): (mu - vol^2 / 2) dt
-    diffusion: np.ndarray    # (1 or steps, n): vol sqrt(dt)
+    spot0: np.ndarray  # (n,)
+    log_spot0: np.ndarray  # (n,)
+    vols: np.ndarray  # (n,) or (steps, n)
+    drift: np.ndarray  # (n,)
+    drift_term: np.ndarray  # (1 or steps, n): (mu - vol^2 / 2) dt
+    diffusion: np.ndarray  # (1 or steps, n): vol sqrt(dt)
     corr: np.ndarray | None  # (n, n) when no regimes
     regimes: Regimes | None
-    chol: np.ndarray         # (k, n, n) lower Cholesky factors
+    chol: np.ndarray  # (k, n, n) lower Cholesky factors
     cum_transition: np.ndarray | None  # (k, k), +inf from each row's last reachable regime
-    schedule: np.ndarray | None        # (steps,) int32
+    schedule: np.ndarray | None  # (steps,) int32
     initial: int
-    weights: np.ndarray      # (n,) index weights at t = 0, summing to 1
-    shares: np.ndarray       # (n,) constant index shares
+    weights: np.ndarray  # (n,) index weights at t = 0, summing to 1
+    shares: np.ndarray  # (n,) constant index shares
     index0: float
     steps: int
     paths: int
@@ -108,12 +108,13 @@ def _correlation(corr, regimes, n: int, steps: int):
     # Past each row's last reachable regime, +inf: rounding in the cumulative sum can then
     # never send a path to a regime of probability zero.
     for row, probabilities in zip(cum, regimes.transition):
-        row[np.flatnonzero(probabilities > 0)[-1]:] = np.inf
+        row[np.flatnonzero(probabilities > 0)[-1] :] = np.inf
     return None, chol, _contiguous(cum), None, regimes.initial
 
 
-def prepare(spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0, regimes, seed,
-            first_path) -> MarketModel:
+def prepare(
+    spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0, regimes, seed, first_path
+) -> MarketModel:
     """Validate every input (errors name the argument) and precompute the shared model arrays."""
     steps = as_count(steps, "steps", 1, _MAX_U32 - 1)
     paths = as_count(paths, "paths", 0, _MAX_U64)
@@ -134,7 +135,25 @@ def prepare(spot0, vols, corr, *, steps, paths, dt, drift, index_weights, index0
         drift_term = _contiguous((drift - 0.5 * sigma * sigma) * dt)
         diffusion = _contiguous(sigma * np.sqrt(dt))
         shares = _contiguous(weights * index0 / spot0)
-    return MarketModel(spot0=spot0, log_spot0=log_spot0, vols=vols, drift=drift, drift_term=drift_term,
-                       diffusion=diffusion, corr=corr, regimes=regimes, chol=chol, cum_transition=cum,
-                       schedule=schedule, initial=initial, weights=weights, shares=shares, index0=index0,
-                       steps=steps, paths=paths, dt=dt, seed=seed, first_path=first_path)
+    return MarketModel(
+        spot0=spot0,
+        log_spot0=log_spot0,
+        vols=vols,
+        drift=drift,
+        drift_term=drift_term,
+        diffusion=diffusion,
+        corr=corr,
+        regimes=regimes,
+        chol=chol,
+        cum_transition=cum,
+        schedule=schedule,
+        initial=initial,
+        weights=weights,
+        shares=shares,
+        index0=index0,
+        steps=steps,
+        paths=paths,
+        dt=dt,
+        seed=seed,
+        first_path=first_path,
+    )

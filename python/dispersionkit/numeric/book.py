@@ -96,7 +96,7 @@ class Book:
     def __iter__(self):
         return iter(self._legs)
 
-    def __add__(self, other: "Book") -> "Book":
+    def __add__(self, other: Book) -> Book:
         if not isinstance(other, Book):
             return NotImplemented
         return Book([self, other])

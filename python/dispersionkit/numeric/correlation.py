@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from ._correlation_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
 from .._labels import as_series, date_index, same_labels
 from .._validation import as_float_array, resolve_threads
+from ._correlation_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def psd_cholesky(matrix: np.ndarray) -> np.ndarray:
             continue
         root = np.sqrt(pivot)
         factor[j, j] = root
-        factor[j + 1:, j] = (a[j + 1:, j] - factor[j + 1:, :j] @ factor[j, :j]) / root
+        factor[j + 1 :, j] = (a[j + 1 :, j] - factor[j + 1 :, :j] @ factor[j, :j]) / root
     return factor
 
 

@@ -46,7 +46,7 @@ class Greeks:
     charm: np.ndarray
 
     @classmethod
-    def empty(cls, shape) -> "Greeks":
+    def empty(cls, shape) -> Greeks:
         """Preallocated outputs to pass as ``out=`` when streaming many batches."""
         shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         return cls(*(np.empty(shape, dtype=np.float64) for _ in fields(cls)))

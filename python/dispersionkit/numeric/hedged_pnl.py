@@ -37,8 +37,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from ._hedged_pnl_inputs import BookInputs, prepare
 from .._validation import resolve_threads
+from ._hedged_pnl_inputs import BookInputs, prepare
 from .hedge_policy import HedgePolicy
 from .pnl_result import STEP_ROWS, SUMMARY_ROWS, PnLResult, PnLSteps, PnLSummary
 
@@ -53,8 +53,21 @@ def _outputs(inputs: BookInputs):
     return summary, legs, steps, leg_steps
 
 
-def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, policy=HedgePolicy(),
-               detail="auto", names=None, dates=None, vols_by=None, threads=None) -> PnLResult:
+def hedged_pnl(
+    book,
+    spots,
+    vols,
+    *,
+    rate=0.0,
+    div_yield=0.0,
+    dt=1.0 / 252.0,
+    policy=HedgePolicy(),
+    detail="auto",
+    names=None,
+    dates=None,
+    vols_by=None,
+    threads=None,
+) -> PnLResult:
     """P&L, Greeks and attribution of a delta-hedged option book (conventions: module docstring).
 
     book: a :class:`Book` (legs name spot columns by index or name).
@@ -73,11 +86,35 @@ def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, po
     Returns a :class:`PnLResult`; every array keeps the path axis (P = 1 for one history).
     """
     nthreads = resolve_threads(threads)
-    inputs = prepare(book, spots, vols, rate=rate, div_yield=div_yield, dt=dt, policy=policy, detail=detail,
-                     names=names, dates=dates, vols_by=vols_by)
+    inputs = prepare(
+        book,
+        spots,
+        vols,
+        rate=rate,
+        div_yield=div_yield,
+        dt=dt,
+        policy=policy,
+        detail=detail,
+        names=names,
+        dates=dates,
+        vols_by=vols_by,
+    )
     summary, legs, steps, leg_steps = _outputs(inputs)
-    _core.hedged_pnl(inputs.spots, inputs.vols, inputs.leg_index, inputs.leg_terms, inputs.div_yield,
-                     inputs.rate, inputs.dt, policy.core_rules(), summary, legs, steps, leg_steps, nthreads)
+    _core.hedged_pnl(
+        inputs.spots,
+        inputs.vols,
+        inputs.leg_index,
+        inputs.leg_terms,
+        inputs.div_yield,
+        inputs.rate,
+        inputs.dt,
+        policy.core_rules(),
+        summary,
+        legs,
+        steps,
+        leg_steps,
+        nthreads,
+    )
     return PnLResult(
         summary=PnLSummary.from_core(summary, legs),
         steps=None if steps is None else PnLSteps.from_core(steps, leg_steps),

@@ -19,9 +19,9 @@ When a price carries information: its normalized time value tv (beta minus norma
 intrinsic) satisfies tv > 16 eps beta (the time value is more than rounding noise of the
 price; eps = 2.2e-16), tv >= 2.2e-308 / eps (about 1e-292, so the normalized price and its
 derivatives stay in the normal double range), and tv is below the upper bound e^{-|x|/2} by
-more than 16 eps of it (the price is distinguishable from S e^{-q tau} or K e^{-r tau}). There the returned vol reprices to ~1e-14
-relative and differs from the true vol by at most ~1e-12 times the condition number
-cond = price / (vol * vega) (the relative change of vol per relative change of price).
+more than 16 eps of it (the price is distinguishable from S e^{-q tau} or K e^{-r tau}).
+There the returned vol reprices to ~1e-14 relative and differs from the true vol by at most
+~1e-12 times the condition number cond = price / (vol * vega) (the relative change of vol per relative change of price).
 
 Status codes (:class:`IVStatus`), one per element; no element raises:
 
@@ -67,19 +67,22 @@ class ImpliedVolResult:
 
 def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call):
     """Validated float64 inputs broadcast to one shape (stride-0 views, no copies)."""
-    return broadcast({
-        "price": as_float_array(price, "price"),
-        "spot": as_float_array(spot, "spot"),
-        "strike": as_float_array(strike, "strike"),
-        "tau": as_float_array(tau, "tau"),
-        "rate": as_float_array(rate, "rate"),
-        "div_yield": as_float_array(div_yield, "div_yield"),
-        "is_call": as_call_flags(is_call),
-    })
+    return broadcast(
+        {
+            "price": as_float_array(price, "price"),
+            "spot": as_float_array(spot, "spot"),
+            "strike": as_float_array(strike, "strike"),
+            "tau": as_float_array(tau, "tau"),
+            "rate": as_float_array(rate, "rate"),
+            "div_yield": as_float_array(div_yield, "div_yield"),
+            "is_call": as_call_flags(is_call),
+        }
+    )
 
 
-def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None,
-                return_status=False):
+def implied_vol(
+    price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None, return_status=False
+):
     """Black-Scholes-Merton implied volatility for a batch of European option prices.
 
     Inputs broadcast like a NumPy ufunc (scalars are never materialized); ``is_call`` takes

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
-from ._path_model import MarketModel, prepare
 from .._validation import resolve_threads
+from ._path_model import MarketModel, prepare
 from .regimes import Regimes
 
 
@@ -90,20 +90,46 @@ class MarketPaths:
 
 def wrap(model: MarketModel, components: np.ndarray, index: np.ndarray, regime: np.ndarray | None) -> MarketPaths:
     """Package results of either implementation with the echoed inputs."""
-    return MarketPaths(components=components, index=index, regime=regime, spot0=model.spot0, vols=model.vols,
-                       drift=model.drift, corr=model.corr, regimes=model.regimes, weights=model.weights,
-                       shares=model.shares, index0=model.index0, dt=model.dt, seed=model.seed,
-                       first_path=model.first_path)
+    return MarketPaths(
+        components=components,
+        index=index,
+        regime=regime,
+        spot0=model.spot0,
+        vols=model.vols,
+        drift=model.drift,
+        corr=model.corr,
+        regimes=model.regimes,
+        weights=model.weights,
+        shares=model.shares,
+        index0=model.index0,
+        dt=model.dt,
+        seed=model.seed,
+        first_path=model.first_path,
+    )
 
 
-def simulate_market(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, drift=0.0, index_weights=None,
-                    index0=100.0, regimes=None, seed=0, first_path=0, threads=None) -> MarketPaths:
+def simulate_market(
+    spot0,
+    vols,
+    corr,
+    *,
+    steps,
+    paths,
+    dt=1.0 / 252.0,
+    drift=0.0,
+    index_weights=None,
+    index0=100.0,
+    regimes=None,
+    seed=0,
+    first_path=0,
+    threads=None,
+) -> MarketPaths:
     """Simulate correlated GBM paths of n components and the index built from them.
 
     ``spot0`` (n,) prices at t = 0. ``vols`` annualized vols: scalar or (n,) constant over
     steps, or (steps, n) per step. ``corr`` (n, n) correlation matrix (symmetric, unit
-    diagonal, PSD; singular is fine), or None when ``regimes`` (a :class:`Regimes`) switches between several matrices. ``steps``
-    steps of ``dt`` years (default one trading day, 1/252). ``drift`` scalar or (n,)
+    diagonal, PSD; singular is fine), or None when ``regimes`` (a :class:`Regimes`) switches
+    between several matrices. ``steps`` steps of ``dt`` years (default one trading day, 1/252). ``drift`` scalar or (n,)
     annualized mu. ``index_weights`` (n,) index weights at t = 0 (default equal), ``index0``
     the index level at t = 0. ``seed`` (0 <= seed < 2**64) and ``first_path`` select the
     paths: this call returns absolute paths [first_path, first_path + paths) of the stream
@@ -113,13 +139,39 @@ def simulate_market(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, drift=0.
     module docstring.
     """
     nthreads = resolve_threads(threads)
-    model = prepare(spot0, vols, corr, steps=steps, paths=paths, dt=dt, drift=drift, index_weights=index_weights,
-                    index0=index0, regimes=regimes, seed=seed, first_path=first_path)
+    model = prepare(
+        spot0,
+        vols,
+        corr,
+        steps=steps,
+        paths=paths,
+        dt=dt,
+        drift=drift,
+        index_weights=index_weights,
+        index0=index0,
+        regimes=regimes,
+        seed=seed,
+        first_path=first_path,
+    )
     n = model.spot0.size
     components = np.empty((model.paths, model.steps + 1, n))
     index = np.empty((model.paths, model.steps + 1))
     regime = None if model.regimes is None else np.empty((model.paths, model.steps), dtype=np.int32)
-    _core.simulate_market(model.spot0, model.log_spot0, model.drift_term, model.diffusion, model.chol,
-                          model.cum_transition, model.schedule, model.initial, model.shares, model.seed,
-                          model.first_path, components, index, regime, nthreads)
+    _core.simulate_market(
+        model.spot0,
+        model.log_spot0,
+        model.drift_term,
+        model.diffusion,
+        model.chol,
+        model.cum_transition,
+        model.schedule,
+        model.initial,
+        model.shares,
+        model.seed,
+        model.first_path,
+        components,
+        index,
+        regime,
+        nthreads,
+    )
     return wrap(model, components, index, regime)

@@ -9,13 +9,39 @@ import pandas as pd
 
 # Row order of the core's summary (14, P) and steps (17, P, T) outputs.
 SUMMARY_ROWS = (
-    "total", "max_drawdown", "total_costs", "n_rebalances", "option_mtm", "hedge_pnl", "financing",
-    "delta", "gamma", "theta", "vega", "vanna", "volga", "residual",
+    "total",
+    "max_drawdown",
+    "total_costs",
+    "n_rebalances",
+    "option_mtm",
+    "hedge_pnl",
+    "financing",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "vanna",
+    "volga",
+    "residual",
 )
 STEP_ROWS = (
-    "option_mtm", "hedge_pnl", "financing", "costs", "net", "cumulative",
-    "dollar_delta", "dollar_gamma", "vega", "theta",
-    "delta_pnl", "gamma_pnl", "theta_pnl", "vega_pnl", "vanna_pnl", "volga_pnl", "residual",
+    "option_mtm",
+    "hedge_pnl",
+    "financing",
+    "costs",
+    "net",
+    "cumulative",
+    "dollar_delta",
+    "dollar_gamma",
+    "vega",
+    "theta",
+    "delta_pnl",
+    "gamma_pnl",
+    "theta_pnl",
+    "vega_pnl",
+    "vanna_pnl",
+    "volga_pnl",
+    "residual",
 )
 
 
@@ -48,7 +74,7 @@ class PnLSummary:
     gamma_theta_legs: np.ndarray
 
     @classmethod
-    def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> "PnLSummary":
+    def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> PnLSummary:
         values = {name: rows[k] for k, name in enumerate(SUMMARY_ROWS)}
         values["n_rebalances"] = rows[SUMMARY_ROWS.index("n_rebalances")].astype(np.int64)
         return cls(**values, gamma_theta_legs=gamma_theta_legs)
@@ -94,7 +120,7 @@ class PnLSteps:
     gamma_theta_legs: np.ndarray
 
     @classmethod
-    def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> "PnLSteps":
+    def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> PnLSteps:
         return cls(**{name: rows[k] for k, name in enumerate(STEP_ROWS)}, gamma_theta_legs=gamma_theta_legs)
 
 

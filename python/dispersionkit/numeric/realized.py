@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from ._correlation_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
 from .._labels import as_frame, as_series, columns_of, date_index, same_labels
 from .._validation import as_float_array, as_scalar, resolve_threads
+from ._correlation_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
 
 TRADING_DAYS = 252
 """Trading days per year used to annualize realized statistics."""
@@ -118,8 +118,10 @@ def realized_correlation(
     if n < 2:
         raise ValueError("returns: need at least 2 names (columns) for a correlation")
     index = date_index(returns, index_returns, per_date=(0, 1))
-    same_labels({"returns": returns if isinstance(returns, pd.DataFrame) else None, "weights": weights},
-                {"returns": returns, "index_returns": index_returns})
+    same_labels(
+        {"returns": returns if isinstance(returns, pd.DataFrame) else None, "weights": weights},
+        {"returns": returns, "index_returns": index_returns},
+    )
     w = _pair_weights(weights, n)
 
     if method == "implied_formula":

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .correlation_matrix import check_correlation
 from .._validation import as_float_array
+from .correlation_matrix import check_correlation
 
 STOCHASTIC_TOL = 1e-10
 """Largest |row sum - 1| accepted in a transition matrix."""

@@ -23,8 +23,12 @@ def philox4x32_10(c0, c1, c2, c3, k0: int, k1: int):
             k1 = (k1 + _W1) & 0xFFFFFFFF
         p0 = _M0 * c0
         p1 = _M1 * c2
-        c0, c1, c2, c3 = ((p1 >> _SHIFT32) ^ c1 ^ np.uint64(k0), p1 & _LOW32,
-                          (p0 >> _SHIFT32) ^ c3 ^ np.uint64(k1), p0 & _LOW32)
+        c0, c1, c2, c3 = (
+            (p1 >> _SHIFT32) ^ c1 ^ np.uint64(k0),
+            p1 & _LOW32,
+            (p0 >> _SHIFT32) ^ c3 ^ np.uint64(k1),
+            p0 & _LOW32,
+        )
     return c0, c1, c2, c3
 
 

@@ -20,11 +20,35 @@ _DUMMY_TAU, _DUMMY_VOL = 1.0, 0.2
 _MIN_TRADE = 1e-12
 
 
-def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, policy=HedgePolicy(),
-               detail="auto", names=None, dates=None, vols_by=None, threads=None) -> PnLResult:
+def hedged_pnl(
+    book,
+    spots,
+    vols,
+    *,
+    rate=0.0,
+    div_yield=0.0,
+    dt=1.0 / 252.0,
+    policy=HedgePolicy(),
+    detail="auto",
+    names=None,
+    dates=None,
+    vols_by=None,
+    threads=None,
+) -> PnLResult:
     """NumPy twin of :func:`dispersionkit.hedged_pnl` (``threads`` is accepted and ignored)."""
-    x = prepare(book, spots, vols, rate=rate, div_yield=div_yield, dt=dt, policy=policy, detail=detail,
-                names=names, dates=dates, vols_by=vols_by)
+    x = prepare(
+        book,
+        spots,
+        vols,
+        rate=rate,
+        div_yield=div_yield,
+        dt=dt,
+        policy=policy,
+        detail=detail,
+        names=names,
+        dates=dates,
+        vols_by=vols_by,
+    )
     S, V = x.spots, x.vols
     P, T1, m = S.shape
     T = T1 - 1
@@ -121,16 +145,41 @@ def hedged_pnl(book, spots, vols, *, rate=0.0, div_yield=0.0, dt=1.0 / 252.0, po
             peak = np.maximum(peak, cumulative)
             sums["max_drawdown"] = np.maximum(sums["max_drawdown"], peak - cumulative)
             residual = mtm - (a_delta + a_gamma + a_theta + a_vega + a_vanna + a_volga)
-            for name, value in (("total_costs", step_cost), ("option_mtm", mtm), ("hedge_pnl", hedge_pnl),
-                                ("financing", financing), ("delta", a_delta + hedge_pnl), ("gamma", a_gamma),
-                                ("theta", a_theta), ("vega", a_vega), ("vanna", a_vanna), ("volga", a_volga),
-                                ("residual", residual)):
+            for name, value in (
+                ("total_costs", step_cost),
+                ("option_mtm", mtm),
+                ("hedge_pnl", hedge_pnl),
+                ("financing", financing),
+                ("delta", a_delta + hedge_pnl),
+                ("gamma", a_gamma),
+                ("theta", a_theta),
+                ("vega", a_vega),
+                ("vanna", a_vanna),
+                ("volga", a_volga),
+                ("residual", residual),
+            ):
                 sums[name] = sums[name] + value
             leg_sum += gamma_theta
             if steps is not None:
-                row = (mtm, hedge_pnl, financing, step_cost, net, cumulative, dollar_delta,
-                       cash_gamma.sum(1), (w * g.vega).sum(1), (w * g.theta).sum(1), a_delta + hedge_pnl,
-                       a_gamma, a_theta, a_vega, a_vanna, a_volga, residual)
+                row = (
+                    mtm,
+                    hedge_pnl,
+                    financing,
+                    step_cost,
+                    net,
+                    cumulative,
+                    dollar_delta,
+                    cash_gamma.sum(1),
+                    (w * g.vega).sum(1),
+                    (w * g.theta).sum(1),
+                    a_delta + hedge_pnl,
+                    a_gamma,
+                    a_theta,
+                    a_vega,
+                    a_vanna,
+                    a_volga,
+                    residual,
+                )
                 for k, value in enumerate(row):
                     steps[k, :, t] = value
                 leg_steps[:, t] = gamma_theta

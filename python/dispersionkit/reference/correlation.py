@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numeric._correlation_inputs import check_weight_sums
 from .._validation import as_float_array
+from ..numeric._correlation_inputs import check_weight_sums
 from ..numeric.correlation import CorrelationEstimate
 
 
@@ -21,7 +21,7 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     if R.ndim == 3 and not scenarios:
         U = np.broadcast_to(U, (R.shape[0], U.shape[-1]))
         return (np.matmul(R, U[:, :, None])[:, :, 0] * U).sum(-1)
-    result = np.stack([((U @ Rs) * U).sum(-1) for Rs in np.atleast_3d(R).reshape((-1,) + R.shape[-2:])])
+    result = np.stack([((U @ Rs) * U).sum(-1) for Rs in np.atleast_3d(R).reshape((-1, *R.shape[-2:]))])
     if not scenarios:
         result = result[0]
     return result if (w.ndim == 2 or s.ndim == 2) else result[..., 0]

@@ -12,12 +12,17 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _inputs(spot, strike, tau, vol, rate, div_yield, is_call):
-    _, (S, K, T, v, r, q, c) = broadcast({
-        "spot": as_float_array(spot, "spot"), "strike": as_float_array(strike, "strike"),
-        "tau": as_float_array(tau, "tau"), "vol": as_float_array(vol, "vol"),
-        "rate": as_float_array(rate, "rate"), "div_yield": as_float_array(div_yield, "div_yield"),
-        "is_call": as_call_flags(is_call),
-    })
+    _, (S, K, T, v, r, q, c) = broadcast(
+        {
+            "spot": as_float_array(spot, "spot"),
+            "strike": as_float_array(strike, "strike"),
+            "tau": as_float_array(tau, "tau"),
+            "vol": as_float_array(vol, "vol"),
+            "rate": as_float_array(rate, "rate"),
+            "div_yield": as_float_array(div_yield, "div_yield"),
+            "is_call": as_call_flags(is_call),
+        }
+    )
     s = np.where(c != 0.0, 1.0, -1.0)
     finite = np.isfinite(S) & np.isfinite(K) & np.isfinite(T) & np.isfinite(v) & np.isfinite(r) & np.isfinite(q)
     valid = finite & (S > 0) & (K > 0) & (T >= 0) & (v >= 0)

@@ -136,7 +136,9 @@ def normalized_implied_stddev(beta, x):
         lo_a, hi_a = lo[active], hi[active]
         inside = (nxt > lo_a) & (nxt < hi_a)
         # Order-4 convergence: after a step this small no confirming evaluation is needed.
-        done = ~bad & (hit | (inside & (np.abs(step) <= _CONVERGED_STEP * nxt)) | (~inside & (np.abs(step) <= 4.0 * _EPS * sa)))
+        done = ~bad & (
+            hit | (inside & (np.abs(step) <= _CONVERGED_STEP * nxt)) | (~inside & (np.abs(step) <= 4.0 * _EPS * sa))
+        )
         nxt = np.where(hit | (~inside & done), sa, nxt)
         nxt = np.where(~inside & ~done, np.where(np.isfinite(hi_a), 0.5 * (lo_a + hi_a), 2.0 * sa), nxt)
         nxt = np.where(bad, np.where(np.isfinite(hi_a), 0.5 * (sa + hi_a), 2.0 * sa), nxt)
@@ -145,8 +147,9 @@ def normalized_implied_stddev(beta, x):
     return s
 
 
-def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None,
-                return_status=False):
+def implied_vol(
+    price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None, return_status=False
+):
     """NumPy twin of :func:`dispersionkit.implied_vol` (``threads`` is accepted and ignored)."""
     shape, (P, S, K, T, r, q, c) = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
     P, S, K, T, r, q, c = (np.ravel(a) for a in (P, S, K, T, r, q, c))
@@ -176,7 +179,7 @@ def implied_vol(price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True,
             undecided = undecided & ~mask
 
         settle(P < 0.0, IVStatus.BELOW_INTRINSIC, np.nan)
-        settle(P >= np.where(call, fwd_disc, strike_disc), IVStatus.ABOVE_MAX, np.nan)
+        settle(np.where(call, fwd_disc, strike_disc) <= P, IVStatus.ABOVE_MAX, np.nan)
         settle(tv < -noise, IVStatus.BELOW_INTRINSIC, np.nan)
         settle((tv == 0.0) & ~((beta == 0.0) & (P > 0.0)), IVStatus.AT_INTRINSIC, 0.0)  # not an underflow
         upper = np.exp(0.5 * xo)

@@ -37,11 +37,37 @@ def _regime(model: MarketModel, step: int, previous: np.ndarray, lo, hi) -> np.n
     return _next_regime(model, step, previous, lo, hi)
 
 
-def simulate_market(spot0, vols, corr, *, steps, paths, dt=1.0 / 252.0, drift=0.0, index_weights=None,
-                    index0=100.0, regimes=None, seed=0, first_path=0, threads=None) -> MarketPaths:
+def simulate_market(
+    spot0,
+    vols,
+    corr,
+    *,
+    steps,
+    paths,
+    dt=1.0 / 252.0,
+    drift=0.0,
+    index_weights=None,
+    index0=100.0,
+    regimes=None,
+    seed=0,
+    first_path=0,
+    threads=None,
+) -> MarketPaths:
     """NumPy twin of :func:`dispersionkit.simulate_market` (``threads`` is accepted and ignored)."""
-    model = prepare(spot0, vols, corr, steps=steps, paths=paths, dt=dt, drift=drift, index_weights=index_weights,
-                    index0=index0, regimes=regimes, seed=seed, first_path=first_path)
+    model = prepare(
+        spot0,
+        vols,
+        corr,
+        steps=steps,
+        paths=paths,
+        dt=dt,
+        drift=drift,
+        index_weights=index_weights,
+        index0=index0,
+        regimes=regimes,
+        seed=seed,
+        first_path=first_path,
+    )
     n, count = model.spot0.size, model.paths
     absolute = np.uint64(model.first_path) + np.arange(count, dtype=np.uint64)
     lo, hi = absolute & np.uint64(0xFFFFFFFF), absolute >> np.uint64(32)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..numeric._correlation_inputs import returns_matrix, window_args
 from .._validation import as_float_array
+from ..numeric._correlation_inputs import returns_matrix, window_args
 from ..numeric.realized import TRADING_DAYS
 from .correlation import implied_correlation
 
@@ -30,8 +30,8 @@ def _centred(x: np.ndarray):
 
 
 def _rolling_sum(a: np.ndarray, window: int) -> np.ndarray:
-    c = np.cumsum(np.vstack([np.zeros((1,) + a.shape[1:]), a]), axis=0)
-    lagged = np.vstack([np.zeros((window,) + a.shape[1:]), c[:-window]])[: c.shape[0]]
+    c = np.cumsum(np.vstack([np.zeros((1, *a.shape[1:])), a]), axis=0)
+    lagged = np.vstack([np.zeros((window, *a.shape[1:])), c[:-window]])[: c.shape[0]]
     return (c - lagged)[1:]
 
 
@@ -77,8 +77,12 @@ def _correlation_batches(x: np.ndarray, window: int, min_periods: int):
         X, M = xc[lo:e], m[lo:e]
         sums = [
             _rolling_sum(p, window)[b - lo :]
-            for p in (M[:, :, None] * M[:, None, :], X[:, :, None] * M[:, None, :],
-                      (X * X)[:, :, None] * M[:, None, :], X[:, :, None] * X[:, None, :])
+            for p in (
+                M[:, :, None] * M[:, None, :],
+                X[:, :, None] * M[:, None, :],
+                (X * X)[:, :, None] * M[:, None, :],
+                X[:, :, None] * X[:, None, :],
+            )
         ]
         count, sx, sxx, sxy = sums
         sy, syy = np.swapaxes(sx, 1, 2), np.swapaxes(sxx, 1, 2)
@@ -117,8 +121,9 @@ def _complete_average(x: np.ndarray, w: np.ndarray, window: int, min_periods: in
     return np.where(usable[:, 0], avg, np.nan)
 
 
-def realized_correlation(returns, window, *, weights=None, method="pairwise", index_returns=None,
-                         min_periods=None, threads=None):
+def realized_correlation(
+    returns, window, *, weights=None, method="pairwise", index_returns=None, min_periods=None, threads=None
+):
     """NumPy twin of :func:`dispersionkit.realized_correlation` (arrays in, arrays out)."""
     window, min_periods = window_args(window, min_periods)
     x = returns_matrix(returns)

@@ -12,9 +12,9 @@ from .trade import DispersionTrade
 __all__ = [
     "BreakevenCorrelation",
     "CalendarDispersion",
-    "correlation_swap_payoff",
     "DispersionTrade",
     "Position",
-    "stress_grid",
     "StressResult",
+    "correlation_swap_payoff",
+    "stress_grid",
 ]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..market.market_data import MarketData
 from ..numeric.correlation import breakeven_correlation, implied_correlation
 from ..numeric.greeks import bs_greeks
-from ..market.market_data import MarketData
-from .position import Position
 from ..numeric.realized import realized_vol
+from .position import Position
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,15 @@ class BreakevenCorrelation:
 def book_breakeven(position: Position, realized_vols: pd.Series) -> float:
     """Realized correlation at which the position's gamma-theta rate is zero (module docstring)."""
     legs = position.legs
-    g = bs_greeks(legs["spot"].to_numpy(), legs["strike"].to_numpy(), legs["tau"].to_numpy(),
-                  legs["vol"].to_numpy(), legs["rate"].to_numpy(), legs["div_yield"].to_numpy(),
-                  legs["is_call"].to_numpy())
+    g = bs_greeks(
+        legs["spot"].to_numpy(),
+        legs["strike"].to_numpy(),
+        legs["tau"].to_numpy(),
+        legs["vol"].to_numpy(),
+        legs["rate"].to_numpy(),
+        legs["div_yield"].to_numpy(),
+        legs["is_call"].to_numpy(),
+    )
     cash = g.gamma * legs["spot"].to_numpy() ** 2 * legs["quantity"].to_numpy()
     implied_var = legs["vol"].to_numpy() ** 2
     is_index = position.index_mask()
@@ -72,5 +78,6 @@ def breakeven_from_position(position: Position, market: MarketData, realized_vol
     w = position.weights.to_numpy()
     index_leg = breakeven_correlation(position.index_vol, realized_vols.to_numpy(), w).value
     implied = implied_correlation(position.index_vol, position.vols.to_numpy(), w).value
-    return BreakevenCorrelation(float(index_leg), book_breakeven(position, realized_vols), float(implied),
-                                realized_vols)
+    return BreakevenCorrelation(
+        float(index_leg), book_breakeven(position, realized_vols), float(implied), realized_vols
+    )

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from ..numeric.book import Book
 from ..market.market_data import MarketData
+from ..numeric.book import Book
 from .position import Position
 from .trade import DispersionTrade
 
@@ -34,8 +34,9 @@ class CalendarDispersion:
             raise ValueError(f"back: tenor must exceed front's ({self.front.tenor:g} years), got {self.back.tenor:g}")
 
     @classmethod
-    def from_tenors(cls, front_tenor: float, back_tenor: float, front_direction: str = "long",
-                    **trade_options) -> "CalendarDispersion":
+    def from_tenors(
+        cls, front_tenor: float, back_tenor: float, front_direction: str = "long", **trade_options
+    ) -> CalendarDispersion:
         front = DispersionTrade(direction=front_direction, tenor=front_tenor, **trade_options)
         back = replace(front, direction="short" if front_direction == "long" else "long", tenor=back_tenor)
         return cls(front, back)

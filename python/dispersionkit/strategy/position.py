@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..market.snapshot import INDEX
-from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT, bs_greeks
 from ..numeric.book import Book, Leg
+from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT, bs_greeks
 
 LEG_COLUMNS = ("underlying", "is_call", "strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
 
@@ -56,24 +56,34 @@ class Position:
         legs; summing dollar Greeks across underlyings is the usual book-level view.
         """
         legs = self.legs
-        g = bs_greeks(legs["spot"].to_numpy(), legs["strike"].to_numpy(), legs["tau"].to_numpy(),
-                      legs["vol"].to_numpy(), legs["rate"].to_numpy(), legs["div_yield"].to_numpy(),
-                      legs["is_call"].to_numpy(), threads=threads)
+        g = bs_greeks(
+            legs["spot"].to_numpy(),
+            legs["strike"].to_numpy(),
+            legs["tau"].to_numpy(),
+            legs["vol"].to_numpy(),
+            legs["rate"].to_numpy(),
+            legs["div_yield"].to_numpy(),
+            legs["is_call"].to_numpy(),
+            threads=threads,
+        )
         q, spot = legs["quantity"].to_numpy(), legs["spot"].to_numpy()
-        table = pd.DataFrame({
-            "underlying": legs["underlying"].to_numpy(),
-            "type": np.where(legs["is_call"].to_numpy(), "call", "put"),
-            "strike": legs["strike"].to_numpy(),
-            "quantity": q,
-            "premium": g.price * q,
-            "dollar_delta": g.delta * spot * q,
-            "dollar_gamma": 0.5 * g.gamma * spot * spot * q,
-            "cash_gamma_1pct": 0.5 * g.gamma * spot * spot * q * 1e-4,
-            "vega_per_point": g.vega * q * PER_VOL_POINT,
-            "theta_per_day": g.theta * q * PER_CALENDAR_DAY,
-            "vanna": g.vanna * q,
-            "volga": g.volga * q,
-        }, index=pd.Index([_label(r) for r in legs.itertuples(index=False)], name="leg"))
+        table = pd.DataFrame(
+            {
+                "underlying": legs["underlying"].to_numpy(),
+                "type": np.where(legs["is_call"].to_numpy(), "call", "put"),
+                "strike": legs["strike"].to_numpy(),
+                "quantity": q,
+                "premium": g.price * q,
+                "dollar_delta": g.delta * spot * q,
+                "dollar_gamma": 0.5 * g.gamma * spot * spot * q,
+                "cash_gamma_1pct": 0.5 * g.gamma * spot * spot * q * 1e-4,
+                "vega_per_point": g.vega * q * PER_VOL_POINT,
+                "theta_per_day": g.theta * q * PER_CALENDAR_DAY,
+                "vanna": g.vanna * q,
+                "volga": g.volga * q,
+            },
+            index=pd.Index([_label(r) for r in legs.itertuples(index=False)], name="leg"),
+        )
         # skipna=False: a leg with a NaN Greek makes the net unknown, not silently smaller.
         net = table.drop(columns=["underlying", "type", "strike", "quantity"]).sum(skipna=False)
         table.loc["net"] = {**net.to_dict(), "underlying": "", "type": "", "strike": np.nan, "quantity": np.nan}

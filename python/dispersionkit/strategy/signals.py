@@ -58,7 +58,7 @@ class MarketState:
     @classmethod
     def from_series(
         cls, vix: pd.Series, implied_correlation: pd.Series, realized_correlation: pd.Series, date, lookback: int = 5
-    ) -> "MarketState":
+    ) -> MarketState:
         """The state on ``date`` from dated Series (VIX trend over ``lookback`` rows of ``vix``)."""
         if isinstance(lookback, bool) or not isinstance(lookback, numbers.Integral) or lookback < 1:
             raise ValueError(f"lookback: expected an int >= 1, got {lookback!r}")

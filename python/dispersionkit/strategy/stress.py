@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import as_float_array
 from ..numeric import correlation as _correlation
 from ..numeric import greeks as _greeks
-from .._validation import as_float_array
 from ..numeric.correlation_matrix import stress_correlation
 from .position import Position
 
@@ -45,15 +45,21 @@ class StressResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per grid point (spot_shock, vol_shock, corr_level, index_vol, pnl)."""
-        i, j, k = np.meshgrid(np.arange(self.spot_shocks.size), np.arange(self.vol_shocks.size),
-                              np.arange(self.corr_levels.size), indexing="ij")
-        return pd.DataFrame({
-            "spot_shock": self.spot_shocks[i.ravel()],
-            "vol_shock": self.vol_shocks[j.ravel()],
-            "corr_level": self.corr_levels[k.ravel()],
-            "index_vol": self.index_vols[j.ravel(), k.ravel()],
-            "pnl": self.pnl.ravel(),
-        })
+        i, j, k = np.meshgrid(
+            np.arange(self.spot_shocks.size),
+            np.arange(self.vol_shocks.size),
+            np.arange(self.corr_levels.size),
+            indexing="ij",
+        )
+        return pd.DataFrame(
+            {
+                "spot_shock": self.spot_shocks[i.ravel()],
+                "vol_shock": self.vol_shocks[j.ravel()],
+                "corr_level": self.corr_levels[k.ravel()],
+                "index_vol": self.index_vols[j.ravel(), k.ravel()],
+                "pnl": self.pnl.ravel(),
+            }
+        )
 
     def worst(self) -> pd.Series:
         """The grid point with the lowest P&L."""
@@ -69,9 +75,9 @@ class GridInputs:
     vol_shocks: np.ndarray
     corr_levels: np.ndarray
     corr_matrices: np.ndarray  # (n_corr, n, n)
-    weights: np.ndarray        # (n,)
-    name_vols: np.ndarray      # (n,)
-    leg_name: np.ndarray       # (L,) component position of each leg, -1 for index legs
+    weights: np.ndarray  # (n,)
+    name_vols: np.ndarray  # (n,)
+    leg_name: np.ndarray  # (L,) component position of each leg, -1 for index legs
     spot: np.ndarray
     strike: np.ndarray
     tau: np.ndarray
@@ -107,8 +113,10 @@ def prepare_grid(position: Position, spot_shocks, vol_shocks, corr_levels=None) 
     current = float(_correlation.implied_correlation(position.index_vol, name_vols, w).value)
     floor = -1.0 / (n - 1)
     if not floor <= current <= 1.0:
-        raise ValueError(f"position: implied correlation {current:.4f} is outside [{floor:.4f}, 1]; "
-                         "the quotes admit no equicorrelation to stress from")
+        raise ValueError(
+            f"position: implied correlation {current:.4f} is outside [{floor:.4f}, 1]; "
+            "the quotes admit no equicorrelation to stress from"
+        )
     spot_shocks = _shocks(spot_shocks, "spot_shocks", lower=-1.0)
     vol_shocks = _shocks(vol_shocks, "vol_shocks")
     corr_levels = np.array([current]) if corr_levels is None else _shocks(corr_levels, "corr_levels")
@@ -121,33 +129,59 @@ def prepare_grid(position: Position, spot_shocks, vol_shocks, corr_levels=None) 
     lookup = {name: k for k, name in enumerate(names)}
     leg_name = np.array([lookup.get(u, -1) for u in legs["underlying"]], dtype=np.int64)
     col = {c: legs[c].to_numpy(np.float64) for c in ("spot", "strike", "tau", "vol", "rate", "div_yield", "quantity")}
-    return GridInputs(spot_shocks, vol_shocks, corr_levels, matrices, w, name_vols, leg_name,
-                      col["spot"], col["strike"], col["tau"], col["vol"], col["rate"], col["div_yield"],
-                      legs["is_call"].to_numpy(bool), col["quantity"], current)
+    return GridInputs(
+        spot_shocks,
+        vol_shocks,
+        corr_levels,
+        matrices,
+        w,
+        name_vols,
+        leg_name,
+        col["spot"],
+        col["strike"],
+        col["tau"],
+        col["vol"],
+        col["rate"],
+        col["div_yield"],
+        legs["is_call"].to_numpy(bool),
+        col["quantity"],
+        current,
+    )
 
 
 def grid_pnl(grid: GridInputs, *, bs_price, index_vol, threads=None) -> tuple[np.ndarray, np.ndarray, float]:
     """(pnl (n_spot, n_vol, n_corr), index vols (n_vol, n_corr), base value) with the given kernels."""
-    shocked = np.maximum(grid.name_vols[None, :] + grid.vol_shocks[:, None], 0.0)       # (n_vol, n)
-    index_vols = np.asarray(index_vol(grid.weights, shocked, grid.corr_matrices, scenarios=True,
-                                      threads=threads)).T                                 # (n_vol, n_corr)
+    shocked = np.maximum(grid.name_vols[None, :] + grid.vol_shocks[:, None], 0.0)  # (n_vol, n)
+    index_vols = np.asarray(
+        index_vol(grid.weights, shocked, grid.corr_matrices, scenarios=True, threads=threads)
+    ).T  # (n_vol, n_corr)
     is_index = grid.leg_name < 0
     n_vol, n_corr, L = grid.vol_shocks.size, grid.corr_levels.size, grid.leg_name.size
     vol = np.empty((n_vol, n_corr, L))
     vol[:, :, ~is_index] = shocked[:, None, grid.leg_name[~is_index]]
     vol[:, :, is_index] = index_vols[:, :, None]
-    spot = grid.spot * (1.0 + grid.spot_shocks[:, None])                                  # (n_spot, L)
-    prices = bs_price(spot[:, None, None, :], grid.strike, grid.tau, vol[None], grid.rate, grid.div_yield,
-                      grid.is_call, threads=threads)
-    base_prices = bs_price(grid.spot, grid.strike, grid.tau, grid.vol, grid.rate, grid.div_yield, grid.is_call,
-                           threads=threads)
+    spot = grid.spot * (1.0 + grid.spot_shocks[:, None])  # (n_spot, L)
+    prices = bs_price(
+        spot[:, None, None, :],
+        grid.strike,
+        grid.tau,
+        vol[None],
+        grid.rate,
+        grid.div_yield,
+        grid.is_call,
+        threads=threads,
+    )
+    base_prices = bs_price(
+        grid.spot, grid.strike, grid.tau, grid.vol, grid.rate, grid.div_yield, grid.is_call, threads=threads
+    )
     base = float(grid.quantity @ base_prices)
     values = prices.reshape(-1, L) @ grid.quantity
     return values.reshape(prices.shape[:3]) - base, index_vols, base
 
 
-def stress_grid(position: Position, spot_shocks=(0.0,), vol_shocks=(0.0,), corr_levels=None, *,
-                threads=None) -> StressResult:
+def stress_grid(
+    position: Position, spot_shocks=(0.0,), vol_shocks=(0.0,), corr_levels=None, *, threads=None
+) -> StressResult:
     """Stress P&L of ``position`` on the grid of the module docstring (C++ core).
 
     spot_shocks: relative moves (> -1), e.g. np.linspace(-0.2, 0.2, 9); vol_shocks: additive
@@ -155,7 +189,7 @@ def stress_grid(position: Position, spot_shocks=(0.0,), vol_shocks=(0.0,), corr_
     0.95]; default: the current implied correlation only).
     """
     grid = prepare_grid(position, spot_shocks, vol_shocks, corr_levels)
-    pnl, index_vols, base = grid_pnl(grid, bs_price=_greeks.bs_price, index_vol=_correlation.index_vol,
-                                     threads=threads)
-    return StressResult(grid.spot_shocks, grid.vol_shocks, grid.corr_levels, pnl, index_vols, base,
-                        grid.current_correlation)
+    pnl, index_vols, base = grid_pnl(grid, bs_price=_greeks.bs_price, index_vol=_correlation.index_vol, threads=threads)
+    return StressResult(
+        grid.spot_shocks, grid.vol_shocks, grid.corr_levels, pnl, index_vols, base, grid.current_correlation
+    )

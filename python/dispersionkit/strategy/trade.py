@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..market.snapshot import INDEX, Snapshot, snapshot
-from .breakeven import BreakevenCorrelation, breakeven_from_position
-from ..numeric.correlation import implied_correlation as _implied_correlation
 from .._validation import as_real
-from ..numeric.greeks import bs_greeks
-from ..numeric.book import Book
 from ..market.market_data import MarketData
+from ..market.snapshot import INDEX, Snapshot, snapshot
+from ..numeric.book import Book
+from ..numeric.correlation import implied_correlation as _implied_correlation
+from ..numeric.greeks import bs_greeks
+from .breakeven import BreakevenCorrelation, breakeven_from_position
 from .position import LEG_COLUMNS, Position
 from .sizing import gamma_neutral, notional_weighted, scale_to_budget, theta_neutral, vega_neutral
 from .stress import StressResult, stress_grid
@@ -104,8 +104,9 @@ class DispersionTrade:
         snap = snapshot(market, date)
         return float(_implied_correlation(snap.index_vol, snap.vols.to_numpy(), snap.weights.to_numpy()).value)
 
-    def breakeven_correlation(self, market: MarketData, date, realized_vols=None, capital: float = 1_000_000.0,
-                              *, window: int = 63) -> BreakevenCorrelation:
+    def breakeven_correlation(
+        self, market: MarketData, date, realized_vols=None, capital: float = 1_000_000.0, *, window: int = 63
+    ) -> BreakevenCorrelation:
         """Index-leg (primer §4) and book-level break-even correlations on ``date``.
 
         ``realized_vols``: expected realized component vols (Series by ticker, annualized);
@@ -113,22 +114,38 @@ class DispersionTrade:
         """
         return breakeven_from_position(self.position(market, date, capital), market, realized_vols, window)
 
-    def stress(self, market: MarketData, date, spot_shocks=(0.0,), vol_shocks=(0.0,), corr_levels=None,
-               capital: float = 1_000_000.0, *, threads=None) -> StressResult:
+    def stress(
+        self,
+        market: MarketData,
+        date,
+        spot_shocks=(0.0,),
+        vol_shocks=(0.0,),
+        corr_levels=None,
+        capital: float = 1_000_000.0,
+        *,
+        threads=None,
+    ) -> StressResult:
         """Full repricing of every leg on a spot x vol x correlation grid (:func:`stress_grid`)."""
-        return stress_grid(self.position(market, date, capital), spot_shocks, vol_shocks, corr_levels,
-                           threads=threads)
+        return stress_grid(self.position(market, date, capital), spot_shocks, vol_shocks, corr_levels, threads=threads)
 
     def _position(self, snap: Snapshot, capital: float, threads) -> Position:
-        names = list(snap.spots.index) + [INDEX]
+        names = [*list(snap.spots.index), INDEX]
         spots = np.append(snap.spots.to_numpy(), snap.index_spot)
         vols = np.append(snap.vols.to_numpy(), snap.index_vol)
         divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
         options = self.options()
         is_call = np.array([c for c, _ in options])
         strikes = spots[:, None] * np.array([k for _, k in options])[None, :]
-        unit = bs_greeks(spots[:, None], strikes, self.tenor, vols[:, None], snap.rate, divs[:, None],
-                         is_call[None, :], threads=threads)
+        unit = bs_greeks(
+            spots[:, None],
+            strikes,
+            self.tenor,
+            vols[:, None],
+            snap.rate,
+            divs[:, None],
+            is_call[None, :],
+            threads=threads,
+        )
         per_unit = {name: getattr(unit, name).sum(axis=1) for name in ("price", "vega", "theta", "gamma")}
         qty = self._quantities(snap, per_unit, spots)
         sign = -1.0 if self.direction == "long" else 1.0
@@ -136,23 +153,36 @@ class DispersionTrade:
         if self.budget is not None:
             signed = scale_to_budget(signed, per_unit["price"], capital, self.budget).quantities
         n_opt = len(options)
-        legs = pd.DataFrame({
-            "underlying": np.repeat(names, n_opt),
-            "is_call": np.tile(is_call, len(names)),
-            "strike": strikes.ravel(),
-            "tau": self.tenor,
-            "quantity": np.repeat(signed, n_opt),
-            "spot": np.repeat(spots, n_opt),
-            "vol": np.repeat(vols, n_opt),
-            "rate": snap.rate,
-            "div_yield": np.repeat(divs, n_opt),
-            "price": unit.price.ravel(),
-        }, columns=list(LEG_COLUMNS))
+        legs = pd.DataFrame(
+            {
+                "underlying": np.repeat(names, n_opt),
+                "is_call": np.tile(is_call, len(names)),
+                "strike": strikes.ravel(),
+                "tau": self.tenor,
+                "quantity": np.repeat(signed, n_opt),
+                "spot": np.repeat(spots, n_opt),
+                "vol": np.repeat(vols, n_opt),
+                "rate": snap.rate,
+                "div_yield": np.repeat(divs, n_opt),
+                "price": unit.price.ravel(),
+            },
+            columns=list(LEG_COLUMNS),
+        )
         q, price = legs["quantity"].to_numpy(), legs["price"].to_numpy()
-        return Position(date=snap.date, direction=self.direction, tenor=self.tenor, legs=legs,
-                        weights=snap.weights, spots=snap.spots, vols=snap.vols, index_spot=snap.index_spot,
-                        index_vol=snap.index_vol, capital=capital, premium=float(np.abs(q) @ price),
-                        value=float(q @ price))
+        return Position(
+            date=snap.date,
+            direction=self.direction,
+            tenor=self.tenor,
+            legs=legs,
+            weights=snap.weights,
+            spots=snap.spots,
+            vols=snap.vols,
+            index_spot=snap.index_spot,
+            index_vol=snap.index_vol,
+            capital=capital,
+            premium=float(np.abs(q) @ price),
+            value=float(q @ price),
+        )
 
     def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
         """Unsigned component quantities per index unit (primer §5)."""
