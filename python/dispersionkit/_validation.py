@@ -49,6 +49,37 @@ def as_real(value, name: str, *, finite: bool = True) -> float:
     return value
 
 
+def as_positive(value, name: str) -> float:
+    """A finite real number > 0 (not bool); TypeError / ValueError naming ``name`` otherwise."""
+    value = as_real(value, name, finite=False)
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name}: must be finite and > 0, got {value}")
+    return value
+
+
+def as_non_negative(value, name: str) -> float:
+    """A finite real number >= 0 (not bool); TypeError / ValueError naming ``name`` otherwise."""
+    value = as_real(value, name, finite=False)
+    if not (math.isfinite(value) and value >= 0.0):
+        raise ValueError(f"{name}: must be finite and >= 0, got {value}")
+    return value
+
+
+def as_fraction(value, name: str) -> float:
+    """A real number in (0, 1] (a share of capital, of a holding period, ...)."""
+    value = as_real(value, name)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name}: a fraction in (0, 1], got {value}")
+    return value
+
+
+def as_choice(value, name: str, choices: tuple):
+    """``value`` if it is one of ``choices``; ValueError listing them otherwise."""
+    if not isinstance(value, str | int | float | type(None)) or value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+    return value
+
+
 def as_scalar(value, name: str, *, positive: bool = False) -> float:
     """A finite real scalar (numbers or 0-d arrays); with ``positive`` also > 0."""
     array = as_float_array(value, name)

@@ -1,4 +1,4 @@
-"""Primer §6 volatility vs correlation split on a market where the answer is known."""
+"""Volatility vs correlation split on a market where the answer is known."""
 
 import numpy as np
 import pytest

@@ -9,7 +9,7 @@ WEIGHTS = pd.Series([0.3, 0.25, 0.2, 0.15, 0.1], index=TICKERS)
 
 
 def _implied_correlation(index_vol, vols, weights):
-    """Primer §2 in plain NumPy, the oracle for the market's own computation."""
+    """The equicorrelation formula in plain NumPy, the oracle for the market's own computation."""
     u = np.asarray(weights) * np.asarray(vols)
     own = np.sum(u * u, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -160,7 +160,7 @@ def test_unused_model_inputs_are_rejected():
         dk.MarketData(spots, index, vol_model="model")
 
 
-def test_primer_implied_correlation_check_values():
+def test_documented_implied_correlation_check_values():
     dates = pd.bdate_range("2022-01-03", periods=3)
     for n, s, s_index, expected in [(10, 0.35, 0.20, 0.25170), (5, 0.40, 0.25, 0.2383)]:
         tickers = [f"T{i}" for i in range(n)]

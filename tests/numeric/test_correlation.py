@@ -1,4 +1,4 @@
-"""Index variance / vol, implied, break-even and average correlation: primer values, NumPy twins, errors."""
+"""Index variance / vol, implied, break-even and average correlation: documented check values, NumPy twins, errors."""
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ from dispersionkit import reference as ref
 
 
 @pytest.mark.parametrize("rho, expected", [(1.0, 0.30), (0.0, 0.2121320343559643), (-1.0, 0.0), (-0.5, 0.15)])
-def test_primer_two_stock_index_vol(rho, expected):
+def test_documented_two_stock_index_vol(rho, expected):
     vol = dk.index_vol([0.5, 0.5], [0.3, 0.3], [[1.0, rho], [rho, 1.0]])
     assert isinstance(vol, float)
     assert vol == pytest.approx(expected, abs=1e-15)
@@ -163,7 +163,7 @@ def test_non_psd_matrix_gives_nan_vol_not_a_number():
 
 
 @pytest.mark.parametrize("n, s, s_index, expected", [(10, 0.35, 0.20, 0.25170), (5, 0.40, 0.25, 0.2383)])
-def test_primer_implied_correlation(n, s, s_index, expected):
+def test_documented_implied_correlation(n, s, s_index, expected):
     est = dk.implied_correlation(s_index, np.full(n, s), np.full(n, 1.0 / n))
     assert est.value == pytest.approx(expected, abs=5e-5)
     assert not est.out_of_range
@@ -192,7 +192,7 @@ def test_implied_correlation_out_of_range_is_flagged_not_clipped():
     assert np.isnan(nan.value[0]) and not nan.out_of_range[0]
 
 
-def test_breakeven_correlation_matches_primer_formula():
+def test_breakeven_correlation_matches_documented_formula():
     w = np.array([0.4, 0.35, 0.25])
     s = np.array([0.25, 0.35, 0.45])
     paid = 0.28

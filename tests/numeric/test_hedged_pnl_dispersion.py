@@ -1,4 +1,4 @@
-"""The seeds' two-scenario example (primer §6) in one unit system: spots in dollars, returns as
+"""The classic two-scenario dispersion day in one unit system: spots in dollars, returns as
 decimals, vols as decimals, Greeks per option, P&L in dollars per option unit.
 
 Five stocks at $100 and an equal-weight index at $100 (its level is the mean of the stock

@@ -9,7 +9,7 @@ def test_position_size_from_risk_budget():
     assert dk.position_size(1_000_000, 2_000.0, risk_fraction=0.02) == pytest.approx(10.0)
 
 
-def test_survivability_thresholds_from_primer():
+def test_survivability_default_thresholds():
     ok = dk.survivability(100_000, 4_000, premium_at_risk=5_000)
     assert ok.passed and ok.reasons == ()
     assert ok.ratio == pytest.approx(0.96) and ok.loss_fraction == pytest.approx(0.04)

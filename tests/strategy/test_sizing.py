@@ -55,7 +55,7 @@ def test_neutral_sizings_zero_the_net_exposure(seed, n, index_qty):
     assert abs(np.sum(q * comp.gamma * spots**2) - cash) <= 1e-11 * cash
 
 
-def test_primer_vega_neutral_formula_by_hand():
+def test_documented_vega_neutral_formula_by_hand():
     q = dk.vega_neutral(10.0, 500.0, np.array([100.0, 50.0]), np.array([0.6, 0.4]))
     np.testing.assert_allclose(q, [10 * 0.6 * 500 / 100, 10 * 0.4 * 500 / 50])
 

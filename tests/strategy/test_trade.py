@@ -68,7 +68,7 @@ def test_implied_correlation_matches_the_market(market):
     assert trade.implied_correlation(market, DATE) == pytest.approx(market.implied_correlation().loc[DATE])
 
 
-def test_index_leg_breakeven_is_the_primer_formula(synthetic_market, market):
+def test_index_leg_breakeven_is_the_documented_formula(synthetic_market, market):
     realized = pd.Series(0.3, index=synthetic_market.tickers)
     be = dk.DispersionTrade().breakeven_correlation(market, DATE, realized_vols=realized)
     # Realized component vols equal the implied ones: the index leg breaks even at the implied correlation.

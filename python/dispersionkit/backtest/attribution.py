@@ -1,4 +1,4 @@
-"""Daily P&L attribution of one trade's hedged run (primer §6), from dk.hedged_pnl's steps.
+"""Daily P&L attribution of one trade's hedged run, from dk.hedged_pnl's steps.
 
 Greek attribution: the engine's delta/gamma/theta/vega/vanna/volga/financing/costs/residual
 lines (costs negative = paid), which sum to the P&L exactly. Volatility vs correlation: the

@@ -1,4 +1,4 @@
-"""Performance metrics of a daily equity curve (primer §7): returns, risk, drawdown, win rate, years.
+"""Performance metrics of a daily equity curve: returns, risk, drawdown, win rate, years.
 
 Conventions: simple daily returns r_t = E_t / E_{t-1} - 1 between consecutive observations;
 annualization with 252 trading days (vol = std(r, ddof=1) * sqrt(252)); Sharpe =

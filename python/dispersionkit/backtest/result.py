@@ -15,7 +15,7 @@ class BacktestResult:
 
     equity: capital + cumulative P&L by date. pnl: P&L of each date (the step ending that
     day). attribution: by date, the Greek lines delta, gamma, theta, vega, vanna, volga,
-    financing, costs (negative = paid), residual, which sum to ``pnl``; plus the primer §6
+    financing, costs (negative = paid), residual, which sum to ``pnl``; plus the
     split of the legs' gamma-theta into volatility + correlation (= gamma_theta).
     greeks: the book's dollar_delta, dollar_gamma, vega (per 1.00 of vol), theta (per year)
     at each date's close, after rebalancing (0 when flat). positions: by date, the open

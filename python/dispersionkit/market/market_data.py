@@ -207,7 +207,7 @@ class MarketData:
         return _log_returns(self.index)
 
     def implied_correlation(self) -> pd.Series:
-        """Primer §2 equicorrelation from index_vol, vols and weights, per date.
+        """Equicorrelation (implied correlation) from index_vol, vols and weights, per date.
 
         Values outside [-1, 1] (inconsistent quotes) are returned as they are, not clipped.
         """

@@ -16,9 +16,9 @@ def signal_series(market: MarketData, window: int = 63, lookback: int = 5) -> pd
     - vix: the index implied vol in VIX points (market.index_vol x 100: VIX where the market
       has it, else whatever ``market.index_vol_origin`` says, e.g. the vol model);
     - vix_change: vix minus vix ``lookback`` rows earlier;
-    - implied_correlation: primer §2 on the market's implied vols and weights;
+    - implied_correlation: the equicorrelation formula on the market's implied vols and weights;
     - realized_correlation: the same formula on trailing ``window``-day realized vols of the
-      components and of the index (primer §3, "implied formula on realized vols").
+      components and of the index ("implied formula on realized vols").
     """
     vix = market.index_vol * 100.0
     weights = market.weights_frame()

@@ -25,7 +25,7 @@ class ImpliedVolModel:
     implied to realized *variance* (default 1.2, about 2-3 vol points at typical levels).
 
     Component implied vols: each name's trailing realized vol times one common factor k per
-    date, chosen so that the implied correlation (primer §2 formula on the index implied vol
+    date, chosen so that the implied correlation (the equicorrelation formula on the index implied vol
     and the component implied vols) equals the realized correlation (the same formula on
     realized vols and the index realized vol) plus ``correlation_premium`` (default 0.10,
     i.e. 10 correlation points, the usual size of the dispersion premium in the literature).

@@ -1,6 +1,6 @@
 """Index variance from correlation matrices, implied and break-even correlation (C++ core).
 
-Conventions (see docs/methodology.md and the primer §1, §2, §4): vols are annualized decimals
+Conventions (see docs/methodology.md): vols are annualized decimals
 (0.20 = 20%), weights are index weights meant to sum to 1. Weights whose rows do not sum to 1
 (beyond 1e-6) raise a :class:`WeightsWarning` and are used as given, never renormalized, so a
 caller passing notional-style weights gets exactly the arithmetic they asked for. Negative
@@ -62,7 +62,7 @@ def _check_shared(corr: np.ndarray) -> None:
 
 
 def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None):
-    """Index variance u'Ru with u = weights * vols, batched over dates and scenarios (primer §1).
+    """Index variance u'Ru with u = weights * vols, batched over dates and scenarios.
 
     Shapes (n names, T dates, S scenarios):
 
@@ -173,7 +173,7 @@ def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> 
 
 
 def implied_correlation(index_vol, vols, weights, *, threads=None) -> CorrelationEstimate:
-    """CBOE implied (equi)correlation from index and component implied vols (primer §2).
+    """CBOE implied (equi)correlation from index and component implied vols.
 
         rho = (s_I^2 - sum w_i^2 s_i^2) / ((sum w_i s_i)^2 - sum w_i^2 s_i^2)
 
@@ -185,7 +185,7 @@ def implied_correlation(index_vol, vols, weights, *, threads=None) -> Correlatio
 
 
 def breakeven_correlation(index_vol_paid, vols, weights, *, threads=None) -> CorrelationEstimate:
-    """Realized correlation at which the short-index leg breaks even (primer §4, corrected).
+    """Realized correlation at which the short-index leg breaks even.
 
         rho_be = (s_paid^2 - sum w_i^2 s_i^2) / sum_{i!=j} w_i w_j s_i s_j
 

@@ -1,4 +1,4 @@
-"""Rolling realized volatility and correlation of daily log returns (C++ core, primer §3).
+"""Rolling realized volatility and correlation of daily log returns (C++ core).
 
 Conventions: ``returns`` are daily log returns, rows are dates (oldest first), columns names;
 NaN marks a missing observation (+-inf is rejected). Windows are trailing and count rows, like
@@ -98,7 +98,7 @@ def realized_correlation(
       w_i w_j when ``weights`` (n,) is given; pairs undefined in a window (too few
       pairwise-complete observations, zero variance) are left out; NaN when none is defined.
       Returns (T,).
-    - ``"implied_formula"``: the implied-correlation formula (primer §2) on realized vols:
+    - ``"implied_formula"``: the implied-correlation formula on realized vols:
       (s_I^2 - sum w_i^2 s_i^2) / ((sum w_i s_i)^2 - sum w_i^2 s_i^2), with s_I the realized
       vol of ``index_returns`` (T,) when given, else of the basket sum_i w_i r_i (a day with
       any missing name has no basket return). ``weights`` default to 1/n and should sum to 1

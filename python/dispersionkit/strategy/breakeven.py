@@ -1,7 +1,7 @@
-"""Break-even correlations of a dispersion position: the index leg's (primer §4) and the book's.
+"""Break-even correlations of a dispersion position: the index leg's and the book's.
 
 Book level: a delta-hedged leg earns 0.5 x cash gamma x (realized - implied variance) per unit
-time (cash gamma = Gamma S^2 q, primer §6). With realized component vols s_i and the index's
+time (cash gamma = Gamma S^2 q). With realized component vols s_i and the index's
 realized variance sum w_i^2 s_i^2 + rho sum_{i!=j} w_i w_j s_i s_j, the book's gamma-theta rate
 
     sum_components CG_l (s_l^2 - sigma_l^2) + CG_I (sum w_i^2 s_i^2 + rho B - sigma_I^2)
@@ -26,8 +26,8 @@ from .position import Position
 
 @dataclass(frozen=True)
 class BreakevenCorrelation:
-    """index_leg: primer §4 (index implied vol paid vs realized component vols); book: the root
-    of the book's gamma-theta rate (module docstring); implied: primer §2 on the same date.
+    """index_leg: the index leg's (index implied vol paid vs realized component vols); book: the root
+    of the book's gamma-theta rate (module docstring); implied: the implied correlation on the same date.
     Long dispersion gains below the break-even, short dispersion above. Unclipped."""
 
     index_leg: float

@@ -8,7 +8,7 @@ from .._validation import as_float_array
 
 
 def correlation_swap_payoff(notional, realized_correlation, strike):
-    """Correlation swap payoff to the long side: notional x (rho_realized - strike) (primer §7).
+    """Correlation swap payoff to the long side: notional x (rho_realized - strike).
 
     Correlations as decimals (0.35 = 35 points), notional in money per 1.00 of correlation;
     arrays broadcast; NaN propagates. Short correlation (the dispersion side) is the negative.

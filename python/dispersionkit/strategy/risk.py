@@ -1,8 +1,8 @@
-"""Position sizing, survivability and Greek limits (defaults from primer §7, all configurable).
+"""Position sizing, survivability and Greek limits (usual desk defaults, all configurable).
 
 Money is in the book's currency. Greeks in are the library's per-unit conventions summed over
 the book with signed quantities: vega per 1.00 of vol, theta per year, gamma per 1.00 of spot
-(delta change per unit move of each underlying, summed across names as the primer's limits do).
+(delta change per unit move of each underlying, summed across names as desk limits are quoted).
 Limits are quoted per $100k of capital, vega per vol point and theta per calendar day.
 """
 
@@ -23,7 +23,7 @@ def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05
     """Units of a book such that its worst-case loss is ``risk_fraction`` of ``capital``.
 
     ``worst_case_loss_per_unit`` is the loss (a positive amount) of one unit of the book in the
-    worst scenario (e.g. correlation to 0.9, primer §7). Returns a real number; round as the
+    worst scenario (e.g. correlation to 0.9). Returns a real number; round as the
     instrument requires.
     """
     capital = _positive(capital, "capital")
@@ -34,7 +34,7 @@ def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05
 
 @dataclass(frozen=True)
 class SurvivabilityLimits:
-    """Primer §7: worst case loses < 5% of capital, survivability > 0.8, premium <= 5%."""
+    """Usual limits: worst case loses < 5% of capital, survivability > 0.8, premium <= 5%."""
 
     max_worst_case_loss: float = 0.05
     min_survivability: float = 0.80
@@ -98,11 +98,11 @@ def survivability(
 
 @dataclass(frozen=True)
 class GreekLimits:
-    """Net Greek limits per $100k of capital (primer §7).
+    """Net Greek limits per $100k of capital.
 
     ``max_abs_vega``: dollars per vol point (default 50). ``max_abs_gamma``: net gamma
-    (default 0.10; the primer quotes 0.05-0.10). ``min_theta``: dollars per calendar day, the
-    most negative allowed (default -50; the primer quotes -30..-50).
+    (default 0.10; desks quote 0.05-0.10). ``min_theta``: dollars per calendar day, the
+    most negative allowed (default -50; desks quote -30..-50).
     """
 
     max_abs_vega: float = 50.0

@@ -1,4 +1,4 @@
-"""Regime classification and entry/exit rules for dispersion trades (primer §7-8).
+"""Regime classification and entry/exit rules for dispersion trades.
 
 Units: VIX in index points (23.5, not 0.235); correlations and fractions as decimals
 (0.60 = 60%, a "10 point" premium is 0.10). Every rule is a small frozen dataclass whose
@@ -118,13 +118,13 @@ class Regime:
 
 @dataclass(frozen=True)
 class RegimeClassifier:
-    """VIX bands after primer §8 (VIX 12: corr 15-20%, 15-20: 25-35%, 25-35: 40-60%, 50+: 70-90%).
+    """VIX bands after the usual rule of thumb (VIX 12: corr 15-20%, 15-20: 25-35%, 25-35: 40-60%, 50+: 70-90%).
 
     ``vix_bands`` are the upper VIX bounds of calm, normal, elevated and high; above the last
     is crisis. The trend is "rising"/"falling" when |vix_change| >= ``trend_points``, else
     "flat". The reasons also place the implied correlation against the band typical of the
-    VIX level and state the premium. The typical ranges are the primer's, widened to cover
-    each band's edges; the "high" band (VIX 35-50), which the primer does not quote, is
+    VIX level and state the premium. The typical ranges are the usual rule of thumb, widened to cover
+    each band's edges; the "high" band (VIX 35-50), which the rule of thumb does not quote, is
     interpolated between its neighbours.
     """
 
@@ -171,10 +171,10 @@ class RegimeClassifier:
 
 @dataclass(frozen=True)
 class LongDispersionEntry:
-    """Primer §7: VIX > 30 and falling, implied correlation > 60%, premium > 10 points; never
+    """The usual long entry: VIX > 30 and falling, implied correlation > 60%, premium > 10 points; never
     when a crisis is starting (VIX up at least ``crisis_jump`` points over the lookback).
 
-    The primer's "avoid when VIX < 20 or implied correlation < 40%" are implied by these defaults.
+    The usual "avoid when VIX < 20 or implied correlation < 40%" are implied by these defaults.
     """
 
     min_vix: float = 30.0
@@ -211,7 +211,7 @@ class LongDispersionEntry:
 
 @dataclass(frozen=True)
 class ShortDispersionEntry:
-    """Primer §7: VIX < 15 and implied correlation < 25%."""
+    """The usual short entry: VIX < 15 and implied correlation < 25%."""
 
     max_vix: float = 15.0
     max_implied_correlation: float = 0.25
@@ -235,7 +235,7 @@ class ShortDispersionEntry:
 
 @dataclass(frozen=True)
 class ProfitTarget:
-    """Exit when P&L >= ``fraction`` of the premium (primer: 40-60%)."""
+    """Exit when P&L >= ``fraction`` of the premium (desks use 40-60%)."""
 
     fraction: float = 0.50
 
@@ -253,7 +253,7 @@ class ProfitTarget:
 
 @dataclass(frozen=True)
 class StopLoss:
-    """Exit when P&L <= -``fraction`` of the premium (primer: 20-30%)."""
+    """Exit when P&L <= -``fraction`` of the premium (desks use 20-30%)."""
 
     fraction: float = 0.25
 
@@ -292,7 +292,7 @@ class TimeStop:
 
 @dataclass(frozen=True)
 class CorrelationExit:
-    """Exit when realized correlation moves against the position by ``points`` (primer: 15).
+    """Exit when realized correlation moves against the position by ``points`` (desks use 15).
 
     Long dispersion (short correlation) exits when realized - implied >= points; short
     dispersion when implied - realized >= points.
@@ -315,7 +315,7 @@ class CorrelationExit:
 
 @dataclass(frozen=True)
 class VixExit:
-    """Exit when VIX moves against the position by ``points`` since entry (primer: +10 for long)."""
+    """Exit when VIX moves against the position by ``points`` since entry (desks use +10 for long)."""
 
     points: float = 10.0
     direction: str = "long"
@@ -395,7 +395,7 @@ def first_firing(rules, states) -> tuple[int, RuleResult] | None:
 
 
 def default_exit_rules(direction: str = "long") -> AnyOf:
-    """Primer §7 exits in priority order: stop, profit target, correlation, VIX, time, expiry."""
+    """The usual exits in priority order: stop, profit target, correlation, VIX, time, expiry."""
     _direction(direction)
     return any_of(
         StopLoss(),

@@ -6,7 +6,7 @@ units (straddles by default); the trade direction (long dispersion = short index
 components) is applied by the caller. Greeks are per unit, library conventions: vega per
 1.00 of vol, theta per year, gamma per 1.00 of spot. NaN inputs give NaN quantities.
 
-The neutral sizings follow primer §5: the index leg's exposure X_I * q_I is spread over the
+The neutral sizings (docs/methodology.md): the index leg's exposure X_I * q_I is spread over the
 components in proportion to the cap weights c_i, so q_i = q_I * c_i * X_I / X_i and
 sum_i q_i X_i = q_I X_I * sum_i c_i (= q_I X_I when the weights sum to 1).
 """
@@ -94,7 +94,7 @@ def book_premium(quantities, prices, basis: str = "gross") -> float:
 def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: str = "gross") -> BudgetScaling:
     """Scale all legs by one factor so the premium is ``budget`` (fraction) of ``capital``.
 
-    Primer §7 default: premium at risk <= 5% of capital. ``quantities`` are signed leg
+    Usual limit: premium at risk <= 5% of capital. ``quantities`` are signed leg
     quantities (index leg included); ``prices`` per unit, same order or same tickers.
     """
     capital = as_scalar(capital, "capital", positive=True)

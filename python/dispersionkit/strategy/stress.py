@@ -1,6 +1,6 @@
 """Stress grid of a position: spot shocks x vol shocks x correlation levels, one batched repricing.
 
-Each grid point reprices every leg with Black-Scholes-Merton (primer §7):
+Each grid point reprices every leg with Black-Scholes-Merton:
 
 - spot shock s: every underlying, index included, moves to S x (1 + s);
 - vol shock v: every component implied vol moves to max(sigma_i + v, 0) (decimals: 0.05 =

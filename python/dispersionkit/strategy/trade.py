@@ -3,7 +3,7 @@
 ``DispersionTrade`` is a recipe (direction, tenor, sizing, budget, strikes, structure); its
 methods take the market and the date and build what is asked for, so one trade can be priced
 on any date of any :class:`MarketData`. Long dispersion = short index options, long component
-options (primer §5); short dispersion is the reverse. Quantities: primer §5 sizing with the
+options; short dispersion is the reverse. Quantities: the neutral sizings of docs/methodology.md with the
 market's index weights on that date, then one common scale so the gross premium is
 ``budget`` x ``capital``.
 """
@@ -40,8 +40,8 @@ class DispersionTrade:
     tenor: years to expiry at entry (ACT/365), default 30 calendar days.
     sizing: "vega" (sum_i q_i Vega_i = q_I Vega_I, allocated by weight: vega-neutral),
         "theta", "gamma" (cash gamma Gamma S^2) or "notional" (q_i = w_i S_I / S_i per index
-        unit), primer §5.
-    budget: gross premium sum |q| x price as a fraction of capital (primer: <= 5%); None
+        unit).
+    budget: gross premium sum |q| x price as a fraction of capital (the usual limit: <= 5%); None
         keeps the index quantity at ``index_quantity``.
     strikes: "atm" (strike = spot) or a moneyness K/S > 0 for every option.
     structure: "straddle" (call + put), "strangle" (call at moneyness x (1 + width), put at
@@ -100,14 +100,14 @@ class DispersionTrade:
         return self.position(market, date, capital).greeks()
 
     def implied_correlation(self, market: MarketData, date) -> float:
-        """Primer §2 implied correlation on ``date`` from the market's vols and weights."""
+        """Implied correlation on ``date`` from the market's vols and weights."""
         snap = snapshot(market, date)
         return float(_implied_correlation(snap.index_vol, snap.vols.to_numpy(), snap.weights.to_numpy()).value)
 
     def breakeven_correlation(
         self, market: MarketData, date, realized_vols=None, capital: float = 1_000_000.0, *, window: int = 63
     ) -> BreakevenCorrelation:
-        """Index-leg (primer §4) and book-level break-even correlations on ``date``.
+        """Index-leg and book-level break-even correlations on ``date``.
 
         ``realized_vols``: expected realized component vols (Series by ticker, annualized);
         default: trailing ``window``-day realized vols of the components up to ``date``.
@@ -185,7 +185,7 @@ class DispersionTrade:
         )
 
     def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
-        """Unsigned component quantities per index unit (primer §5)."""
+        """Unsigned component quantities per index unit."""
         w = snap.weights.to_numpy()
         if self.sizing == "vega":
             return vega_neutral(1.0, unit["vega"][-1], unit["vega"][:-1], w)
