@@ -51,17 +51,17 @@ def as_real(value, name: str, *, finite: bool = True) -> float:
 
 def as_positive(value, name: str) -> float:
     """A finite real number > 0 (not bool); TypeError / ValueError naming ``name`` otherwise."""
-    value = as_real(value, name, finite=False)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name}: must be finite and > 0, got {value}")
+    value = as_real(value, name)
+    if not value > 0.0:
+        raise ValueError(f"{name}: must be > 0, got {value}")
     return value
 
 
 def as_non_negative(value, name: str) -> float:
     """A finite real number >= 0 (not bool); TypeError / ValueError naming ``name`` otherwise."""
-    value = as_real(value, name, finite=False)
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{name}: must be finite and >= 0, got {value}")
+    value = as_real(value, name)
+    if not value >= 0.0:
+        raise ValueError(f"{name}: must be >= 0, got {value}")
     return value
 
 
@@ -76,7 +76,9 @@ def as_fraction(value, name: str) -> float:
 def as_choice(value, name: str, choices: tuple):
     """``value`` if it is one of ``choices``; ValueError listing them otherwise."""
     if not isinstance(value, str | int | float | type(None)) or value not in choices:
-        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+        options = [repr(c) for c in choices]
+        listed = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+        raise ValueError(f"{name}: expected {listed}, got {value!r}")
     return value
 
 

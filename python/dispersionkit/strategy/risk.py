@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .._validation import as_real
+from .._validation import as_fraction, as_positive, as_real
 from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT
 
 LIMIT_CAPITAL_UNIT = 100_000.0
@@ -26,9 +26,9 @@ def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05
     worst scenario (e.g. correlation to 0.9). Returns a real number; round as the
     instrument requires.
     """
-    capital = _positive(capital, "capital")
-    loss = _positive(worst_case_loss_per_unit, "worst_case_loss_per_unit")
-    risk_fraction = _fraction(risk_fraction, "risk_fraction")
+    capital = as_positive(capital, "capital")
+    loss = as_positive(worst_case_loss_per_unit, "worst_case_loss_per_unit")
+    risk_fraction = as_fraction(risk_fraction, "risk_fraction")
     return capital * risk_fraction / loss
 
 
@@ -42,7 +42,7 @@ class SurvivabilityLimits:
 
     def __post_init__(self):
         for name in ("max_worst_case_loss", "min_survivability", "max_premium_at_risk"):
-            _fraction(getattr(self, name), name)
+            as_fraction(getattr(self, name), name)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def survivability(
     a negative number only if the worst case makes money). ``premium_at_risk`` optional.
     ``limits`` defaults to ``SurvivabilityLimits()``.
     """
-    capital = _positive(capital, "capital")
+    capital = as_positive(capital, "capital")
     loss = as_real(worst_case_loss, "worst_case_loss")
     limits = SurvivabilityLimits() if limits is None else limits
     if not isinstance(limits, SurvivabilityLimits):
@@ -123,7 +123,7 @@ def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLim
     Returns a DataFrame indexed vega/gamma/theta with columns unit, rule, limit, actual, passed.
     A NaN Greek fails its check. ``limits`` defaults to ``GreekLimits()``.
     """
-    capital = _positive(capital, "capital")
+    capital = as_positive(capital, "capital")
     limits = GreekLimits() if limits is None else limits
     if not isinstance(limits, GreekLimits):
         raise TypeError(f"limits: expected GreekLimits, got {type(limits).__name__}")
@@ -141,17 +141,3 @@ def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLim
         },
         index=pd.Index(["vega", "gamma", "theta"], name="greek"),
     )
-
-
-def _positive(value, name: str) -> float:
-    value = as_real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name}: must be > 0, got {value}")
-    return value
-
-
-def _fraction(value, name: str) -> float:
-    value = as_real(value, name)
-    if not 0 < value <= 1:
-        raise ValueError(f"{name}: a fraction in (0, 1], got {value}")
-    return value

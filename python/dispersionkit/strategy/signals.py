@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from .._validation import as_real
+from .._validation import as_choice, as_positive, as_real
 
 _DIRECTIONS = ("long", "short")
 # Differences of decimal quotes (0.75 - 0.60) are not exact in binary floating point; this
@@ -432,8 +432,7 @@ def _signed(value: float) -> str:
 
 
 def _direction(direction) -> None:
-    if direction not in _DIRECTIONS:
-        raise ValueError(f"direction: expected 'long' or 'short', got {direction!r}")
+    as_choice(direction, "direction", _DIRECTIONS)
 
 
 def _expect(state, kind) -> None:
@@ -443,11 +442,8 @@ def _expect(state, kind) -> None:
 
 def _finite_param(rule, *names) -> None:
     for name in names:
-        value = getattr(rule, name)
-        as_real(value, name)
+        as_real(getattr(rule, name), name)
 
 
 def _positive_param(rule, name) -> None:
-    _finite_param(rule, name)
-    if getattr(rule, name) <= 0:
-        raise ValueError(f"{name}: must be > 0, got {getattr(rule, name)}")
+    as_positive(getattr(rule, name), name)

@@ -10,13 +10,12 @@ market's index weights on that date, then one common scale so the gross premium 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .._validation import as_real
+from .._validation import as_choice, as_positive
 from ..market.market_data import MarketData
 from ..market.snapshot import INDEX, Snapshot, snapshot
 from ..numeric.book import Book
@@ -58,23 +57,23 @@ class DispersionTrade:
     index_quantity: float = 1.0
 
     def __post_init__(self):
-        _choice(self.direction, "direction", _DIRECTIONS)
-        _choice(self.sizing, "sizing", _SIZINGS)
-        _choice(self.structure, "structure", _STRUCTURES)
-        _positive(self.tenor, "tenor")
+        as_choice(self.direction, "direction", _DIRECTIONS)
+        as_choice(self.sizing, "sizing", _SIZINGS)
+        as_choice(self.structure, "structure", _STRUCTURES)
+        as_positive(self.tenor, "tenor")
         if self.budget is not None:
-            _positive(self.budget, "budget")
+            as_positive(self.budget, "budget")
             if self.budget > 1:
                 raise ValueError(f"budget: a fraction of capital in (0, 1], got {self.budget}")
         if isinstance(self.strikes, str):
             if self.strikes != "atm":
                 raise ValueError(f"strikes: expected 'atm' or a moneyness K/S > 0, got {self.strikes!r}")
         else:
-            _positive(self.strikes, "strikes")
-        _positive(self.strangle_width, "strangle_width")
+            as_positive(self.strikes, "strikes")
+        as_positive(self.strangle_width, "strangle_width")
         if self.strangle_width >= 1:
             raise ValueError(f"strangle_width: must be < 1, got {self.strangle_width}")
-        _positive(self.index_quantity, "index_quantity")
+        as_positive(self.index_quantity, "index_quantity")
 
     def options(self) -> tuple[tuple[bool, float], ...]:
         """(is_call, moneyness K/S) of the options in one unit of the structure."""
@@ -87,7 +86,7 @@ class DispersionTrade:
 
     def position(self, market: MarketData, date, capital: float = 1_000_000.0, *, threads=None) -> Position:
         """The sized book on ``date`` (a trading day of ``market``); see :class:`Position`."""
-        capital = _positive(capital, "capital")
+        capital = as_positive(capital, "capital")
         snap = snapshot(market, date)
         return self._position(snap, capital, threads)
 
@@ -194,15 +193,3 @@ class DispersionTrade:
         if self.sizing == "gamma":
             return gamma_neutral(1.0, unit["gamma"][-1], spots[-1], unit["gamma"][:-1], spots[:-1], w)
         return notional_weighted(spots[-1], spots[:-1], w)
-
-
-def _choice(value, name: str, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-
-
-def _positive(value, name: str) -> float:
-    value = as_real(value, name, finite=False)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: must be finite and > 0, got {value}")
-    return float(value)
