@@ -16,6 +16,10 @@ def test_quickstart_runs(capsys):
 
 
 def test_readme_commands_are_the_ci_commands():
+    readme = README.read_text()
     ci = (README.parent / ".ci" / "run").read_text()
-    assert 'pip install --quiet ".[test]"' in ci
-    assert "pytest" in ci
+    assert 'pip install ".[test]" && python -m pytest' in readme
+    assert "pip install . && dispersionkit demo" in readme
+    assert 'pip install --quiet ".[test' in ci
+    assert "python -m pytest" in ci
+    assert "dispersionkit demo" in ci
