@@ -127,7 +127,7 @@ def broadcast(named: dict[str, np.ndarray]) -> tuple[tuple[int, ...], list[np.nd
         shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in named.items())
         raise ValueError(f"inputs do not broadcast together: {shapes}") from None
     shape = views[0].shape if views else ()
-    return shape, views
+    return shape, list(views)
 
 
 def check_output(out, shape: tuple[int, ...], name: str, inputs: list[np.ndarray]) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
@@ -87,14 +85,6 @@ def nonnegative_or_nan(value, name: str) -> None:
 
 def finite_or_nan(value, name: str) -> None:
     _reject(value, np.isinf, name, "must be finite")
-
-
-def real_scalar(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number or a pandas object, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
-    return float(value)
 
 
 def weight_rows(weights: pd.DataFrame | pd.Series, name: str) -> None:

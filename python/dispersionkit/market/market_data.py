@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import as_real
 from ..numeric.correlation import implied_correlation as _implied_correlation
 from . import _checks as checks
 from .tables import read_dated_table
@@ -274,7 +275,7 @@ def _weights_frame(weights, dates) -> pd.DataFrame:
 def _rate(rate, dates):
     if isinstance(rate, pd.Series):
         return checks.series_like(rate, "rate", dates).rename("rate")
-    return checks.real_scalar(rate, "rate")
+    return as_real(rate, "rate")
 
 
 def _div_yields(div_yields, dates, tickers):
@@ -286,4 +287,4 @@ def _div_yields(div_yields, dates, tickers):
             absent = list(div_yields.index[div_yields.isna()])
             raise ValueError(f"div_yields: per-ticker yields must not be missing, NaN for {absent}")
         return div_yields
-    return checks.real_scalar(div_yields, "div_yields")
+    return as_real(div_yields, "div_yields")

@@ -74,7 +74,7 @@ class Book:
     __slots__ = ("_legs",)
 
     def __init__(self, legs):
-        flat = []
+        flat: list[Leg] = []
         for item in legs:
             if isinstance(item, Book):
                 flat.extend(item.legs)
