@@ -107,6 +107,21 @@ def as_count(value, name: str, minimum: int, maximum: int | None = None) -> int:
     return value
 
 
+WEIGHT_SUM_TOLERANCE = 1e-6
+"""Index weights are meant to sum to 1; a row further than this from 1 is "off".
+
+The one rule, everywhere: weights are used as given, never renormalized. A formula given
+off weights (index variance, implied / break-even / realized correlation) computes with them
+and warns (``WeightsWarning``), so notional-style weights still work; ``MarketData``, which
+holds the weights trades are sized and backtested on, refuses them (``ValueError``)."""
+
+
+def weight_sum_off(sums: np.ndarray) -> np.ndarray:
+    """True where a finite row sum of index weights is further than the tolerance from 1."""
+    sums = np.asarray(sums, dtype=np.float64)
+    return np.isfinite(sums) & (np.abs(sums - 1.0) > WEIGHT_SUM_TOLERANCE)
+
+
 def resolve_threads(threads) -> int:
     """None -> 0 (all cores, the core's convention); otherwise a positive int."""
     if threads is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-WEIGHT_SUM_TOLERANCE = 1e-6
+from .._validation import weight_sum_off
 
 
 def dated_frame(value, name: str) -> pd.DataFrame:
@@ -88,12 +88,13 @@ def finite_or_nan(value, name: str) -> None:
 
 
 def weight_rows(weights: pd.DataFrame | pd.Series, name: str) -> None:
-    """Weights are index weights: >= 0 and summing to 1 on every complete row."""
+    """Weights are index weights: >= 0 and summing to 1 on every complete row (the rule:
+    ``_validation.WEIGHT_SUM_TOLERANCE``)."""
     nonnegative_or_nan(weights, name)
     frame = weights.to_frame().T if isinstance(weights, pd.Series) else weights
     complete = frame.notna().all(axis=1)
     totals = frame[complete].sum(axis=1)
-    off = totals[(totals - 1.0).abs() > WEIGHT_SUM_TOLERANCE]
+    off = totals[weight_sum_off(totals.to_numpy())]
     if len(off):
         where = "" if isinstance(weights, pd.Series) else f" on {off.index[0].date()}"
         raise ValueError(f"{name}: must sum to 1{where}, got {off.iloc[0]:.8g}; divide by the sum to normalize")

@@ -8,10 +8,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_float_array
-
-WEIGHT_SUM_TOLERANCE = 1e-6
-"""Rows of index weights whose sum is further than this from 1 trigger a WeightsWarning."""
+from .._validation import as_float_array, weight_sum_off
 
 
 class WeightsWarning(UserWarning):
@@ -55,9 +52,10 @@ def non_negative(array: np.ndarray, name: str) -> None:
 
 
 def check_weight_sums(weights: np.ndarray, name: str = "weights") -> None:
-    """Warn (WeightsWarning) when a finite row of index weights does not sum to 1."""
+    """Warn (WeightsWarning) when a finite row of index weights does not sum to 1 (the rule:
+    ``_validation.WEIGHT_SUM_TOLERANCE``)."""
     sums = np.atleast_1d(weights.sum(axis=-1))
-    off = np.isfinite(sums) & (np.abs(sums - 1.0) > WEIGHT_SUM_TOLERANCE)
+    off = weight_sum_off(sums)
     if off.any():
         warnings.warn(
             f"{name}: {int(off.sum())} row(s) do not sum to 1 (e.g. {sums[off][0]:.6g}); used as given",
