@@ -3,7 +3,7 @@
     python -m bench.speedup_book     # table + rate vs the Greeks kernel + P=100,000 memory check
     python -m bench.speedup book     # the table only, with the other areas' format
 
-Case of the issue: P paths x T = 63 daily steps x m = 21 underlyings (index + 20 names), an
+The benchmark case: P paths x T = 63 daily steps x m = 21 underlyings (index + 20 names), an
 ATM straddle on each (42 legs): short the index, long the names. Times are medians of
 interleaved repeats. The floor for this engine is the Greeks kernel (the work is pricing
 every leg at every step, compute-bound), so leg-steps/s is printed beside bs_greeks'
