@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,20 @@ def test_losing_all_capital_is_an_error_not_a_silent_curve(synthetic_market):
     trade = dk.DispersionTrade(direction="short", budget=1.0)
     with pytest.raises(ValueError, match="lost all the capital"):
         dk.backtest(market, trade, dk.BacktestRules(exit=dk.ExpiryExit(days=1)), capital=1e4)
+
+
+def test_the_backtest_reads_the_market_once_as_arrays(cheap_correlation, monkeypatch):
+    """pandas at the edge: after MarketData.arrays, no labelled accessor of the market is used."""
+    expected = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-06-30")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the backtest went back to the labelled market")
+
+    for name in ("weights_frame", "log_returns", "index_log_returns", "implied_correlation"):
+        monkeypatch.setattr(dk.MarketData, name, forbidden)
+    for module in ("dispersionkit.market.market_data", "dispersionkit.market.signal_series"):
+        for name in ("snapshot", "signal_series"):
+            if hasattr(importlib.import_module(module), name):
+                monkeypatch.setattr(importlib.import_module(module), name, forbidden)
+    again = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-06-30")
+    pd.testing.assert_series_equal(again.equity, expected.equity)

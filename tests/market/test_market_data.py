@@ -247,3 +247,40 @@ def test_model_ignores_zero_weight_names_with_missing_prices():
 def test_vol_model_parameters_are_validated(kwargs, error, match):
     with pytest.raises(error, match=match):
         dk.ImpliedVolModel(**kwargs)
+
+
+def test_arrays_are_the_market_on_its_calendar_built_once():
+    spots, index, vols, index_vol = make_market_inputs()
+    rate = pd.Series(0.01, index=spots.index)
+    market = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS, rate=rate, div_yields=0.02)
+    arrays = market.arrays
+    assert arrays is market.arrays
+    assert arrays.tickers == tuple(TICKERS) and arrays.dates.equals(spots.index)
+    np.testing.assert_array_equal(arrays.spots, spots.to_numpy())
+    np.testing.assert_array_equal(arrays.vols, vols.to_numpy())
+    np.testing.assert_array_equal(arrays.index_vol, index_vol.to_numpy())
+    np.testing.assert_array_equal(arrays.weights, market.weights_frame().to_numpy())
+    assert arrays.rate.shape == (len(spots),) and (arrays.div_yields == 0.02).all()
+    view = arrays.window(10, 19)
+    assert len(view.dates) == 10 and view.dates[0] == spots.index[10]
+    np.testing.assert_array_equal(view.index, index.to_numpy()[10:20])
+    assert arrays.row(spots.index[7]) == 7
+    with pytest.raises(ValueError, match="is not a date of the market data"):
+        arrays.row("2021-01-02")  # a Saturday
+
+
+def test_snapshot_holds_the_positive_weight_names_as_arrays():
+    spots, index, vols, index_vol = make_market_inputs()
+    weights = pd.DataFrame(np.tile(WEIGHTS.to_numpy(), (len(spots), 1)), index=spots.index, columns=TICKERS)
+    weights.iloc[5] = [0.5, 0.0, 0.5, 0.0, 0.0]
+    spots.iloc[5, 1] = np.nan  # a zero-weight name may be missing
+    market = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=weights)
+    snap = dk.market.snapshot(market, spots.index[5])
+    assert snap.names == ("AAPL", "JPM") and snap.columns.tolist() == [0, 2] and snap.row == 5
+    np.testing.assert_array_equal(snap.spots, spots.iloc[5, [0, 2]].to_numpy())
+    np.testing.assert_array_equal(snap.weights, [0.5, 0.5])
+    assert snap.index_spot == index.iloc[5] and snap.index_vol == index_vol.iloc[5]
+    vols.iloc[6, 3] = np.nan
+    broken = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=weights)
+    with pytest.raises(ValueError, match=r"implied vol missing on 2021-01-12 for \['XOM'\]"):
+        dk.market.snapshot(broken, spots.index[6])

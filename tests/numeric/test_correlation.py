@@ -248,3 +248,24 @@ def test_zero_weight_names_do_not_enter_even_with_nan_vol():
     assert ref.index_variance(w, s, R) == pytest.approx(0.045)
     s[0] = np.nan
     assert np.isnan(dk.index_vol(w, s, R)) and np.isnan(dk.implied_correlation(0.3, s, w).value)
+
+
+def test_array_cores_give_the_labelled_functions_bits():
+    """The strategy and backtest layers call the array-only cores; they must be the same numbers."""
+    from dispersionkit.numeric.correlation import equicorrelation_values
+    from dispersionkit.numeric.correlation_matrix import stress_correlation_values
+
+    rng = np.random.default_rng(12)
+    T, n = 40, 7
+    w = rng.dirichlet(np.ones(n), size=T)
+    s = rng.uniform(0.1, 0.6, size=(T, n))
+    s[3, 2] = np.nan
+    iv = rng.uniform(0.1, 0.4, size=T)
+    np.testing.assert_array_equal(equicorrelation_values(iv, s, w), dk.implied_correlation(iv, s, w).value)
+    scalar = equicorrelation_values(0.2, s[0], w[0])
+    assert scalar.shape == (1,) and scalar[0] == dk.implied_correlation(0.2, s[0], w[0]).value
+    R = dk.random_correlation(n, rng=rng)
+    for target in (-0.1, 0.0, 0.3, 0.95):
+        np.testing.assert_array_equal(
+            stress_correlation_values(R, target, w[0]), dk.stress_correlation(R, target, w[0])
+        )

@@ -289,3 +289,10 @@ def test_tiny_windows_match_exact_arithmetic(window, missing):
             mean = sum(seen) / len(seen)
             exact = math.sqrt(float(sum((v - mean) ** 2 for v in seen) / (len(seen) - 1)))
             assert vol[t, j] == pytest.approx(exact, rel=1e-14, abs=0)
+
+
+def test_array_core_gives_realized_vols_bits():
+    from dispersionkit.numeric.realized import rolling_vol_values
+
+    x = market(300, 6, seed=8, missing=0.02)
+    np.testing.assert_array_equal(rolling_vol_values(x, 21, 15), dk.realized_vol(x, 21, min_periods=15))

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_count, as_real
-from ..market.market_data import MarketData
-from ..market.signal_series import signal_series
+from ..market.market_data import MarketArrays, MarketData
+from ..market.signal_series import signal_arrays
 from ..market.snapshot import INDEX
 from ..numeric.hedge_policy import HedgePolicy
 from ..numeric.hedged_pnl import hedged_pnl
@@ -93,55 +93,52 @@ def backtest(
         raise TypeError(f"policy: expected a HedgePolicy, got {type(policy).__name__}")
     if not as_real(capital, "capital") > 0:
         raise ValueError(f"capital: must be > 0, got {capital!r}")
-    dates = _window(market, start, end)
-    signals = signal_series(market, rules.window, rules.vix_lookback).loc[dates]
-    run = _Run(market, trade, rules, policy, dates, signals, float(capital), threads)
+    if not isinstance(market, MarketData):
+        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
+    exit_rules = default_exit_rules(trade.direction) if rules.exit is None else rules.exit
+    arrays = market.arrays
+    first, last = _window(arrays.dates, start, end)
+    window = arrays.window(first, last)
+    # Signals over the whole history (trailing windows reach back before ``start``), then the window.
+    signals = signal_arrays(arrays, rules.window, rules.vix_lookback)
+    signals = {name: values[first : last + 1] for name, values in signals.items()}
+    run = _Run(window, trade, rules, exit_rules, policy, signals, float(capital), market.vol_source, threads)
     return run.execute()
 
 
-def _window(market: MarketData, start, end) -> pd.DatetimeIndex:
-    if not isinstance(market, MarketData):
-        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
-    lo = market.dates[0] if start is None else pd.Timestamp(start)
-    hi = market.dates[-1] if end is None else pd.Timestamp(end)
-    dates = market.dates[(market.dates >= lo) & (market.dates <= hi)]
-    if len(dates) < 2:
+def _window(dates: pd.DatetimeIndex, start, end) -> tuple[int, int]:
+    """First and last row of the backtest (inclusive)."""
+    lo = dates[0] if start is None else pd.Timestamp(start)
+    hi = dates[-1] if end is None else pd.Timestamp(end)
+    first, last = int(dates.searchsorted(lo, "left")), int(dates.searchsorted(hi, "right")) - 1
+    if last - first + 1 < 2:
         raise ValueError(f"start, end: fewer than 2 trading days between {lo.date()} and {hi.date()}")
-    return dates
+    return first, last
 
 
 class _Run:
     """State of one backtest; ``execute`` walks the dates once, a trade at a time."""
 
-    def __init__(self, market, trade, rules, policy, dates, signals, capital, threads):
-        self.market, self.trade, self.rules, self.policy = market, trade, rules, policy
-        self.dates, self.signals, self.capital, self.threads = dates, signals, capital, threads
-        self.exit_rules = default_exit_rules(trade.direction) if rules.exit is None else rules.exit
-        n = len(dates)
+    def __init__(self, arrays: MarketArrays, trade, rules, exit_rules, policy, signals, capital, vol_source, threads):
+        self.arrays, self.trade, self.rules, self.exit_rules, self.policy = arrays, trade, rules, exit_rules, policy
+        self.dates, self.sig, self.capital, self.threads = arrays.dates, signals, capital, threads
+        self.vol_source = vol_source
+        n = len(self.dates)
         self.pnl = np.zeros(n)
         self.lines = {name: np.zeros(n) for name in GREEK_COLUMNS + SPLIT_COLUMNS}
         self.state = {name: np.zeros(n) for name in GREEK_STATE}
-        self.positions = []
-        self.journal = []
-        self.vol = market.vols.loc[dates]
-        self.index_vol = market.index_vol.loc[dates]
+        self.positions: list[tuple] = []
+        self.journal: list[dict] = []
         self.usable = self._usable()
-        # Plain arrays: the per-trade and per-day lookups below would otherwise be pandas indexing.
-        self.spot_values = market.spots.loc[dates].to_numpy()
-        self.index_values = market.index.loc[dates].to_numpy()
-        self.vol_values = self.vol.to_numpy()
-        self.index_vol_values = self.index_vol.to_numpy()
-        self.column = {name: k for k, name in enumerate(market.tickers)}
-        self.sig = {name: signals[name].to_numpy() for name in signals.columns}
 
     def _usable(self) -> np.ndarray:
-        weights = self.market.weights_frame().loc[self.dates].fillna(0.0).to_numpy() > 0
-        spots = self.market.spots.loc[self.dates].to_numpy()
+        a = self.arrays
         with np.errstate(invalid="ignore"):
-            priced = np.isfinite(spots) & (self.vol.to_numpy() > 0)
+            weights = np.where(np.isnan(a.weights), 0.0, a.weights) > 0
+            priced = np.isfinite(a.spots) & (a.vols > 0)
             have = np.where(weights, priced, True).all(axis=1)
-            have &= np.isfinite(self.market.index.loc[self.dates].to_numpy()) & (self.index_vol.to_numpy() > 0)
-        return have & np.isfinite(self.signals[["implied_correlation", "realized_correlation"]].to_numpy()).all(axis=1)
+            have &= np.isfinite(a.index) & (a.index_vol > 0)
+        return have & np.isfinite(self.sig["implied_correlation"]) & np.isfinite(self.sig["realized_correlation"])
 
     def execute(self) -> BacktestResult:
         t, n, roll = 0, len(self.dates), False
@@ -175,14 +172,15 @@ class _Run:
         return None
 
     def _hold(self, t: int, equity: float, entry_reason: str) -> tuple[int, bool]:
-        position = self.trade.position(self.market, self.dates[t], equity, threads=self.threads)
+        snap = self.arrays.snapshot(t)
+        position = self.trade.position_on(snap, equity, threads=self.threads)
         horizon = min(t + max(1, math.ceil(self.trade.tenor / DT - 1e-9)), len(self.dates) - 1)
         gap = np.flatnonzero(~self.usable[t + 1 : horizon + 1])
         end = horizon if gap.size == 0 else t + int(gap[0])
         if end == t:
             return t + 1, False
         book = position.book()
-        result, spots, vols = self._run(position, book, t, end)
+        result, spots, vols = self._run(snap, book, t, end)
         exit_at, rule = self._first_exit(position, t, end, result.steps.cumulative[0])
         if rule is None:
             label = (
@@ -194,30 +192,28 @@ class _Run:
             )
             rule = ("Horizon", label, "exit")
         elif exit_at < end:
-            result, spots, vols = self._run(position, book, t, exit_at)
+            result, spots, vols = self._run(snap, book, t, exit_at)
         self._record(position, t, exit_at, result, spots, vols, entry_reason, rule)
         if rule[2] == "roll":
             return exit_at, True
         return exit_at + 1, False  # flat at this close: the entry rule is next asked on the next date
 
-    def _run(self, position, book, t: int, end: int):
+    def _run(self, snap, book, t: int, end: int):
         """hedged_pnl over rows t..end; spots and vols (end - t + 1, names + index) as arrays."""
-        names = list(position.weights.index)
-        columns = [self.column[name] for name in names]
-        rows = slice(t, end + 1)
-        spots = np.column_stack([self.spot_values[rows][:, columns], self.index_values[rows]])
-        vols = np.column_stack([self.vol_values[rows][:, columns], self.index_vol_values[rows]])
-        div = position.legs.drop_duplicates("underlying").set_index("underlying")["div_yield"]
+        a, rows, columns = self.arrays, slice(t, end + 1), snap.columns
+        spots = np.column_stack([a.spots[rows, columns], a.index[rows]])
+        vols = np.column_stack([a.vols[rows, columns], a.index_vol[rows]])
+        names = [*snap.names, INDEX]
         result = hedged_pnl(
             book,
             spots,
             vols,
-            rate=float(position.legs["rate"].iloc[0]),
-            div_yield=div.reindex([*names, INDEX]).to_numpy(),
+            rate=snap.rate,
+            div_yield=np.append(snap.div_yields, snap.index_div_yield),
             dt=DT,
             policy=self.policy,
             detail="steps",
-            names=[*names, INDEX],
+            names=names,
             dates=self.dates[rows],
             vols_by="underlying",
             threads=self.threads,
@@ -307,7 +303,7 @@ class _Run:
             positions=positions,
             journal=journal,
             metrics=compute_metrics(equity, journal=journal),
-            vol_source=self.market.vol_source,
+            vol_source=self.vol_source,
             capital=self.capital,
         )
 

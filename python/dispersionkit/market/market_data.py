@@ -11,6 +11,7 @@ in ``vol_source`` / ``index_vol_origin``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,73 @@ import pandas as pd
 from .._validation import as_real
 from ..numeric.correlation import implied_correlation as _implied_correlation
 from . import _checks as checks
+from .snapshot import Snapshot, take_snapshot
 from .tables import read_dated_table
 from .vol_model import ImpliedVolModel
+
+
+@dataclass(frozen=True, eq=False)
+class MarketArrays:
+    """A :class:`MarketData` as float64 arrays on its calendar: row t is ``dates[t]``, column k
+    is ``tickers[k]``; what the strategy and backtest layers compute on (pandas stays at the edge).
+
+    spots, vols, weights, div_yields: (T, n); index, index_vol, rate: (T,). Constant weights,
+    rates and yields are repeated as read-only broadcast views (no copies). NaN = missing.
+    """
+
+    dates: pd.DatetimeIndex
+    tickers: tuple[str, ...]
+    spots: np.ndarray
+    index: np.ndarray
+    vols: np.ndarray
+    index_vol: np.ndarray
+    weights: np.ndarray
+    rate: np.ndarray
+    div_yields: np.ndarray
+
+    def row(self, date) -> int:
+        """Position of ``date`` in ``dates``; ValueError when it is not a date of the market."""
+        try:
+            stamp = pd.Timestamp(date)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"date: cannot read {date!r} as a date ({error})") from None
+        position = self.dates.searchsorted(stamp)
+        if position == len(self.dates) or self.dates[position] != stamp:
+            raise ValueError(
+                f"date: {stamp.date()} is not a date of the market data "
+                f"({self.dates[0].date()}..{self.dates[-1].date()}, trading days only)"
+            )
+        return int(position)
+
+    def window(self, first: int, last: int) -> MarketArrays:
+        """Rows ``first..last`` (inclusive) as views of these arrays."""
+        rows = slice(first, last + 1)
+        return MarketArrays(
+            dates=self.dates[rows],
+            tickers=self.tickers,
+            spots=self.spots[rows],
+            index=self.index[rows],
+            vols=self.vols[rows],
+            index_vol=self.index_vol[rows],
+            weights=self.weights[rows],
+            rate=self.rate[rows],
+            div_yields=self.div_yields[rows],
+        )
+
+    def snapshot(self, row: int) -> Snapshot:
+        """The names with positive weight on ``dates[row]`` (:func:`~dispersionkit.market.snapshot.take_snapshot`)."""
+        return take_snapshot(
+            self.dates[row],
+            row,
+            self.tickers,
+            self.spots[row],
+            self.vols[row],
+            self.weights[row],
+            self.div_yields[row],
+            self.index[row],
+            self.index_vol[row],
+            self.rate[row],
+        )
 
 
 @dataclass(frozen=True, eq=False, init=False, repr=False)
@@ -192,6 +258,36 @@ class MarketData:
     def dates(self) -> pd.DatetimeIndex:
         return self.spots.index
 
+    @cached_property
+    def arrays(self) -> MarketArrays:
+        """The market as :class:`MarketArrays` (built on first use, then kept)."""
+        dates = self.dates
+        T, n = self.spots.shape
+
+        def per_date(value) -> np.ndarray:
+            if isinstance(value, pd.Series):
+                return value.to_numpy(np.float64)
+            return np.broadcast_to(np.float64(value), (T,))
+
+        def per_name(value) -> np.ndarray:
+            if isinstance(value, pd.DataFrame):
+                return value.to_numpy(np.float64)
+            if isinstance(value, pd.Series):
+                return np.broadcast_to(value.to_numpy(np.float64), (T, n))
+            return np.broadcast_to(np.float64(value), (T, n))
+
+        return MarketArrays(
+            dates=dates,
+            tickers=tuple(str(t) for t in self.tickers),
+            spots=self.spots.to_numpy(np.float64),
+            index=self.index.to_numpy(np.float64),
+            vols=self.vols.to_numpy(np.float64),
+            index_vol=self.index_vol.to_numpy(np.float64),
+            weights=per_name(self.weights),
+            rate=per_date(self.rate),
+            div_yields=per_name(self.div_yields),
+        )
+
     @property
     def tickers(self) -> pd.Index:
         return self.spots.columns
@@ -288,3 +384,14 @@ def _div_yields(div_yields, dates, tickers):
             raise ValueError(f"div_yields: per-ticker yields must not be missing, NaN for {absent}")
         return div_yields
     return as_real(div_yields, "div_yields")
+
+
+def snapshot(market: MarketData, date) -> Snapshot:
+    """The market on ``date`` (a trading day of ``market``) for the names with positive weight.
+
+    ValueError naming the names whose spot or vol is missing (:func:`take_snapshot`).
+    """
+    if not isinstance(market, MarketData):
+        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
+    arrays = market.arrays
+    return arrays.snapshot(arrays.row(date))

@@ -1,4 +1,4 @@
-"""One date of a MarketData as plain per-name arrays: what a trade needs to build its book."""
+"""One date of a market as plain per-name arrays: what a trade needs to build its book."""
 
 from __future__ import annotations
 
@@ -7,75 +7,82 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .market_data import MarketData
-
 INDEX = "INDEX"
 """Column name of the index in books built by the strategy layer (hedged_pnl spots)."""
 
 
 @dataclass(frozen=True, eq=False)
 class Snapshot:
-    """Inputs on one date for the names with positive weight (Series indexed by ticker).
+    """Inputs on one date for the names with positive weight, as float64 arrays in ``names`` order.
 
+    ``row`` is the date's position in the market's calendar and ``columns`` the names'
+    positions among the market's tickers, so a caller holding the market's arrays can read
+    later rows of the same names without looking anything up by label.
     ``index_div_yield`` is the weighted mean of the component yields: MarketData carries no
     separate index yield, and the weighted mean is what an index of these names would pay.
     """
 
     date: pd.Timestamp
-    spots: pd.Series
-    vols: pd.Series
-    weights: pd.Series
-    div_yields: pd.Series
+    row: int
+    names: tuple[str, ...]
+    columns: np.ndarray
+    spots: np.ndarray
+    vols: np.ndarray
+    weights: np.ndarray
+    div_yields: np.ndarray
     index_spot: float
     index_vol: float
     index_div_yield: float
     rate: float
 
 
-def resolve_date(market: MarketData, date) -> pd.Timestamp:
-    if not isinstance(market, MarketData):
-        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
-    try:
-        stamp = pd.Timestamp(date)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"date: cannot read {date!r} as a date ({error})") from None
-    if stamp not in market.dates:
-        raise ValueError(
-            f"date: {stamp.date()} is not a date of the market data "
-            f"({market.dates[0].date()}..{market.dates[-1].date()}, trading days only)"
-        )
-    return stamp
+def take_snapshot(
+    date: pd.Timestamp,
+    row: int,
+    tickers: tuple[str, ...],
+    spots: np.ndarray,
+    vols: np.ndarray,
+    weights: np.ndarray,
+    div_yields: np.ndarray,
+    index_spot: float,
+    index_vol: float,
+    rate: float,
+) -> Snapshot:
+    """The :class:`Snapshot` of one row of market arrays (each per-name argument (n,) over ``tickers``).
 
-
-def snapshot(market: MarketData, date) -> Snapshot:
-    """The market on ``date``; ValueError naming the names whose spot or vol is missing."""
-    stamp = resolve_date(market, date)
-    if INDEX in market.tickers:
+    ValueError naming the names whose spot or implied vol is missing or whose vol is 0, and
+    when the index level, its vol, the rate or a dividend yield is missing.
+    """
+    if INDEX in tickers:
         raise ValueError(f"market: a ticker is named {INDEX!r}, the name reserved for the index")
-    weights = market.weights_frame().loc[stamp]
-    inside = weights.index[weights.fillna(0.0).to_numpy() > 0]
-    spots = market.spots.loc[stamp, inside]
-    vols = market.vols.loc[stamp, inside]
-    missing = sorted(set(inside[spots.isna().to_numpy() | vols.isna().to_numpy()]))
+    with np.errstate(invalid="ignore"):
+        columns = np.flatnonzero(np.where(np.isnan(weights), 0.0, weights) > 0)
+    names = tuple(tickers[k] for k in columns)
+    s, v = spots[columns], vols[columns]
+    missing = sorted(set(np.asarray(names, dtype=object)[np.isnan(s) | np.isnan(v)]))
     if missing:
-        raise ValueError(f"market: spot or implied vol missing on {stamp.date()} for {missing}")
+        raise ValueError(f"market: spot or implied vol missing on {date.date()} for {missing}")
     # A zero vol puts an ATM option at infinite gamma: no book can be sized or hedged on it.
-    flat = sorted(set(inside[vols.to_numpy() <= 0]))
+    flat = sorted(set(np.asarray(names, dtype=object)[v <= 0]))
     if flat:
-        raise ValueError(f"market: implied vol is 0 on {stamp.date()} for {flat}; a book needs vols > 0")
-    index_spot = float(market.index.loc[stamp])
-    index_vol = float(market.index_vol.loc[stamp])
+        raise ValueError(f"market: implied vol is 0 on {date.date()} for {flat}; a book needs vols > 0")
     if not (np.isfinite(index_spot) and np.isfinite(index_vol) and index_vol > 0):
-        raise ValueError(f"market: index level or index implied vol missing (or vol 0) on {stamp.date()}")
-    q = market.div_yields
-    if isinstance(q, pd.DataFrame):
-        q = q.loc[stamp, inside]
-    elif isinstance(q, pd.Series):
-        q = q.loc[inside]
-    else:
-        q = pd.Series(float(q), index=inside)
-    rate = market.rate.loc[stamp] if isinstance(market.rate, pd.Series) else market.rate
-    if not np.isfinite(rate) or q.isna().any():
-        raise ValueError(f"market: rate or dividend yield missing on {stamp.date()}")
-    w = weights.loc[inside]
-    return Snapshot(stamp, spots, vols, w, q, index_spot, index_vol, float((w * q).sum() / w.sum()), float(rate))
+        raise ValueError(f"market: index level or index implied vol missing (or vol 0) on {date.date()}")
+    q = div_yields[columns]
+    if not np.isfinite(rate) or np.isnan(q).any():
+        raise ValueError(f"market: rate or dividend yield missing on {date.date()}")
+    w = weights[columns]
+    return Snapshot(
+        date,
+        row,
+        names,
+        columns,
+        s,
+        v,
+        w,
+        q,
+        float(index_spot),
+        float(index_vol),
+        float((w * q).sum() / w.sum()),
+        float(rate),
+    )

@@ -140,8 +140,33 @@ def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
     return vol
 
 
+def equicorrelation_values(index_vol, vols, weights, *, threads=None) -> np.ndarray:
+    """Array-only core of :func:`implied_correlation` and :func:`breakeven_correlation`.
+
+    ``index_vol`` a float or float64 (T,); ``vols`` and ``weights`` float64 (n,) or (T, n),
+    already checked (vols >= 0 or NaN, weights as the caller wants them). Returns the
+    equicorrelation per date as float64 (T,), (1,) when no input has a date axis: no labels,
+    no range flags, no weight-sum warning. For callers that hold validated arrays (the strategy
+    and backtest layers); everyone else calls the labelled functions.
+    """
+    iv = np.asarray(index_vol, dtype=np.float64)
+    s = np.asarray(vols, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    T = iv.shape[0] if iv.ndim == 1 else s.shape[0] if s.ndim == 2 else w.shape[0] if w.ndim == 2 else 1
+    n = s.shape[-1]
+    out = np.empty(T)
+    _core.equicorrelation(
+        np.broadcast_to(iv, (T,)),
+        np.broadcast_to(np.ascontiguousarray(s), (T, n)),
+        np.broadcast_to(np.ascontiguousarray(w), (T, n)),
+        out,
+        resolve_threads(threads),
+    )
+    return out
+
+
 def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> CorrelationEstimate:
-    nthreads = resolve_threads(threads)
+    resolve_threads(threads)
     index = date_index(index_vol_value, vols, weights, per_date=(0,))
     same_labels({"vols": vols, "weights": weights}, {vol_name: index_vol_value, **_dated(vols=vols, weights=weights)})
     iv = as_float_array(index_vol_value, vol_name)
@@ -155,16 +180,7 @@ def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> 
     check_weight_sums(w)
     T = same_dates({vol_name: iv, "vols": s, "weights": w}, {vol_name: 1, "vols": 2, "weights": 2})
     scalar = T is None
-    T = 1 if scalar else T
-    n = s.shape[-1]
-    out = np.empty(T)
-    _core.equicorrelation(
-        np.broadcast_to(iv, (T,)),
-        np.broadcast_to(np.ascontiguousarray(s), (T, n)),
-        np.broadcast_to(np.ascontiguousarray(w), (T, n)),
-        out,
-        nthreads,
-    )
+    out = equicorrelation_values(iv, s, w, threads=threads)
     with np.errstate(invalid="ignore"):
         flags = np.abs(out) > 1.0
     if scalar:

@@ -135,16 +135,24 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     floor = -1.0 / (n - 1)
     if not floor <= target <= 1.0:
         raise ValueError(f"target: must be in [{floor:.6g}, 1] for n = {n}, got {target}")
-    avg = average_correlation(R, weights)
+    return _relabel(stress_correlation_values(R, float(target), weights), corr)
+
+
+def stress_correlation_values(corr: np.ndarray, target: float, weights=None) -> np.ndarray:
+    """Array-only core of :func:`stress_correlation`: ``corr`` a valid float64 (n, n)
+    correlation matrix (n >= 2) and ``target`` in [-1/(n-1), 1], both already checked; returns
+    a new (n, n) array. For callers that build the matrix themselves (e.g. an equicorrelation)."""
+    n = corr.shape[0]
+    avg = average_correlation(corr, weights)
     if target == avg:
-        return _relabel(R.copy(), corr)
-    anchor = 1.0 if target > avg else (0.0 if target >= 0.0 else floor)
+        return corr.copy()
+    anchor = 1.0 if target > avg else (0.0 if target >= 0.0 else -1.0 / (n - 1))
     a = (target - avg) / (anchor - avg)
     E = np.full((n, n), anchor)
     np.fill_diagonal(E, 1.0)
-    out = (1.0 - a) * R + a * E
+    out = (1.0 - a) * corr + a * E
     np.fill_diagonal(out, 1.0)
-    return _relabel(out, corr)
+    return out
 
 
 def random_correlation(n: int, *, factors: int | None = None, rng=None) -> np.ndarray:

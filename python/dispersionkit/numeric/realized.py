@@ -37,15 +37,23 @@ def realized_vol(returns, window, *, min_periods=None, annualization=TRADING_DAY
     ``returns``: (T,) or (T, n) daily log returns (Series/DataFrame keep their labels). Returns
     the input's shape; NaN where fewer than max(min_periods, 2) observations are in the window.
     """
-    nthreads = resolve_threads(threads)
     window, min_periods = window_args(window, min_periods)
     annualization = as_scalar(annualization, "annualization", positive=True)
-    x = returns_matrix(returns)
-    out = np.empty_like(x)
-    _core.rolling_std(x, window, min_periods, float(np.sqrt(annualization)), out, nthreads)
+    out = rolling_vol_values(returns_matrix(returns), window, min_periods, annualization=annualization, threads=threads)
     if np.ndim(returns) == 1:
         return as_series(out[:, 0], date_index(returns, per_date=(0,)), getattr(returns, "name", None))
     return as_frame(out, date_index(returns), columns_of(returns))
+
+
+def rolling_vol_values(
+    returns: np.ndarray, window: int, min_periods: int, *, annualization=TRADING_DAYS, threads=None
+) -> np.ndarray:
+    """Array-only core of :func:`realized_vol`: C-contiguous float64 (T, n) daily log returns
+    (NaN = missing, no inf) and int ``window`` >= 2, 1 <= ``min_periods`` <= window, already
+    checked; returns float64 (T, n), no labels. For callers that hold validated arrays."""
+    out = np.empty_like(returns)
+    _core.rolling_std(returns, window, min_periods, float(np.sqrt(annualization)), out, resolve_threads(threads))
+    return out
 
 
 def _pair_weights(weights, n: int):

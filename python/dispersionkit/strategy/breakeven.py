@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import as_count
 from ..market.market_data import MarketData
-from ..numeric.correlation import breakeven_correlation, implied_correlation
+from ..market.signal_series import log_returns
+from ..numeric.correlation import equicorrelation_values
 from ..numeric.greeks import bs_greeks
-from ..numeric.realized import realized_vol
+from ..numeric.realized import rolling_vol_values
 from .position import Position
 
 
@@ -65,7 +67,11 @@ def book_breakeven(position: Position, realized_vols: pd.Series) -> float:
 def breakeven_from_position(position: Position, market: MarketData, realized_vols, window: int) -> BreakevenCorrelation:
     names = position.weights.index
     if realized_vols is None:
-        realized_vols = realized_vol(market.log_returns()[names], window).loc[position.date]
+        arrays = market.arrays
+        columns = [arrays.tickers.index(name) for name in names]
+        returns = np.ascontiguousarray(log_returns(arrays.spots[:, columns]))
+        trailing = rolling_vol_values(returns, as_count(window, "window", 2), window)[arrays.row(position.date)]
+        realized_vols = pd.Series(trailing, index=names, name=position.date)
     elif not isinstance(realized_vols, pd.Series):
         raise TypeError(f"realized_vols: expected a Series by ticker, got {type(realized_vols).__name__}")
     absent = sorted(set(names) - set(realized_vols.index))
@@ -76,8 +82,8 @@ def breakeven_from_position(position: Position, market: MarketData, realized_vol
         bad = list(realized_vols.index[realized_vols.isna() | (realized_vols < 0)])
         raise ValueError(f"realized_vols: missing or negative on {position.date.date()} for {bad}")
     w = position.weights.to_numpy()
-    index_leg = breakeven_correlation(position.index_vol, realized_vols.to_numpy(), w).value
-    implied = implied_correlation(position.index_vol, position.vols.to_numpy(), w).value
+    index_leg = equicorrelation_values(position.index_vol, realized_vols.to_numpy(), w)[0]
+    implied = equicorrelation_values(position.index_vol, position.vols.to_numpy(), w)[0]
     return BreakevenCorrelation(
         float(index_leg), book_breakeven(position, realized_vols), float(implied), realized_vols
     )

@@ -25,7 +25,7 @@ import pandas as pd
 from .._validation import as_float_array
 from ..numeric import correlation as _correlation
 from ..numeric import greeks as _greeks
-from ..numeric.correlation_matrix import stress_correlation
+from ..numeric.correlation_matrix import stress_correlation_values
 from .position import Position
 
 
@@ -110,7 +110,7 @@ def prepare_grid(position: Position, spot_shocks, vol_shocks, corr_levels=None) 
     w = position.weights.to_numpy(np.float64)
     w = w / w.sum()
     name_vols = position.vols.to_numpy(np.float64)
-    current = float(_correlation.implied_correlation(position.index_vol, name_vols, w).value)
+    current = float(_correlation.equicorrelation_values(position.index_vol, name_vols, w)[0])
     floor = -1.0 / (n - 1)
     if not floor <= current <= 1.0:
         raise ValueError(
@@ -124,7 +124,8 @@ def prepare_grid(position: Position, spot_shocks, vol_shocks, corr_levels=None) 
         raise ValueError(f"corr_levels: must lie in [{floor:.4f}, 1] for {n} names, got {corr_levels}")
     base = np.full((n, n), current)
     np.fill_diagonal(base, 1.0)
-    matrices = np.stack([stress_correlation(base, c, w) for c in corr_levels])
+    # An equicorrelation matrix in [-1/(n-1), 1] is a valid correlation matrix: no check needed.
+    matrices = np.stack([stress_correlation_values(base, float(c), w) for c in corr_levels])
     legs = position.legs
     lookup = {name: k for k, name in enumerate(names)}
     leg_name = np.array([lookup.get(u, -1) for u in legs["underlying"]], dtype=np.int64)

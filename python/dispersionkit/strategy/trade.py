@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_choice, as_positive
-from ..market.market_data import MarketData
-from ..market.snapshot import INDEX, Snapshot, snapshot
+from ..market.market_data import MarketData, snapshot
+from ..market.snapshot import INDEX, Snapshot
 from ..numeric.book import Book
-from ..numeric.correlation import implied_correlation as _implied_correlation
+from ..numeric.correlation import equicorrelation_values
 from ..numeric.greeks import bs_greeks
 from .breakeven import BreakevenCorrelation, breakeven_from_position
 from .position import LEG_COLUMNS, Position
@@ -86,8 +86,12 @@ class DispersionTrade:
 
     def position(self, market: MarketData, date, capital: float = 1_000_000.0, *, threads=None) -> Position:
         """The sized book on ``date`` (a trading day of ``market``); see :class:`Position`."""
+        return self.position_on(snapshot(market, date), capital, threads=threads)
+
+    def position_on(self, snap: Snapshot, capital: float = 1_000_000.0, *, threads=None) -> Position:
+        """The sized book on the date of a :class:`~dispersionkit.market.Snapshot` (arrays in,
+        :class:`Position` out): what :meth:`position` and the backtest call once the market is arrays."""
         capital = as_positive(capital, "capital")
-        snap = snapshot(market, date)
         return self._position(snap, capital, threads)
 
     def book(self, market: MarketData, date, capital: float = 1_000_000.0) -> Book:
@@ -101,7 +105,7 @@ class DispersionTrade:
     def implied_correlation(self, market: MarketData, date) -> float:
         """Implied correlation on ``date`` from the market's vols and weights."""
         snap = snapshot(market, date)
-        return float(_implied_correlation(snap.index_vol, snap.vols.to_numpy(), snap.weights.to_numpy()).value)
+        return float(equicorrelation_values(snap.index_vol, snap.vols, snap.weights)[0])
 
     def breakeven_correlation(
         self, market: MarketData, date, realized_vols=None, capital: float = 1_000_000.0, *, window: int = 63
@@ -128,18 +132,18 @@ class DispersionTrade:
         return stress_grid(self.position(market, date, capital), spot_shocks, vol_shocks, corr_levels, threads=threads)
 
     def _position(self, snap: Snapshot, capital: float, threads) -> Position:
-        names = [*list(snap.spots.index), INDEX]
-        spots = np.append(snap.spots.to_numpy(), snap.index_spot)
-        vols = np.append(snap.vols.to_numpy(), snap.index_vol)
-        divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
+        names = [*snap.names, INDEX]
+        spots = np.append(snap.spots, snap.index_spot)
+        divs = np.append(snap.div_yields, snap.index_div_yield)
         options = self.options()
         is_call = np.array([c for c, _ in options])
         strikes = spots[:, None] * np.array([k for _, k in options])[None, :]
+        vols = self._leg_vols(snap, strikes)
         unit = bs_greeks(
             spots[:, None],
             strikes,
             self.tenor,
-            vols[:, None],
+            vols,
             snap.rate,
             divs[:, None],
             is_call[None, :],
@@ -160,7 +164,7 @@ class DispersionTrade:
                 "tau": self.tenor,
                 "quantity": np.repeat(signed, n_opt),
                 "spot": np.repeat(spots, n_opt),
-                "vol": np.repeat(vols, n_opt),
+                "vol": vols.ravel(),
                 "rate": snap.rate,
                 "div_yield": np.repeat(divs, n_opt),
                 "price": unit.price.ravel(),
@@ -168,14 +172,15 @@ class DispersionTrade:
             columns=list(LEG_COLUMNS),
         )
         q, price = legs["quantity"].to_numpy(), legs["price"].to_numpy()
+        components = pd.Index(snap.names)
         return Position(
             date=snap.date,
             direction=self.direction,
             tenor=self.tenor,
             legs=legs,
-            weights=snap.weights,
-            spots=snap.spots,
-            vols=snap.vols,
+            weights=pd.Series(snap.weights, index=components),
+            spots=pd.Series(snap.spots, index=components),
+            vols=pd.Series(snap.vols, index=components),
             index_spot=snap.index_spot,
             index_vol=snap.index_vol,
             capital=capital,
@@ -183,9 +188,15 @@ class DispersionTrade:
             value=float(q @ price),
         )
 
+    def _leg_vols(self, snap: Snapshot, strikes: np.ndarray) -> np.ndarray:
+        """Implied vol of every option, shaped like ``strikes`` (rows: the components, then the
+        index; columns: the options of one unit of the structure). The one place a leg's vol is
+        chosen: today every option on an underlying takes that underlying's implied vol."""
+        return np.broadcast_to(np.append(snap.vols, snap.index_vol)[:, None], strikes.shape)
+
     def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
         """Unsigned component quantities per index unit."""
-        w = snap.weights.to_numpy()
+        w = snap.weights
         if self.sizing == "vega":
             return vega_neutral(1.0, unit["vega"][-1], unit["vega"][:-1], w)
         if self.sizing == "theta":
