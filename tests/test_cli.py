@@ -2,6 +2,8 @@ import io
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from dispersionkit.cli import main
@@ -13,25 +15,58 @@ def test_demo_prints_every_section():
     text = out.getvalue()
     assert status == 0
     for section in (
+        "== Assumptions ==",
+        "ASSUMED, not measured",
+        "MODEL",
+        "traded: the S&P 500 index",
+        "NOT the basket",
         "== Regime on 2017-06-30 ==",
-        "== Implied vs realized correlation ==",
-        "== Backtest: long",
+        "== Implied vs realized correlation, and the forward premium ==",
+        "forward premium",
+        "VIX dates (measured)",
+        "== The trade on 2017-06-30",
+        "break-even correlation",
+        "survivability",
+        "== Results by assumed correlation premium ==",
+        "assumed 0 pts",
+        "assumed 5 pts",
+        "assumed 10 pts",
+        "from index vol",
         "total return",
         "CAGR",
         "Sharpe",
         "max drawdown",
         "win rate (trades)",
-        "year",
-        "2016",
-        "2017",
-        "MODELLED",
-        "exits by",
-        "correlation",
-        "== The trade on 2017-06-30",
-        "break-even correlation",
-        "survivability",
+        "basis (S&P 500 vs basket)",
+        "== Sub-periods ==",
+        "2010s",
+        "== P&L explain (full period) ==",
+        "cross_volatility (at close)",
+        "residual",
+        "== Trades ==",
+        "TimeStop",
     ):
         assert section in text, section
+
+
+def test_demo_sections_return_their_tables():
+    from dispersionkit.demo import DemoSettings, demo_sections
+
+    sections = demo_sections(DemoSettings(start="2018-01-01", end="2018-06-29", premia=(0.0, 0.10), index="basket"))
+    by_title = {section.title: section for section in sections}
+    sweep = by_title["Results by assumed correlation premium"].tables["sweep"]
+    assert list(sweep.columns) == ["assumed 0 pts", "assumed 10 pts", "from index vol"]
+    # The basket is traded: no basis; the P&L lines add up to the P&L.
+    assert sweep.loc["basis"].abs().max() < 1e-6 * sweep.loc["pnl"].abs().max()
+    lines = sweep.loc[["basis", "correlation", "volatility", "costs", "other"]].sum()
+    np.testing.assert_allclose(lines.to_numpy(), sweep.loc["pnl"].to_numpy(), rtol=1e-12)
+    explain = by_title["P&L explain (full period)"].tables["daily"]
+    np.testing.assert_allclose(explain.drop(index="total").sum(), explain.loc["total"], rtol=1e-9)
+    assert "basket of the 20 stocks" in by_title["Assumptions"].text
+    assert set(by_title["Sub-periods"].tables["sharpe"].index) == {"full period", "2010s"}
+    assert isinstance(
+        by_title["Implied vs realized correlation, and the forward premium"].tables["by_year"], pd.DataFrame
+    )
 
 
 def test_demo_short_direction_and_bad_arguments():

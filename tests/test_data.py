@@ -95,3 +95,27 @@ def test_installed_package_ships_the_files():
 def test_no_runtime_dependency_on_source_packages(sp500):
     dk.data.load_vix()
     assert "skfolio" not in sys.modules and "arch" not in sys.modules
+
+
+def test_sample_market_offers_the_basket_as_its_own_index():
+    sp500 = dk.data.sample_market()
+    basket = dk.data.sample_market(index="basket")
+    np.testing.assert_allclose(
+        basket.index.pct_change().iloc[1:], sp500.spots.pct_change().iloc[1:].mean(axis=1), rtol=1e-10
+    )
+    assert basket.index.iloc[0] == sp500.index.iloc[0]
+    origin = basket.index_vol_origin
+    assert (origin == "vix-scaled").sum() == (sp500.index_vol_origin == "vix").sum() > 1000
+    pd.testing.assert_frame_equal(basket.vols, sp500.vols)  # the names' vols do not depend on the index
+    with pytest.raises(ValueError, match="index: expected 'sp500' or 'basket'"):
+        dk.data.sample_market(index="nasdaq")
+
+
+def test_sample_market_default_premium_is_measured_from_vix_where_it_exists():
+    market = dk.data.sample_market()
+    assert "correlation_premium=from_index_vol" in market.vol_source
+    signals = dk.market.signal_series(market)
+    premium = (signals["implied_correlation"] - signals["realized_correlation"]).dropna()
+    on_vix = premium[market.index_vol_origin.loc[premium.index] == "vix"]
+    assert premium.std() > 0.05  # not a constant
+    assert 0.1 < on_vix.mean() < 0.3  # VIX^2 over realized index variance, names at their realized vols

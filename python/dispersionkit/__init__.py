@@ -27,7 +27,7 @@ from . import backtest, data, market
 from ._core import hardware_threads
 from ._version import __version__ as __version__
 from .backtest import BacktestResult, BacktestRules, Metrics, compute_metrics, metrics
-from .market import ImpliedVolModel, MarketData
+from .market import ImpliedVolModel, MarketData, basket_index, forward_premium
 from .numeric import (
     PER_BASIS_POINT,
     PER_CALENDAR_DAY,
@@ -223,6 +223,7 @@ __all__ = [
     "any_of",
     "average_correlation",
     "backtest",
+    "basket_index",
     "book_premium",
     "breakeven_correlation",
     "bs_greeks",
@@ -235,6 +236,7 @@ __all__ = [
     "default_exit_rules",
     "evaluate_rules",
     "first_firing",
+    "forward_premium",
     "gamma_neutral",
     "hardware_threads",
     "hedged_pnl",

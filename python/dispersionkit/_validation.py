@@ -41,6 +41,10 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
 
 def as_real(value, name: str, *, finite: bool = True) -> float:
     """A Python or NumPy real number (not bool) as float; with ``finite`` NaN and inf are errors."""
+    if type(value) is float:  # the common case, without the (slow) abstract-class check below
+        if finite and not math.isfinite(value):
+            raise ValueError(f"{name}: must be finite, got {value}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     value = float(value)

@@ -53,27 +53,31 @@ def test_backtest_rules_reject_bad_settings_when_built(kwargs, error, match):
         dk.BacktestRules(**kwargs)
 
 
-def test_index_cash_gamma_of_the_split_is_the_engines(synthetic_market):
-    """With rho_impl chosen so that 'as implied' equals the index's implied variance sigma_I^2 dt,
-    the correlation part must equal the index legs' gamma-theta from the engine: same cash
-    gamma (0.5 Gamma S^2 q, signed, zero once expired), same returns."""
-    from dispersionkit.backtest.attribution import correlation_split
-    from dispersionkit.backtest.engine import DT
+def test_index_leg_split_adds_up_to_the_engines_index_gamma_theta(synthetic_market):
+    """Whatever the realized moves, basis + idiosyncratic + cross_volatility + correlation is the
+    index legs' gamma-theta of the engine: same cash gamma (signed, 0 once expired), same returns."""
+    from dispersionkit.backtest.attribution import index_leg_split, leg_greeks, run_terms
 
     market = synthetic_market(n_dates=40, realized_corr=0.2, implied_corr=0.6, seed=7)
-    position = dk.DispersionTrade(direction="long").position(market, market.dates[0], 1e6)
-    names = list(position.weights.index)
-    rows = market.dates[:25]  # past the 30-day expiry: the last steps have no live index leg
-    spots = np.column_stack([market.spots.loc[rows, names].to_numpy(), market.index.loc[rows].to_numpy()])
-    vols = np.column_stack([market.vols.loc[rows, names].to_numpy(), market.index_vol.loc[rows].to_numpy()])
-    result = dk.hedged_pnl(
-        position.book(), spots, vols, dt=DT, detail="steps", names=[*names, "INDEX"], vols_by="underlying"
-    )
-    r = spots[1:, :-1] / spots[:-1, :-1] - 1.0
-    u = position.weights.to_numpy() * np.sqrt(np.mean(r * r, axis=0))
-    own = np.sum((position.weights.to_numpy() * r) ** 2, axis=1)
-    rho = (vols[:-1, -1] ** 2 * DT - own) / (np.sum(u) ** 2 - np.sum(u * u))
-    split = correlation_split(position, result.steps, spots, vols, rho, DT)
-    index_legs = result.steps.gamma_theta_legs[0][:, position.index_mask()].sum(axis=1)
-    np.testing.assert_allclose(split["correlation"], index_legs, rtol=1e-9, atol=1e-9)
-    assert split["correlation"][-1] == 0.0 and np.any(split["correlation"] != 0.0)
+    arrays = market.arrays
+    snap = arrays.snapshot(0)
+    sized = dk.DispersionTrade(direction="long").size(snap, 1e6)
+    rows = slice(0, 25)  # past the 30-day expiry: the last steps have no live index leg
+    spots = np.column_stack([arrays.spots[rows, snap.columns], arrays.index[rows]])[None]
+    vols = np.column_stack([arrays.vols[rows, snap.columns], arrays.index_vol[rows]])[None]
+    dt = 1 / 252
+    names = [*snap.names, "INDEX"]
+    result = dk.hedged_pnl(sized.book(), spots[0], vols[0], dt=dt, detail="steps", names=names, vols_by="underlying")
+    columns = np.array([names.index(u) for u in sized.legs.underlying])
+    expiry = np.full(len(columns), int(np.ceil(sized.tenor / dt)))
+    greeks = leg_greeks(sized.legs, columns, spots, vols, rate=0.0, div_yield=np.zeros(6), dt=dt, expiry_step=expiry)
+    terms = run_terms(sized.legs, columns, spots, vols, arrays.weights[rows], result.steps, greeks, dt=dt)
+    index_legs = result.steps.gamma_theta_legs[0][:, sized.legs.is_index].sum(axis=1)
+    rng = np.random.default_rng(1)
+    for moves in (np.abs(terms.r), rng.uniform(0.005, 0.03, terms.r.shape)):
+        split = index_leg_split(
+            terms.cash_gamma, terms.r_index, terms.r, terms.weights, terms.vols, terms.index_vol, moves, 0.97, dt
+        )
+        total = split["basis"] + split["idiosyncratic"] + split["cross_volatility"] + split["correlation"]
+        np.testing.assert_allclose(total[0], index_legs, rtol=1e-9, atol=1e-9 * np.abs(index_legs).max())
+    assert index_legs[-1] == 0.0 and np.any(index_legs != 0.0)

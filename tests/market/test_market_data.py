@@ -186,7 +186,7 @@ def test_model_fills_vols_with_the_configured_correlation_premium():
     model = dk.ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12)
     market = dk.MarketData(spots, index, weights=WEIGHTS, vol_model=model)
     assert market.vol_source.startswith(
-        "model: ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12)"
+        "model: ImpliedVolModel(window=40, variance_premium=1.44, correlation_premium=0.12 (assumed, constant))"
     )
     assert market.vol_model is model
 
@@ -242,6 +242,8 @@ def test_model_ignores_zero_weight_names_with_missing_prices():
         ({"variance_premium": 0.0}, ValueError, "variance_premium: must be > 0"),
         ({"correlation_premium": 2.0}, ValueError, r"correlation_premium: must be in \[-1, 1\]"),
         ({"correlation_premium": float("nan")}, ValueError, "correlation_premium: must be finite"),
+        ({"correlation_premium": "vix"}, ValueError, "correlation_premium: expected 'from_index_vol'"),
+        ({"component_variance_premium": -1.0}, ValueError, "component_variance_premium: must be > 0"),
     ],
 )
 def test_vol_model_parameters_are_validated(kwargs, error, match):
@@ -284,3 +286,101 @@ def test_snapshot_holds_the_positive_weight_names_as_arrays():
     broken = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=weights)
     with pytest.raises(ValueError, match=r"implied vol missing on 2021-01-12 for \['XOM'\]"):
         dk.market.snapshot(broken, spots.index[6])
+
+
+def test_default_model_takes_the_premium_from_the_index_vol_not_an_assumption():
+    """By default names carry no variance premium and the correlation premium is what the index
+    vol implies: measured where VIX exists, (variance_premium - 1) s_R^2 / C elsewhere."""
+    spots, index, _, _ = make_market_inputs(n_dates=160, seed=6)
+    vix = pd.Series(np.where(np.arange(160) >= 100, 30.0, np.nan), index=spots.index)
+    market = dk.MarketData(spots, index, weights=WEIGHTS, vix=vix, vol_model=dk.ImpliedVolModel(window=40))
+    assert "correlation_premium=from_index_vol (not assumed" in market.vol_source
+    component_returns = np.vstack([np.full(len(TICKERS), np.nan), np.diff(np.log(spots.to_numpy()), axis=0)])
+    realized = numpy_realized_vol(component_returns, 40)
+    np.testing.assert_allclose(market.vols.to_numpy(), realized, rtol=1e-12, equal_nan=True)
+    index_returns = np.concatenate([[np.nan], np.diff(np.log(index.to_numpy()))])
+    realized_index = numpy_realized_vol(index_returns[:, None], 40)[:, 0]
+    w = np.broadcast_to(WEIGHTS.to_numpy(), realized.shape)
+    premium = _implied_correlation(market.index_vol.to_numpy(), market.vols.to_numpy(), w) - _implied_correlation(
+        realized_index, realized, w
+    )
+    u = w * realized
+    cross = u.sum(axis=1) ** 2 - (u * u).sum(axis=1)
+    np.testing.assert_allclose(premium[40:100], 0.2 * realized_index[40:100] ** 2 / cross[40:100], rtol=1e-9)
+    measured = _implied_correlation(0.30, realized[100:], w[100:]) - _implied_correlation(
+        realized_index[100:], realized[100:], w[100:]
+    )
+    np.testing.assert_allclose(premium[100:], measured, rtol=1e-12)
+    assert np.std(premium[40:100]) > 0  # time-varying, not a constant
+
+
+def test_basket_index_earns_the_weighted_returns_of_the_previous_close():
+    spots, _, _, _ = make_market_inputs(n_dates=60, seed=7)
+    level = dk.basket_index(spots, WEIGHTS, base=250.0)
+    assert level.iloc[0] == 250.0 and level.index.equals(spots.index)
+    r = spots.pct_change().iloc[1:]
+    np.testing.assert_allclose(level.pct_change().iloc[1:], r @ WEIGHTS, rtol=1e-12)
+    # Weights per date: the return of day t uses the weights of t-1 (cap weights drift with prices).
+    caps = spots * pd.Series([5.0, 4.0, 3.0, 2.0, 1.0], index=TICKERS)
+    cap_weights = caps.div(caps.sum(axis=1), axis=0)
+    cap_level = dk.basket_index(spots, cap_weights, base=1.0)
+    np.testing.assert_allclose(cap_level.to_numpy(), caps.sum(axis=1).to_numpy() / caps.sum(axis=1).iloc[0], rtol=1e-12)
+    # A name out of the basket may be missing; one in it may not.
+    gappy = spots.copy()
+    gappy.iloc[10:20, 4] = np.nan
+    weights = pd.Series([0.25, 0.25, 0.25, 0.25, 0.0], index=TICKERS)
+    assert dk.basket_index(gappy, weights).notna().all()
+    with pytest.raises(ValueError, match=r"no return for 'JNJ' on 2021-01-18"):
+        dk.basket_index(gappy, WEIGHTS)
+
+
+def test_basket_market_scales_vix_by_the_ratio_of_realized_vols():
+    spots, index, _, _ = make_market_inputs(n_dates=150, seed=8)
+    vix = pd.Series(np.where(np.arange(150) >= 90, 20.0, np.nan), index=spots.index)
+    market = dk.MarketData(spots, index, weights=WEIGHTS, vix=vix, vol_model=dk.ImpliedVolModel(window=30))
+    basket = market.with_basket_index()
+    pd.testing.assert_series_equal(
+        basket.index, dk.basket_index(spots, WEIGHTS, base=float(index.iloc[0])).rename("index")
+    )
+    assert (basket.index_vol_origin.iloc[90:] == "vix-scaled").all()
+    assert "VIX scaled by realized(index) / realized(VIX's index)" in basket.vol_source
+    log = lambda x: np.concatenate([[np.nan], np.diff(np.log(x.to_numpy()))])  # noqa: E731
+    ratio = numpy_realized_vol(log(basket.index)[:, None], 30)[:, 0] / numpy_realized_vol(log(index)[:, None], 30)[:, 0]
+    np.testing.assert_allclose(basket.index_vol.to_numpy()[90:], 0.20 * ratio[90:], rtol=1e-12)
+    pd.testing.assert_frame_equal(basket.vols, market.vols)
+    with pytest.raises(ValueError, match="vix_reference: only used to scale a vix"):
+        dk.MarketData(spots, index, weights=WEIGHTS, vix_reference=index)
+
+
+def test_with_vol_model_rebuilds_only_the_modelled_vols():
+    spots, index, vols, index_vol = make_market_inputs(n_dates=100, seed=9)
+    market = dk.MarketData(spots, index, vols=vols, weights=WEIGHTS, vol_model=dk.ImpliedVolModel(window=20))
+    other = market.with_vol_model(dk.ImpliedVolModel(window=30, variance_premium=1.5))
+    pd.testing.assert_frame_equal(other.vols, vols)
+    assert other.index_vol.notna().sum() == 100 - 30 and "variance_premium=1.5" in other.vol_source
+    full = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS)
+    with pytest.raises(ValueError, match="nothing to model"):
+        full.with_vol_model(dk.ImpliedVolModel())
+
+
+def test_forward_premium_compares_implied_with_the_next_days_realized():
+    spots, index, vols, index_vol = make_market_inputs(n_dates=120, seed=10)
+    market = dk.MarketData(spots, index, vols=vols, index_vol=index_vol, weights=WEIGHTS)
+    table = dk.forward_premium(market, horizon=15, window=30)
+    component_returns = np.vstack([np.full(len(TICKERS), np.nan), np.diff(np.log(spots.to_numpy()), axis=0)])
+    index_returns = np.concatenate([[np.nan], np.diff(np.log(index.to_numpy()))])
+    w = WEIGHTS.to_numpy()
+    t = 40
+    ahead = slice(t + 1, t + 16)
+    s = np.std(component_returns[ahead], axis=0, ddof=1) * np.sqrt(252)
+    s_index = np.std(index_returns[ahead], ddof=1) * np.sqrt(252)
+    assert table["forward_realized_correlation"].iloc[t] == pytest.approx(_implied_correlation(s_index, s, w), rel=1e-9)
+    implied = _implied_correlation(index_vol.iloc[t], vols.iloc[t].to_numpy(), w)
+    assert table["forward_premium"].iloc[t] == pytest.approx(implied - _implied_correlation(s_index, s, w), rel=1e-9)
+    assert table["forward_premium"].iloc[-15:].isna().all() and table["forward_premium"].iloc[-16:-15].notna().all()
+    # The index here is a constant-share basket, close to but not the rebalanced basket.
+    gap = (table["forward_realized_correlation"] - table["forward_basket_correlation"]).abs()
+    assert 0 < gap.max() < 0.05
+    basket = dk.MarketData(spots, dk.basket_index(spots, WEIGHTS), vols=vols, index_vol=index_vol, weights=WEIGHTS)
+    same = dk.forward_premium(basket, horizon=15, window=30)
+    np.testing.assert_allclose(same["forward_realized_correlation"], same["forward_basket_correlation"], atol=1e-12)

@@ -195,3 +195,17 @@ def test_rules_are_frozen():
     with pytest.raises(AttributeError):
         dk.StopLoss().fraction = 0.5
     assert np.isclose(dk.StopLoss(0.3).fraction, 0.3)
+
+
+def test_long_entry_does_not_fire_on_a_premium_equal_to_its_threshold_up_to_rounding():
+    """Implied correlation modelled as realized + 10 points: 0.7000000000000001 - 0.6 is
+    0.10000000000000009, which is the 10-point threshold, not above it."""
+    entry = dk.LongDispersionEntry()
+    at_threshold = dk.MarketState(
+        vix=35.0, vix_change=-2.0, implied_correlation=0.7000000000000001, realized_correlation=0.6
+    )
+    assert at_threshold.premium > 0.10
+    result = entry.evaluate(at_threshold)
+    assert not result.fired and "premium 10.0 <= 10 points" in result.reason
+    above = dk.MarketState(vix=35.0, vix_change=-2.0, implied_correlation=0.71, realized_correlation=0.6)
+    assert entry.evaluate(above).fired

@@ -81,28 +81,36 @@ def load_vix() -> pd.Series:
     return vix.rename("VIX")
 
 
-def sample_market(vol_model=None):
+def sample_market(vol_model=None, index: str = "sp500"):
     """A ready :class:`~dispersionkit.MarketData` from the bundled S&P 500 data and VIX.
 
     Choices, stated wherever the data is reported:
 
-    - Index: the S&P 500 price index (real closes); components: the 20 bundled stocks.
-      The 20 names are a sample, not the index's 500 constituents, so the index is not their
-      basket: index-versus-basket basis shows up in correlation measures and P&L.
+    - Index: ``index="sp500"`` (default) the S&P 500 price index (real closes), which is *not*
+      the basket of the 20 bundled stocks (they are a sample, not its 500 constituents), so an
+      index-versus-basket basis shows up in correlation measures and in P&L (the backtest reports
+      it as its own line); ``index="basket"`` the equal-weighted basket of the 20 stocks itself
+      (:func:`~dispersionkit.basket_index`, rebalanced at every close, starting at the S&P 500's
+      first level), for which that basis is zero.
     - Weights: equal, 1/20 each, constant. The bundled data has no market caps; equal
       weights are the transparent choice and carry no look-ahead.
     - Implied vols: **a model, not market quotes** (:class:`~dispersionkit.ImpliedVolModel`,
-      default parameters unless ``vol_model`` is given): index implied vol = VIX / 100 on
-      the VIX dates (2014-01-03..2019-01-03), else trailing realized x the variance premium;
-      component implied vols scaled to the model's correlation premium. ``vol_source`` and
+      default parameters unless ``vol_model`` is given): index implied vol = VIX / 100 on the
+      VIX dates (2014-01-03..2019-01-03; for the basket, VIX scaled by realized(basket) /
+      realized(S&P 500)), else trailing realized x the variance premium; component implied
+      vols per the model's correlation premium (by default not assumed: implied by the index
+      vol against names carrying no variance premium). ``vol_source`` and
       ``index_vol_origin`` of the result say so date by date.
     - Rates and dividend yields: 0 (prices are dividend-adjusted).
     """
     from ..market.market_data import MarketData
 
-    prices, index = load_sp500()
+    if index not in ("sp500", "basket"):
+        raise ValueError(f"index: expected 'sp500' or 'basket', got {index!r}")
+    prices, sp500 = load_sp500()
     vix = load_vix().reindex(prices.index)
-    return MarketData(prices, index, vix=vix, vol_model=vol_model)
+    market = MarketData(prices, sp500, vix=vix, vol_model=vol_model)
+    return market if index == "sp500" else market.with_basket_index()
 
 
 __all__ = ["SP500_TICKERS", "load_sp500", "load_vix", "sample_market"]

@@ -105,6 +105,9 @@ class MarketData:
     vix : optional Series by date in VIX points (e.g. 23.5), only used by the vol model for the
         index implied vol; so it must be on the same calendar and is only accepted when
         ``index_vol`` is None.
+    vix_reference : optional Series by date, the level of the index the VIX is quoted on when
+        ``index`` is another one (e.g. a basket of the components, see :func:`basket_index`):
+        the vol model then scales VIX by the ratio of the two indices' realized vols. Only with ``vix``.
     vol_model : the :class:`ImpliedVolModel` filling absent vols (default ``ImpliedVolModel()``);
         only accepted when ``vols`` or ``index_vol`` is None.
 
@@ -112,7 +115,7 @@ class MarketData:
     ----------------------------
     vol_source : "market" when both vols were given, else "model: ..." or "mixed: ..." naming
         the model and its parameters.
-    index_vol_origin : Series by date: "market", "vix", "model" or "missing".
+    index_vol_origin : Series by date: "market", "vix", "vix-scaled", "model" or "missing".
     missing : DataFrame (field, column, count, first, last), one row per input column with
         NaNs, including model vols that are NaN during the realized-vol warm-up.
     """
@@ -125,10 +128,12 @@ class MarketData:
     rate: float | pd.Series
     div_yields: float | pd.Series | pd.DataFrame
     vix: pd.Series | None
+    vix_reference: pd.Series | None
     vol_model: ImpliedVolModel | None
     vol_source: str
     index_vol_origin: pd.Series
     missing: pd.DataFrame
+    _given: tuple  # (vols, index_vol) as given, None where modelled: what with_vol_model keeps
 
     def __init__(
         self,
@@ -141,6 +146,7 @@ class MarketData:
         div_yields=0.0,
         *,
         vix=None,
+        vix_reference=None,
         vol_model: ImpliedVolModel | None = None,
     ):
         spots = checks.dated_frame(spots, "spots")
@@ -163,6 +169,12 @@ class MarketData:
         if vix is not None:
             vix = checks.series_like(vix, "vix", dates).rename("vix")
             checks.nonnegative_or_nan(vix, "vix")
+        if vix_reference is not None:
+            if vix is None:
+                raise ValueError("vix_reference: only used to scale a vix; no vix was given")
+            vix_reference = checks.series_like(vix_reference, "vix_reference", dates).rename("vix_reference")
+            checks.positive_or_nan(vix_reference, "vix_reference")
+        given = (vols, index_vol)
         if vols is not None and index_vol is not None:
             if vol_model is not None:
                 raise ValueError("vol_model: unused because vols and index_vol were both given")
@@ -174,11 +186,17 @@ class MarketData:
             elif not isinstance(vol_model, ImpliedVolModel):
                 raise TypeError(f"vol_model: expected an ImpliedVolModel, got {type(vol_model).__name__}")
             vols, index_vol, origin, source = _model_vols(
-                vol_model, spots, index, vols, index_vol, vix, _weights_frame(weights, dates)
+                vol_model, spots, index, vols, index_vol, vix, vix_reference, _weights_frame(weights, dates)
             )
 
         missing_inputs = {"spots": spots, "index": index, "vols": vols, "index_vol": index_vol}
-        for field, value in (("weights", weights), ("rate", rate), ("div_yields", div_yields), ("vix", vix)):
+        for field, value in (
+            ("weights", weights),
+            ("rate", rate),
+            ("div_yields", div_yields),
+            ("vix", vix),
+            ("vix_reference", vix_reference),
+        ):
             if isinstance(value, (pd.Series, pd.DataFrame)):
                 missing_inputs[field] = value
         for name, value in (
@@ -190,12 +208,14 @@ class MarketData:
             ("rate", rate),
             ("div_yields", div_yields),
             ("vix", vix),
+            ("vix_reference", vix_reference),
             ("vol_model", vol_model),
             ("vol_source", source),
             ("index_vol_origin", origin.rename("index_vol_origin")),
             ("missing", checks.missing_report(missing_inputs)),
         ):
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_given", given)
 
     @classmethod
     def from_files(
@@ -313,6 +333,55 @@ class MarketData:
         )
         return pd.Series(estimate.value, index=self.dates, name="implied_correlation")
 
+    def with_vol_model(self, vol_model: ImpliedVolModel) -> MarketData:
+        """The same market with its modelled vols rebuilt by ``vol_model`` (given vols are kept).
+
+        ValueError when both vols were given as market data (nothing is modelled)."""
+        vols, index_vol = self._given
+        if vols is not None and index_vol is not None:
+            raise ValueError("vol_model: this market's vols are all market data; there is nothing to model")
+        return MarketData(
+            self.spots,
+            self.index,
+            vols,
+            index_vol,
+            self.weights,
+            self.rate,
+            self.div_yields,
+            vix=self.vix,
+            vix_reference=self.vix_reference,
+            vol_model=vol_model,
+        )
+
+    def with_basket_index(self) -> MarketData:
+        """The same market with its index replaced by the basket of its components (:func:`basket_index`).
+
+        The basket starts at this index's first level and earns sum_i w_i r_i each day with the
+        market's weights of the previous close (equal weights: an equal-weighted index rebalanced
+        daily; cap weights per date: a cap-weighted index). The index implied vol is modelled
+        again for the basket; a VIX is kept and scaled by realized(basket) / realized(this index)
+        (``vix_reference``), since it is quoted on this index, not on the basket. ValueError when
+        the index implied vol was given as market data (it belongs to the other index).
+        """
+        vols, index_vol = self._given
+        if index_vol is not None:
+            raise ValueError("index_vol: given for this index, not for the basket; build the basket market yourself")
+        reference = None if self.vix is None else (self.index if self.vix_reference is None else self.vix_reference)
+        start = self.index.dropna()
+        basket = basket_index(self.spots, self.weights, base=float(start.iloc[0]) if len(start) else 100.0)
+        return MarketData(
+            self.spots,
+            basket,
+            vols,
+            None,
+            self.weights,
+            self.rate,
+            self.div_yields,
+            vix=self.vix,
+            vix_reference=reference,
+            vol_model=self.vol_model,
+        )
+
     def __repr__(self) -> str:
         first, last = self.dates[0].date(), self.dates[-1].date()
         return (
@@ -321,14 +390,16 @@ class MarketData:
         )
 
 
-def _model_vols(model, spots, index, vols, index_vol, vix, weights_frame):
+def _model_vols(model, spots, index, vols, index_vol, vix, vix_reference, weights_frame):
     dates = spots.index
     index_returns = _log_returns(index)
     notes = []
     if index_vol is None:
-        index_vol, origin = model.index_vol(index_returns, vix)
-        n_vix, n_model = int((origin == "vix").sum()), int((origin == "model").sum())
-        notes.append(f"index vol from VIX on {n_vix} and realized x premium on {n_model} of {len(dates)} dates")
+        reference = None if vix_reference is None else _log_returns(vix_reference)
+        index_vol, origin = model.index_vol(index_returns, vix, reference)
+        n_vix, n_model = int(origin.str.startswith("vix").sum()), int((origin == "model").sum())
+        vix_kind = "VIX" if reference is None else "VIX scaled by realized(index) / realized(VIX's index)"
+        notes.append(f"index vol from {vix_kind} on {n_vix} and realized x premium on {n_model} of {len(dates)} dates")
     else:
         origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
         notes.append("index vol from market")
@@ -395,3 +466,37 @@ def snapshot(market: MarketData, date) -> Snapshot:
         raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
     arrays = market.arrays
     return arrays.snapshot(arrays.row(date))
+
+
+def basket_index(spots: pd.DataFrame, weights=None, *, base: float = 100.0) -> pd.Series:
+    """Level of the basket of ``spots`` with ``weights``: an index of the components themselves.
+
+    The level starts at ``base`` on the first date and moves each day by the simple return
+    r_B,t = sum_i w_i,t-1 r_i,t, with r_i,t = S_i,t / S_i,t-1 - 1 and the weights of the previous
+    close: constant weights (a Series by ticker, default equal 1/n) make an index rebalanced to
+    those weights at every close (e.g. equal-weighted); weights per date (a DataFrame like
+    ``spots``, e.g. market caps / total cap) make a cap-weighted index. A name with weight 0 the
+    day before does not enter (its price may be missing); a missing price of a name in the
+    basket is an error naming the date and ticker (fill or drop it first), never a silent gap.
+    """
+    spots = checks.dated_frame(spots, "spots")
+    checks.positive_or_nan(spots, "spots")
+    dates, tickers = spots.index, spots.columns
+    base = float(base)
+    if not (np.isfinite(base) and base > 0):
+        raise ValueError(f"base: must be finite and > 0, got {base}")
+    w = _weights_frame(_weights(weights, dates, tickers), dates).to_numpy(np.float64)
+    s = spots.to_numpy(np.float64)
+    with np.errstate(invalid="ignore"):
+        returns = s[1:] / s[:-1] - 1.0
+        held = np.where(np.isnan(w[:-1]), 0.0, w[:-1])
+        gap = (held > 0) & np.isnan(returns)
+    if gap.any():
+        row, column = np.argwhere(gap)[0]
+        raise ValueError(
+            f"spots: no return for {tickers[column]!r} on {dates[row + 1].date()} while it is in the basket "
+            "(weight > 0 the day before); fill or drop the missing price first"
+        )
+    daily = np.sum(np.where(held > 0, held * returns, 0.0), axis=1)
+    levels = base * np.concatenate([[1.0], np.cumprod(1.0 + daily)])
+    return pd.Series(levels, index=dates, name="basket")

@@ -55,3 +55,70 @@ def signal_series(market: MarketData, window: int = 63, lookback: int = 5) -> pd
         raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
     columns = signal_arrays(market.arrays, window, lookback)
     return pd.DataFrame(columns, index=market.dates, columns=list(SIGNAL_COLUMNS))
+
+
+FORWARD_COLUMNS = (
+    "implied_correlation",
+    "trailing_realized_correlation",
+    "forward_realized_correlation",
+    "forward_premium",
+    "forward_basket_correlation",
+    "forward_basket_premium",
+)
+
+
+def forward_premium_arrays(arrays: MarketArrays, horizon: int = 21, window: int = 63) -> dict[str, np.ndarray]:
+    """:func:`forward_premium` on :class:`MarketArrays`: a dict of float64 (T,) arrays by column name."""
+    as_count(horizon, "horizon", 2)
+    as_count(window, "window", 2)
+    returns = log_returns(arrays.spots)
+    index_returns = log_returns(arrays.index)
+    with np.errstate(invalid="ignore"):
+        # The basket earns sum_i w_i r_i with the previous close's weights; a missing name leaves the day missing.
+        held = np.vstack([np.full((1, returns.shape[1]), np.nan), arrays.weights[:-1]])
+        simple = np.expm1(returns)
+        basket = np.log1p(np.sum(np.where(held > 0, held * simple, 0.0), axis=1))
+        basket[np.any((held > 0) & np.isnan(simple), axis=1) | np.isnan(held).all(axis=1)] = np.nan
+    both = np.ascontiguousarray(np.column_stack([returns, index_returns, basket]))
+    trailing = rolling_vol_values(both, window, window)
+    ahead = np.full_like(both, np.nan)
+    ahead[:-horizon] = rolling_vol_values(both, horizon, horizon)[horizon:]
+    n = returns.shape[1]
+    with np.errstate(invalid="ignore"):
+        implied = equicorrelation_values(arrays.index_vol, arrays.vols, arrays.weights)
+        past = equicorrelation_values(trailing[:, n], trailing[:, :n], arrays.weights)
+        future = equicorrelation_values(ahead[:, n], ahead[:, :n], arrays.weights)
+        future_basket = equicorrelation_values(ahead[:, n + 1], ahead[:, :n], arrays.weights)
+    return {
+        "implied_correlation": implied,
+        "trailing_realized_correlation": past,
+        "forward_realized_correlation": future,
+        "forward_premium": implied - future,
+        "forward_basket_correlation": future_basket,
+        "forward_basket_premium": implied - future_basket,
+    }
+
+
+def forward_premium(market: MarketData, horizon: int = 21, window: int = 63) -> pd.DataFrame:
+    """Implied correlation on each date against the correlation then realized over the holding period.
+
+    Columns by date (correlations by the equicorrelation formula, realized vols from daily log
+    returns, sample std annualized with 252 days):
+
+    - implied_correlation: from the market's implied vols on the date (modelled where the
+      market says so: see ``vol_source`` / ``index_vol_origin``);
+    - trailing_realized_correlation: realized over the ``window`` days up to the date (what a
+      rule can know on the date);
+    - forward_realized_correlation: realized over the next ``horizon`` trading days (t, t+h],
+      the life of an option bought on the date (21 days ~ 30 calendar days), with the market's
+      index; NaN for the last ``horizon`` dates. It uses the future: for measuring, never for rules;
+    - forward_premium = implied - forward realized: what a short-correlation position entered on
+      the date was paid for the correlation it then bore (before costs, vol and basis effects);
+    - forward_basket_correlation / forward_basket_premium: the same with the realized vol of the
+      basket sum_i w_i r_i in place of the index's, i.e. without the index-versus-basket basis
+      (equal to the above when the index is the basket).
+    """
+    if not isinstance(market, MarketData):
+        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
+    columns = forward_premium_arrays(market.arrays, horizon, window)
+    return pd.DataFrame(columns, index=market.dates, columns=list(FORWARD_COLUMNS))

@@ -14,24 +14,40 @@ import pandas as pd
 from .._validation import as_count, as_real
 from ..numeric.realized import realized_vol as _realized_vol
 
+FROM_INDEX_VOL = "from_index_vol"
+"""``ImpliedVolModel.correlation_premium`` value: no premium is imposed; implied correlation is
+whatever the index implied vol (VIX where quoted) implies against the modelled component vols."""
+
 
 @dataclass(frozen=True)
 class ImpliedVolModel:
-    """Implied vols built from trailing realized vols and two premia.
+    """Implied vols built from trailing realized vols; every premium is an explicit parameter.
 
-    Index implied vol, per date: VIX / 100 where a VIX value is available (VIX is quoted in
-    vol points); otherwise the trailing realized vol of the index scaled by the variance
-    premium, ``sqrt(variance_premium) * realized``: ``variance_premium`` is the ratio of
-    implied to realized *variance* (default 1.2, about 2-3 vol points at typical levels).
+    **Index implied vol**, per date: VIX / 100 where a VIX value is available (VIX is quoted in
+    vol points); when the market's index is not the index the VIX is quoted on (e.g. a basket
+    of the components, with ``MarketData(vix_reference=...)``), VIX / 100 scaled by the ratio of
+    the two indices' trailing realized vols, so the basket gets the S&P 500's measured ratio of
+    implied to realized vol. Otherwise the trailing realized vol of the index scaled by the
+    variance premium, ``sqrt(variance_premium) * realized``: ``variance_premium`` is the ratio
+    of implied to realized *variance* (default 1.2, about 2-3 vol points at typical levels).
 
-    Component implied vols: each name's trailing realized vol times one common factor k per
-    date, chosen so that the implied correlation (the equicorrelation formula on the index implied vol
-    and the component implied vols) equals the realized correlation (the same formula on
-    realized vols and the index realized vol) plus ``correlation_premium`` (default 0.10,
-    i.e. 10 correlation points, the usual size of the dispersion premium in the literature).
-    In closed form, with u_i = w_i * s_i (realized) and s_R the index realized vol,
+    **Component implied vols** depend on ``correlation_premium``:
 
-        k = s_I,implied / sqrt(s_R^2 + premium * ((sum u_i)^2 - sum u_i^2)).
+    - ``"from_index_vol"`` (default): each name's trailing realized vol times
+      ``sqrt(component_variance_premium)`` (default 1: single names carry no variance premium,
+      the finding of studies of index and single-stock options). The correlation premium is then
+      not assumed but follows from the index vol: implied correlation (the equicorrelation
+      formula on the index and component implied vols) minus realized correlation (the same
+      formula on realized vols) is *measured* from VIX where VIX exists, and elsewhere equals
+      ``(variance_premium / component_variance_premium - 1) * s_R^2 / C`` with s_R the index
+      realized vol, C = (sum u_i)^2 - sum u_i^2 and u_i = w_i s_i (realized): a premium that
+      moves with realized index variance (time-varying), about 0.2 x (rho + 0.05) for 20
+      equal-weight names at the defaults, rho the realized correlation.
+    - a number (e.g. 0.05 = 5 correlation points): a constant assumed premium. Each name's
+      trailing realized vol is scaled by one common factor k per date chosen so that implied
+      correlation = realized correlation + premium. In closed form, with s_R the index realized
+      vol, ``k = s_I,implied / sqrt(s_R^2 + premium * C)``; ``component_variance_premium`` is
+      unused.
 
     Realized vols: sample std of daily log returns over ``window`` trading days x sqrt(252),
     NaN until ``min_periods`` (default ``window``) returns are available. Names with weight 0
@@ -40,7 +56,8 @@ class ImpliedVolModel:
 
     window: int = 63
     variance_premium: float = 1.2
-    correlation_premium: float = 0.10
+    correlation_premium: float | str = FROM_INDEX_VOL
+    component_variance_premium: float = 1.0
     min_periods: int | None = None
 
     def __post_init__(self):
@@ -49,29 +66,61 @@ class ImpliedVolModel:
             as_count(self.min_periods, "min_periods", minimum=2)
             if self.min_periods > self.window:
                 raise ValueError(f"min_periods: must be <= window ({self.window}), got {self.min_periods}")
-        as_real(self.variance_premium, "variance_premium")
-        if self.variance_premium <= 0:
-            raise ValueError(f"variance_premium: must be > 0 (a ratio of variances), got {self.variance_premium}")
-        as_real(self.correlation_premium, "correlation_premium")
-        if not -1.0 <= self.correlation_premium <= 1.0:
-            raise ValueError(f"correlation_premium: must be in [-1, 1], got {self.correlation_premium}")
+        for name in ("variance_premium", "component_variance_premium"):
+            if not as_real(getattr(self, name), name) > 0:
+                raise ValueError(f"{name}: must be > 0 (a ratio of variances), got {getattr(self, name)}")
+        if isinstance(self.correlation_premium, str):
+            if self.correlation_premium != FROM_INDEX_VOL:
+                raise ValueError(
+                    f"correlation_premium: expected {FROM_INDEX_VOL!r} or a number in [-1, 1], "
+                    f"got {self.correlation_premium!r}"
+                )
+        else:
+            as_real(self.correlation_premium, "correlation_premium")
+            if not -1.0 <= self.correlation_premium <= 1.0:
+                raise ValueError(f"correlation_premium: must be in [-1, 1], got {self.correlation_premium}")
+
+    @property
+    def assumes_premium(self) -> bool:
+        """True when the correlation premium is a constant assumption, False when it follows from the index vol."""
+        return not isinstance(self.correlation_premium, str)
 
     def describe(self) -> str:
-        return (
-            f"ImpliedVolModel(window={self.window}, variance_premium={self.variance_premium:g}, "
-            f"correlation_premium={self.correlation_premium:g})"
-        )
+        if self.assumes_premium:
+            premium = f"correlation_premium={self.correlation_premium:g} (assumed, constant)"
+        else:
+            premium = (
+                f"correlation_premium={FROM_INDEX_VOL} (not assumed: implied by the index vol), "
+                f"component_variance_premium={self.component_variance_premium:g}"
+            )
+        return f"ImpliedVolModel(window={self.window}, variance_premium={self.variance_premium:g}, {premium})"
 
     def realized_vol(self, log_returns):
         return _realized_vol(log_returns, self.window, min_periods=self.min_periods)
 
-    def index_vol(self, index_log_returns: pd.Series, vix: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
-        """(index implied vol, origin per date: "vix", "model" or "missing")."""
-        modelled = self.realized_vol(index_log_returns) * np.sqrt(self.variance_premium)
-        from_vix = pd.Series(np.nan, index=modelled.index) if vix is None else vix / 100.0
+    def index_vol(
+        self,
+        index_log_returns: pd.Series,
+        vix: pd.Series | None = None,
+        vix_reference_log_returns: pd.Series | None = None,
+    ) -> tuple[pd.Series, pd.Series]:
+        """(index implied vol, origin per date: "vix", "vix-scaled", "model" or "missing").
+
+        ``vix_reference_log_returns``: daily log returns of the index the VIX is quoted on, when
+        it is not the market's index; VIX is then scaled by realized(index) / realized(reference).
+        """
+        realized = self.realized_vol(index_log_returns)
+        modelled = realized * np.sqrt(self.variance_premium)
+        if vix is None:
+            from_vix = pd.Series(np.nan, index=modelled.index)
+        elif vix_reference_log_returns is None:
+            from_vix = vix / 100.0
+        else:
+            from_vix = vix / 100.0 * realized / self.realized_vol(vix_reference_log_returns)
         use_vix = from_vix.notna()
         vol = from_vix.where(use_vix, modelled)
-        origin = pd.Series(np.where(use_vix, "vix", np.where(vol.notna(), "model", "missing")), index=vol.index)
+        vix_label = "vix" if vix_reference_log_returns is None else "vix-scaled"
+        origin = pd.Series(np.where(use_vix, vix_label, np.where(vol.notna(), "model", "missing")), index=vol.index)
         return vol.rename("index_vol"), origin.rename("index_vol_origin")
 
     def component_vols(
@@ -81,14 +130,18 @@ class ImpliedVolModel:
         index_implied_vol: pd.Series,
         weights: pd.DataFrame,
     ) -> pd.DataFrame:
-        """Component implied vols (dates x tickers) scaled to the correlation premium."""
+        """Component implied vols (dates x tickers): realized x sqrt(component_variance_premium),
+        or scaled to the assumed constant correlation premium (class docstring)."""
         realized = self.realized_vol(log_returns)
+        if not self.assumes_premium:
+            return realized * np.sqrt(self.component_variance_premium)
         index_realized = self.realized_vol(index_log_returns).to_numpy()
         w = weights.to_numpy()
         with np.errstate(invalid="ignore"):
             u = np.where(w == 0.0, 0.0, w * realized.to_numpy())  # a zero-weight name does not enter
         own = np.sum(u * u, axis=1)
         cross = np.sum(u, axis=1) ** 2 - own
+        premium = float(self.correlation_premium)
         with np.errstate(invalid="ignore", divide="ignore"):
-            factor = index_implied_vol.to_numpy() / np.sqrt(index_realized**2 + self.correlation_premium * cross)
+            factor = index_implied_vol.to_numpy() / np.sqrt(index_realized**2 + premium * cross)
         return realized * factor[:, None]

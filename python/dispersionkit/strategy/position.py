@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,8 @@ class Position:
     ``weights``/``vols``/``spots``: the components in the book (positive weight) on ``date``;
     ``index_spot``/``index_vol``: the index. ``premium``: gross premium sum |q| x price, the
     premium at risk the budget refers to. ``value``: net mark sum q x price (negative when
-    the book collected premium).
+    the book collected premium). ``budget_basis``: "gross" or "net", the premium the trade's
+    budget was applied to (:attr:`premium_at_risk`).
     """
 
     date: pd.Timestamp
@@ -40,11 +42,33 @@ class Position:
     capital: float
     premium: float
     value: float
+    budget_basis: str = "gross"
+
+    @property
+    def net_premium(self) -> float:
+        """|sum q x price|: the premium paid (or collected) net of the legs' signs."""
+        return abs(self.value)
+
+    @property
+    def premium_at_risk(self) -> float:
+        """The premium the budget and the profit / stop targets refer to: gross or net (``budget_basis``)."""
+        return abs(self.value) if self.budget_basis == "net" else self.premium
+
+    @cached_property
+    def leg_arrays(self) -> LegArrays:
+        """The legs as float64 / bool arrays (read once from ``legs``)."""
+        legs = self.legs
+        underlying = tuple(str(u) for u in legs["underlying"])
+        return LegArrays(
+            underlying=underlying,
+            is_index=np.array([u == INDEX for u in underlying], dtype=bool),
+            is_call=legs["is_call"].to_numpy(bool),
+            **{name: legs[name].to_numpy(np.float64) for name in _NUMERIC_LEG_COLUMNS},
+        )
 
     def book(self) -> Book:
         """The legs as a :class:`~dispersionkit.Book` (expiries in years from ``date``)."""
-        columns = (self.legs[c].tolist() for c in ("underlying", "strike", "tau", "is_call", "quantity"))
-        return Book([Leg(u, k, tau, bool(c), q) for u, k, tau, c, q in zip(*columns)])
+        return _book(self.leg_arrays)
 
     def greeks(self, *, threads=None) -> pd.DataFrame:
         """Per-leg and net Greeks in money (one row per option plus a ``"net"`` row).
@@ -90,9 +114,103 @@ class Position:
         return table
 
     def index_mask(self) -> np.ndarray:
-        return (self.legs["underlying"] == INDEX).to_numpy()
+        return self.leg_arrays.is_index.copy()
+
+
+_NUMERIC_LEG_COLUMNS = ("strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
+
+
+@dataclass(frozen=True, eq=False)
+class LegArrays:
+    """A position's legs as arrays (one entry per option, :data:`LEG_COLUMNS` order); ``is_index``
+    marks the index legs."""
+
+    underlying: tuple[str, ...]
+    is_index: np.ndarray
+    is_call: np.ndarray
+    strike: np.ndarray
+    tau: np.ndarray
+    quantity: np.ndarray
+    spot: np.ndarray
+    vol: np.ndarray
+    rate: np.ndarray
+    div_yield: np.ndarray
+    price: np.ndarray
 
 
 def _label(row) -> str:
     kind = "C" if row.is_call else "P"
     return f"{row.underlying}:{kind}{row.strike:.2f}"
+
+
+def _book(a: LegArrays) -> Book:
+    columns = (a.underlying, a.strike.tolist(), a.tau.tolist(), a.is_call.tolist(), a.quantity.tolist())
+    return Book([Leg(u, k, tau, bool(c), q) for u, k, tau, c, q in zip(*columns)])
+
+
+@dataclass(frozen=True, eq=False)
+class SizedBook:
+    """A dispersion book sized on one date, as arrays (what the backtest computes on); :meth:`position`
+    is the same book labelled. Fields as :class:`Position`, with the components' ``weights``,
+    ``spots`` and ``vols`` as arrays in ``names`` order and the legs as :class:`LegArrays`."""
+
+    date: pd.Timestamp
+    direction: str
+    tenor: float
+    names: tuple[str, ...]
+    legs: LegArrays
+    weights: np.ndarray
+    spots: np.ndarray
+    vols: np.ndarray
+    index_spot: float
+    index_vol: float
+    capital: float
+    premium: float
+    value: float
+    budget_basis: str
+
+    @property
+    def net_premium(self) -> float:
+        return abs(self.value)
+
+    @property
+    def premium_at_risk(self) -> float:
+        return abs(self.value) if self.budget_basis == "net" else self.premium
+
+    def book(self) -> Book:
+        return _book(self.legs)
+
+    def position(self) -> Position:
+        """The labelled :class:`Position`: legs as a DataFrame, per-name values as Series by ticker."""
+        a = self.legs
+        legs = pd.DataFrame(
+            {
+                "underlying": list(a.underlying),
+                "is_call": a.is_call,
+                "strike": a.strike,
+                "tau": a.tau,
+                "quantity": a.quantity,
+                "spot": a.spot,
+                "vol": a.vol,
+                "rate": a.rate,
+                "div_yield": a.div_yield,
+                "price": a.price,
+            },
+            columns=list(LEG_COLUMNS),
+        )
+        names = pd.Index(self.names)
+        return Position(
+            date=self.date,
+            direction=self.direction,
+            tenor=self.tenor,
+            legs=legs,
+            weights=pd.Series(self.weights, index=names),
+            spots=pd.Series(self.spots, index=names),
+            vols=pd.Series(self.vols, index=names),
+            index_spot=self.index_spot,
+            index_vol=self.index_vol,
+            capital=self.capital,
+            premium=self.premium,
+            value=self.value,
+            budget_basis=self.budget_basis,
+        )

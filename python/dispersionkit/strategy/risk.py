@@ -1,9 +1,11 @@
 """Position sizing, survivability and Greek limits (usual desk defaults, all configurable).
 
-Money is in the book's currency. Greeks in are the library's per-unit conventions summed over
-the book with signed quantities: vega per 1.00 of vol, theta per year, gamma per 1.00 of spot
-(delta change per unit move of each underlying, summed across names as desk limits are quoted).
-Limits are quoted per $100k of capital, vega per vol point and theta per calendar day.
+Money is in the book's currency. Greeks in are the library's conventions summed over the book
+with signed quantities: vega per 1.00 of vol, theta per year, and gamma as **dollar gamma**
+0.5 x Gamma x S^2 x q (P&L per unit squared return, the one gamma that adds up across
+underlyings of different prices; raw gammas per unit of spot do not). Limits are quoted per
+$100k of capital: vega per vol point, theta per calendar day, gamma as cash gamma per 1% move
+(the P&L from gamma when every underlying moves 1%: dollar gamma x 0.01^2).
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT
 
 LIMIT_CAPITAL_UNIT = 100_000.0
 """Greek limits are stated per this much capital."""
+
+ONE_PERCENT_SQUARED = 1e-4
+"""Dollar gamma (P&L per unit squared return) x this = P&L from gamma of a 1% move."""
+
+_ROUNDING = 1e-9
+"""Relative slack on "at most" limits: a premium sized to exactly 5% of capital computes as
+50000.00000000001 and must not fail a 5% limit on float rounding."""
 
 
 def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05) -> float:
@@ -90,7 +99,7 @@ def survivability(
         premium_fraction = as_real(premium_at_risk, "premium_at_risk") / capital
         if premium_fraction < 0:
             raise ValueError(f"premium_at_risk: must be >= 0, got {premium_at_risk}")
-        if premium_fraction > limits.max_premium_at_risk:
+        if premium_fraction > limits.max_premium_at_risk * (1.0 + _ROUNDING):
             limit = limits.max_premium_at_risk
             reasons.append(f"premium at risk {premium_fraction:.2%} of capital (limit <= {limit:.2%})")
     return Survivability(capital, loss, ratio, loss_fraction, premium_fraction, not reasons, tuple(reasons))
@@ -100,9 +109,10 @@ def survivability(
 class GreekLimits:
     """Net Greek limits per $100k of capital.
 
-    ``max_abs_vega``: dollars per vol point (default 50). ``max_abs_gamma``: net gamma
-    (default 0.10; desks quote 0.05-0.10). ``min_theta``: dollars per calendar day, the
-    most negative allowed (default -50; desks quote -30..-50).
+    ``max_abs_vega``: dollars per vol point (default 50). ``max_abs_gamma``: cash gamma, the
+    dollars of P&L from gamma for a 1% move of every underlying (default 0.10; desks quote
+    0.05-0.10 per $100k: a book kept close to gamma-neutral). ``min_theta``: dollars per
+    calendar day, the most negative allowed (default -50; desks quote -30..-50).
     """
 
     max_abs_vega: float = 50.0
@@ -116,10 +126,15 @@ class GreekLimits:
         as_real(self.min_theta, "min_theta")
 
 
-def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLimits | None = None) -> pd.DataFrame:
-    """Net book Greeks scaled per $100k of capital against ``limits``.
+def check_greek_limits(
+    *, net_vega, net_dollar_gamma, net_theta, capital, limits: GreekLimits | None = None
+) -> pd.DataFrame:
+    """Net book Greeks scaled per $100k of capital against ``limits`` (keywords only).
 
-    Inputs in library units (vega per 1.00 vol, theta per year, gamma per unit of spot).
+    ``net_vega`` per 1.00 of vol and ``net_theta`` per year, summed over legs (q x Greek);
+    ``net_dollar_gamma`` = sum over legs of 0.5 x Gamma x S^2 x q (the ``dollar_gamma`` net row of
+    :meth:`Position.greeks`), compared as cash gamma per 1% move (x 1e-4). Raw gammas per unit
+    of spot are not accepted: summed across underlyings of different prices they mean nothing.
     Returns a DataFrame indexed vega/gamma/theta with columns unit, rule, limit, actual, passed.
     A NaN Greek fails its check. ``limits`` defaults to ``GreekLimits()``.
     """
@@ -129,11 +144,11 @@ def check_greek_limits(net_vega, net_gamma, net_theta, capital, limits: GreekLim
         raise TypeError(f"limits: expected GreekLimits, got {type(limits).__name__}")
     per = LIMIT_CAPITAL_UNIT / capital
     vega = as_real(net_vega, "net_vega", finite=False) * PER_VOL_POINT * per
-    gamma = as_real(net_gamma, "net_gamma", finite=False) * per
+    gamma = as_real(net_dollar_gamma, "net_dollar_gamma", finite=False) * ONE_PERCENT_SQUARED * per
     theta = as_real(net_theta, "net_theta", finite=False) * PER_CALENDAR_DAY * per
     return pd.DataFrame(
         {
-            "unit": ["$ per vol point per $100k", "per $100k", "$ per day per $100k"],
+            "unit": ["$ per vol point per $100k", "$ per 1% move (cash gamma) per $100k", "$ per day per $100k"],
             "rule": ["|actual| < limit", "|actual| < limit", "actual > limit"],
             "limit": [limits.max_abs_vega, limits.max_abs_gamma, limits.min_theta],
             "actual": [vega, gamma, theta],

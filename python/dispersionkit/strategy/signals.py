@@ -48,8 +48,7 @@ class MarketState:
     realized_correlation: float
 
     def __post_init__(self):
-        for field in fields(self):
-            as_real(getattr(self, field.name), field.name, finite=False)
+        _reals(self)
 
     @property
     def premium(self) -> float:
@@ -98,8 +97,7 @@ class PositionState:
     days_to_expiry: float
 
     def __post_init__(self):
-        for field in fields(self):
-            as_real(getattr(self, field.name), field.name, finite=False)
+        _reals(self)
         if not self.premium > 0:
             raise ValueError(f"premium: must be > 0 (the premium at risk), got {self.premium}")
 
@@ -198,7 +196,9 @@ class LongDispersionEntry:
             failed.append(f"VIX not falling ({_signed(state.vix_change)} points)")
         if not state.implied_correlation > self.min_implied_correlation:
             failed.append(f"implied correlation {state.implied_correlation:.0%} <= {self.min_implied_correlation:.0%}")
-        if not state.premium > self.min_premium:
+        # Strictly above, by more than rounding: a premium equal to the threshold up to the last bit
+        # (e.g. implied correlation modelled as realized + exactly the threshold) does not fire.
+        if not state.premium > self.min_premium + _SLACK:
             failed.append(f"premium {state.premium * 100:.1f} <= {self.min_premium * 100:g} points")
         if failed:
             return RuleResult(False, "; ".join(failed), name)
@@ -405,6 +405,14 @@ def default_exit_rules(direction: str = "long") -> AnyOf:
         TimeStop(),
         ExpiryExit(),
     )
+
+
+def _reals(state) -> None:
+    """Every field a real number (NaN allowed: conditions on it are false)."""
+    for field in fields(state):
+        value = getattr(state, field.name)
+        if type(value) is not float:  # plain floats, what a backtest passes per day, need no check
+            as_real(value, field.name, finite=False)
 
 
 def _exit(rule, fired: bool, reason: str) -> RuleResult:

@@ -22,13 +22,14 @@ from ..numeric.book import Book
 from ..numeric.correlation import equicorrelation_values
 from ..numeric.greeks import bs_greeks
 from .breakeven import BreakevenCorrelation, breakeven_from_position
-from .position import LEG_COLUMNS, Position
+from .position import LegArrays, Position, SizedBook
 from .sizing import gamma_neutral, notional_weighted, scale_to_budget, theta_neutral, vega_neutral
 from .stress import StressResult, stress_grid
 
 _DIRECTIONS = ("long", "short")
 _SIZINGS = ("vega", "theta", "gamma", "notional")
 _STRUCTURES = ("straddle", "strangle", "call", "put")
+_BUDGET_BASES = ("gross", "net")
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,13 @@ class DispersionTrade:
     sizing: "vega" (sum_i q_i Vega_i = q_I Vega_I, allocated by weight: vega-neutral),
         "theta", "gamma" (cash gamma Gamma S^2) or "notional" (q_i = w_i S_I / S_i per index
         unit).
-    budget: gross premium sum |q| x price as a fraction of capital (the usual limit: <= 5%); None
-        keeps the index quantity at ``index_quantity``.
+    budget: premium as a fraction of capital (the usual limit: <= 5%), on ``budget_basis``;
+        None keeps the index quantity at ``index_quantity``.
+    budget_basis: "gross" (default: sum |q| x price, every leg's premium counted, the
+        conservative reading) or "net" (|sum q x price|: premium paid net of premium collected,
+        the usual reading of the 5% rule). A dispersion book's net premium is a fraction of its
+        gross, so a net budget makes a larger book; one whose gross premium would exceed the
+        capital is refused (ValueError naming the date).
     strikes: "atm" (strike = spot) or a moneyness K/S > 0 for every option.
     structure: "straddle" (call + put), "strangle" (call at moneyness x (1 + width), put at
         moneyness x (1 - width)), "call" or "put".
@@ -55,11 +61,13 @@ class DispersionTrade:
     structure: str = "straddle"
     strangle_width: float = 0.05
     index_quantity: float = 1.0
+    budget_basis: str = "gross"
 
     def __post_init__(self):
         as_choice(self.direction, "direction", _DIRECTIONS)
         as_choice(self.sizing, "sizing", _SIZINGS)
         as_choice(self.structure, "structure", _STRUCTURES)
+        as_choice(self.budget_basis, "budget_basis", _BUDGET_BASES)
         as_positive(self.tenor, "tenor")
         if self.budget is not None:
             as_positive(self.budget, "budget")
@@ -89,10 +97,14 @@ class DispersionTrade:
         return self.position_on(snapshot(market, date), capital, threads=threads)
 
     def position_on(self, snap: Snapshot, capital: float = 1_000_000.0, *, threads=None) -> Position:
-        """The sized book on the date of a :class:`~dispersionkit.market.Snapshot` (arrays in,
-        :class:`Position` out): what :meth:`position` and the backtest call once the market is arrays."""
+        """The sized book on the date of a :class:`~dispersionkit.market.Snapshot`, labelled."""
+        return self.size(snap, capital, threads=threads).position()
+
+    def size(self, snap: Snapshot, capital: float = 1_000_000.0, *, threads=None) -> SizedBook:
+        """The book sized on a :class:`~dispersionkit.market.Snapshot` (arrays in, arrays out): what
+        :meth:`position` labels and the backtest hedges."""
         capital = as_positive(capital, "capital")
-        return self._position(snap, capital, threads)
+        return self._size(snap, capital, threads)
 
     def book(self, market: MarketData, date, capital: float = 1_000_000.0) -> Book:
         """The legs as a :class:`~dispersionkit.Book` (expiry = ``tenor`` years from ``date``)."""
@@ -131,7 +143,7 @@ class DispersionTrade:
         """Full repricing of every leg on a spot x vol x correlation grid (:func:`stress_grid`)."""
         return stress_grid(self.position(market, date, capital), spot_shocks, vol_shocks, corr_levels, threads=threads)
 
-    def _position(self, snap: Snapshot, capital: float, threads) -> Position:
+    def _size(self, snap: Snapshot, capital: float, threads) -> SizedBook:
         names = [*snap.names, INDEX]
         spots = np.append(snap.spots, snap.index_spot)
         divs = np.append(snap.div_yields, snap.index_div_yield)
@@ -154,38 +166,46 @@ class DispersionTrade:
         sign = -1.0 if self.direction == "long" else 1.0
         signed = np.append(-sign * qty, sign * 1.0) * self.index_quantity
         if self.budget is not None:
-            signed = scale_to_budget(signed, per_unit["price"], capital, self.budget).quantities
+            signed = scale_to_budget(signed, per_unit["price"], capital, self.budget, self.budget_basis).quantities
+            gross = float(np.abs(signed) @ per_unit["price"])
+            if gross > capital:
+                raise ValueError(
+                    f"budget: a {self.budget:.2%} {self.budget_basis} premium on {snap.date.date()} needs a gross "
+                    f"premium of {gross / capital:.1f}x the capital (the legs' premiums nearly cancel); "
+                    "use budget_basis='gross' or a smaller budget"
+                )
         n_opt = len(options)
-        legs = pd.DataFrame(
-            {
-                "underlying": np.repeat(names, n_opt),
-                "is_call": np.tile(is_call, len(names)),
-                "strike": strikes.ravel(),
-                "tau": self.tenor,
-                "quantity": np.repeat(signed, n_opt),
-                "spot": np.repeat(spots, n_opt),
-                "vol": vols.ravel(),
-                "rate": snap.rate,
-                "div_yield": np.repeat(divs, n_opt),
-                "price": unit.price.ravel(),
-            },
-            columns=list(LEG_COLUMNS),
+        n_names = len(names)
+        underlying = tuple(np.repeat(np.array(names, dtype=object), n_opt))
+        legs = LegArrays(
+            underlying=underlying,
+            is_index=np.repeat(np.arange(n_names) == n_names - 1, n_opt),
+            is_call=np.tile(is_call, n_names),
+            strike=strikes.ravel(),
+            tau=np.full(n_names * n_opt, float(self.tenor)),
+            quantity=np.repeat(signed, n_opt),
+            spot=np.repeat(spots, n_opt),
+            vol=vols.ravel(),
+            rate=np.full(n_names * n_opt, float(snap.rate)),
+            div_yield=np.repeat(divs, n_opt),
+            price=unit.price.ravel(),
         )
-        q, price = legs["quantity"].to_numpy(), legs["price"].to_numpy()
-        components = pd.Index(snap.names)
-        return Position(
+        q, price = legs.quantity, legs.price
+        return SizedBook(
             date=snap.date,
             direction=self.direction,
             tenor=self.tenor,
+            names=snap.names,
             legs=legs,
-            weights=pd.Series(snap.weights, index=components),
-            spots=pd.Series(snap.spots, index=components),
-            vols=pd.Series(snap.vols, index=components),
+            weights=snap.weights,
+            spots=snap.spots,
+            vols=snap.vols,
             index_spot=snap.index_spot,
             index_vol=snap.index_vol,
             capital=capital,
             premium=float(np.abs(q) @ price),
             value=float(q @ price),
+            budget_basis=self.budget_basis,
         )
 
     def _leg_vols(self, snap: Snapshot, strikes: np.ndarray) -> np.ndarray:
