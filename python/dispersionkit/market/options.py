@@ -30,6 +30,7 @@ import pandas as pd
 from .tables import Locator, parse_dates, parse_numbers, read_raw_table
 
 REQUIRED = ("date", "underlying", "expiry", "strike", "option_type", "implied_vol")
+KEY_COLUMNS = REQUIRED
 OPTIONAL = ("bid_vol", "ask_vol", "forward", "div_yield", "rate")
 NUMERIC = ("strike", "implied_vol", *OPTIONAL)
 MAX_VOL = 5.0
@@ -54,6 +55,7 @@ REASONS = (
     "date not in the market calendar",
     "no spot price on the date",
     "forward not > 0",
+    "strike more than 100x away from the forward: units?",
     "no rate or dividend yield for the forward",
     "duplicate key with different values",
     "exact duplicate of an earlier row",
@@ -64,6 +66,7 @@ REASONS = (
 )
 """Every reason a row can be rejected for, in the order they are checked."""
 
+OTM_REASON = "in the money (quotes='otm' uses OTM puts below the forward, OTM calls at or above it)"
 _TYPES = {"c": "C", "call": "C", "p": "P", "put": "P"}
 
 
@@ -136,7 +139,7 @@ class PreparedOptions:
         self.arrays = arrays
 
     def rejected(self) -> pd.DataFrame:
-        keys = [c for c in ("date", "underlying", "expiry", "strike", "option_type", "implied_vol") if c in self.table]
+        keys = [c for c in (*KEY_COLUMNS, "source") if c in self.table]
         out = self.table.loc[~self.used, keys].copy()
         out["reason"] = self.reason[~self.used]
         return out
@@ -172,6 +175,8 @@ def canonical_options(options) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             raise TypeError(f"options: column {name!r} must hold numbers, got dtype {column.dtype}")
         frame[name] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if "source" in options.columns:
+        frame["source"] = options["source"].astype(str).to_numpy()
     check_vol_units(frame["implied_vol"].to_numpy(), "options: column 'implied_vol'")
     return frame
 
@@ -236,8 +241,9 @@ def prepare_options(
     _reject_forward_mismatch(table, forward, reason)
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.log(strike / forward)
+        reject(np.abs(k) > np.log(100.0), "strike more than 100x away from the forward: units?")
     if quotes == "otm":
-        reject((is_call & (k < 0)) | (~is_call & (k >= 0)), REASONS[19])
+        reject((is_call & (k < 0)) | (~is_call & (k >= 0)), OTM_REASON)
     elif quotes == "calls":
         reject(~is_call, "put (quotes='calls')")
     else:
@@ -276,8 +282,8 @@ def _reject_duplicates(table: pd.DataFrame, reason: np.ndarray) -> None:
         return
     rows = live.iloc[repeated]
     positions = alive[repeated]
-    exact_later = rows.duplicated(keep="first").to_numpy()
-    distinct = rows.iloc[~exact_later]
+    exact_later = rows.drop(columns=["source"], errors="ignore").duplicated(keep="first").to_numpy()
+    distinct = rows.drop(columns=["source"], errors="ignore").iloc[~exact_later]
     clashing = distinct.loc[distinct.duplicated(keys, keep=False).to_numpy(), keys]
     in_clash = pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(clashing))
     reason[positions[in_clash]] = "duplicate key with different values"

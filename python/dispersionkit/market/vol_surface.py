@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array, resolve_threads
+from .._validation import as_float_array, as_real, resolve_threads
 from ..numeric.surface import BUTTERFLY, CALENDAR, SurfaceGrid, build_surface_grid, delta_strike, query_surface
 from . import _checks as checks
 from .options import QUOTES, prepare_options
@@ -179,13 +179,21 @@ class VolSurface:
         belong to the surface; where a date and name has no option data the result is NaN.
         """
         resolve_threads(threads)
-        given = {k: v for k, v in dict(strike=strike, moneyness=moneyness, log_moneyness=log_moneyness, delta=delta).items() if v is not None}
+        given = {
+            k: v
+            for k, v in dict(strike=strike, moneyness=moneyness, log_moneyness=log_moneyness, delta=delta).items()
+            if v is not None
+        }
         if len(given) != 1:
-            raise ValueError(f"give exactly one of strike, moneyness, log_moneyness, delta; got {sorted(given) or 'none'}")
-        (kind, value), = given.items()
+            raise ValueError(
+                f"give exactly one of strike, moneyness, log_moneyness, delta; got {sorted(given) or 'none'}"
+            )
+        ((kind, value),) = given.items()
         d_pos = _positions(self.dates, pd.DatetimeIndex(np.atleast_1d(pd.to_datetime(dates)).ravel()), "dates")
         d_pos = d_pos.reshape(np.shape(dates))
-        u_pos = _positions(self.underlyings, pd.Index(np.atleast_1d(np.asarray(underlyings, dtype=object)).ravel()), "underlyings")
+        u_pos = _positions(
+            self.underlyings, pd.Index(np.atleast_1d(np.asarray(underlyings, dtype=object)).ravel()), "underlyings"
+        )
         u_pos = u_pos.reshape(np.shape(underlyings))
         tenor = as_float_array(tenor_days, "tenor_days")
         if np.any(~(tenor > 0)):
@@ -202,8 +210,12 @@ class VolSurface:
             vol, k, logfwd = self._delta(group, tau, value, self.rate.to_numpy()[d_pos], threads)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                x = {"strike": lambda v: np.log(v / spot), "moneyness": np.log, "log_moneyness": lambda v: v}[kind](value)
-            vol, logfwd = query_surface(self.grid, group, tau, x, log_spot_moneyness=kind != "log_moneyness", threads=threads)
+                x = {"strike": lambda v: np.log(v / spot), "moneyness": np.log, "log_moneyness": lambda v: v}[kind](
+                    value
+                )
+            vol, logfwd = query_surface(
+                self.grid, group, tau, x, log_spot_moneyness=kind != "log_moneyness", threads=threads
+            )
             k = x - logfwd if kind != "log_moneyness" else x
         forward = spot * np.exp(logfwd)
         strike_out = forward * np.exp(k)
@@ -215,7 +227,9 @@ class VolSurface:
 
         if np.any((np.abs(delta) >= 1) | (delta == 0) | np.isnan(delta)):
             raise ValueError("delta: must lie in (0, 1) for calls or (-1, 0) for puts")
-        _, logfwd = query_surface(self.grid, group, tau, np.zeros(group.shape), log_spot_moneyness=False, threads=threads)
+        _, logfwd = query_surface(
+            self.grid, group, tau, np.zeros(group.shape), log_spot_moneyness=False, threads=threads
+        )
         with np.errstate(invalid="ignore", over="ignore"):
             # N(d1) = delta e^{q tau} for calls, N(-d1) = -delta e^{q tau} for puts, with
             # e^{-q tau} = e^{-r tau} F / S.
@@ -226,22 +240,34 @@ class VolSurface:
         return vol, k, logfwd
 
     def _grid_query(self, tenor_days, threads, **spec) -> SurfacePoints:
-        (kind, value), = spec.items()
+        ((kind, value),) = spec.items()
         if isinstance(value, pd.DataFrame):
             value = value.reindex(index=self.dates, columns=self.underlyings).to_numpy(dtype=np.float64)
         return self.lookup(
-            self.dates.to_numpy()[:, None], self.underlyings.to_numpy()[None, :], tenor_days, threads=threads, **{kind: value}
+            self.dates.to_numpy()[:, None],
+            self.underlyings.to_numpy()[None, :],
+            tenor_days,
+            threads=threads,
+            **{kind: value},
         )
 
     def _frame(self, values) -> pd.DataFrame:
         return pd.DataFrame(values, index=self.dates, columns=self.underlyings)
 
-    def vol(self, tenor_days, *, strike=None, moneyness=None, log_moneyness=None, delta=None, threads=None) -> pd.DataFrame:
+    def vol(
+        self, tenor_days, *, strike=None, moneyness=None, log_moneyness=None, delta=None, threads=None
+    ) -> pd.DataFrame:
         """Vols dates x underlyings at ``tenor_days`` and one strike spec (see :meth:`lookup`):
         a number for every date and name, or a DataFrame dates x underlyings."""
-        spec = {k: v for k, v in dict(strike=strike, moneyness=moneyness, log_moneyness=log_moneyness, delta=delta).items() if v is not None}
+        spec = {
+            k: v
+            for k, v in dict(strike=strike, moneyness=moneyness, log_moneyness=log_moneyness, delta=delta).items()
+            if v is not None
+        }
         if len(spec) != 1:
-            raise ValueError(f"give exactly one of strike, moneyness, log_moneyness, delta; got {sorted(spec) or 'none'}")
+            raise ValueError(
+                f"give exactly one of strike, moneyness, log_moneyness, delta; got {sorted(spec) or 'none'}"
+            )
         return self._frame(self._grid_query(tenor_days, threads, **spec).vol)
 
     def atm(self, tenor_days, *, threads=None) -> pd.DataFrame:
@@ -262,7 +288,9 @@ class VolSurface:
         flagged = self.nodes[self.nodes["flags"].to_numpy() != 0].copy()
         flags = flagged["flags"].to_numpy()
         kinds = np.where(
-            (flags & CALENDAR) & (flags & BUTTERFLY), "calendar+butterfly", np.where(flags & CALENDAR, "calendar", "butterfly")
+            (flags & CALENDAR) & (flags & BUTTERFLY),
+            "calendar+butterfly",
+            np.where(flags & CALENDAR, "calendar", "butterfly"),
         )
         flagged["kind"] = kinds
         return flagged
@@ -292,14 +320,14 @@ def _market(spots, rate, div_yields):
     if isinstance(rate, pd.Series):
         rate = checks.series_like(rate, "rate", dates)
     else:
-        rate = pd.Series(checks.real_scalar(rate, "rate"), index=dates)
+        rate = pd.Series(as_real(rate, "rate"), index=dates)
     if isinstance(div_yields, pd.DataFrame):
         div_yields = checks.frame_like(div_yields, "div_yields", dates, names)
     elif isinstance(div_yields, pd.Series):
         div_yields = checks.ticker_series(div_yields, "div_yields", names)
         div_yields = pd.DataFrame(np.broadcast_to(div_yields.to_numpy(), spots.shape), index=dates, columns=names)
     else:
-        div_yields = pd.DataFrame(checks.real_scalar(div_yields, "div_yields"), index=dates, columns=names)
+        div_yields = pd.DataFrame(as_real(div_yields, "div_yields"), index=dates, columns=names)
     return spots, rate.rename("rate"), div_yields
 
 
