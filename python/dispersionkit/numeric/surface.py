@@ -137,7 +137,9 @@ def _queries(group, tau, x, name):
     try:
         g, t, v = np.broadcast_arrays(group, as_float_array(tau, "tau"), as_float_array(x, name))
     except ValueError:
-        raise ValueError(f"group, tau, {name}: shapes {np.shape(group)}, {np.shape(tau)}, {np.shape(x)} do not broadcast") from None
+        raise ValueError(
+            f"group, tau, {name}: shapes {np.shape(group)}, {np.shape(tau)}, {np.shape(x)} do not broadcast"
+        ) from None
     shape = g.shape
     flat = [np.ascontiguousarray(a.ravel(), dtype=d) for a, d in ((g, np.int64), (t, np.float64), (v, np.float64))]
     return shape, flat
