@@ -22,7 +22,8 @@ const T* vector_input(const py::array& a, py::ssize_t n, const char* name) {
 }
 
 // Offsets that split `count` items into consecutive non-empty (strict) or possibly empty runs.
-void check_offsets(const std::int64_t* offsets, py::ssize_t runs, py::ssize_t count, bool strict, const char* name) {
+void check_offsets(const std::int64_t* offsets, py::ssize_t runs, py::ssize_t count, bool strict,
+                   const char* name) {
     if (offsets[0] != 0 || offsets[runs] != count)
         throw py::value_error(std::string(name) + ": must start at 0 and end at the item count");
     for (py::ssize_t i = 0; i < runs; ++i) {
@@ -40,7 +41,8 @@ struct Grid {
 
 Grid grid_of(const py::dict& surface, bool with_slopes) {
     auto get = [&](const char* key) -> py::array {
-        if (!surface.contains(key)) throw py::value_error(std::string("surface: missing array '") + key + "'");
+        if (!surface.contains(key))
+            throw py::value_error(std::string("surface: missing array '") + key + "'");
         return py::reinterpret_borrow<py::array>(surface[key]);
     };
     Grid grid;
@@ -73,14 +75,16 @@ void order_binding(const py::array& group, const py::array& tau, const py::array
     std::int64_t* out = contiguous_output<std::int64_t>(order, {n}, "order");
     if (n_groups < 0) throw py::value_error("n_groups: must be >= 0");
     for (py::ssize_t i = 0; i < n; ++i) {
-        if (g[i] < 0 || g[i] >= n_groups) throw py::value_error("group: every value must lie in [0, n_groups)");
+        if (g[i] < 0 || g[i] >= n_groups)
+            throw py::value_error("group: every value must lie in [0, n_groups)");
         if (std::isnan(t[i]) || std::isnan(x[i])) throw py::value_error("tau, k: must not be NaN");
     }
     py::gil_scoped_release release;
     surface_order(static_cast<std::size_t>(n), g, t, x, n_groups, out, threads);
 }
 
-void slopes_binding(const py::dict& surface, double tolerance, py::array& slope, py::array& flags, int threads) {
+void slopes_binding(const py::dict& surface, double tolerance, py::array& slope, py::array& flags,
+                    int threads) {
     const Grid grid = grid_of(surface, false);
     double* s = contiguous_output<double>(slope, {grid.nodes}, "slope");
     std::uint8_t* f = contiguous_output<std::uint8_t>(flags, {grid.nodes}, "flags");
@@ -118,8 +122,8 @@ void delta_binding(const py::dict& surface, const py::array& group, const py::ar
 }  // namespace
 
 void register_surface(py::module_& m) {
-    m.def("surface_order", &order_binding, py::arg("group"), py::arg("tau"), py::arg("k"), py::arg("n_groups"),
-          py::arg("order"), py::arg("threads"),
+    m.def("surface_order", &order_binding, py::arg("group"), py::arg("tau"), py::arg("k"),
+          py::arg("n_groups"), py::arg("order"), py::arg("threads"),
           "Fill order (int64) with the rows sorted by (group, tau, k), ties by row index.");
     m.def("surface_slopes", &slopes_binding, py::arg("surface"), py::arg("tolerance"), py::arg("slope"),
           py::arg("flags"), py::arg("threads"),

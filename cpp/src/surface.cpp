@@ -208,7 +208,8 @@ double solve_delta_k(const SurfaceView& s, const Bracket& b, double target) {
 template <class Fn>
 void for_groups(const SurfaceView& s, int threads, Fn&& fn) {
     const std::size_t groups = static_cast<std::size_t>(s.n_groups);
-    const std::size_t nodes = groups == 0 ? 0 : static_cast<std::size_t>(s.slice_start[s.group_start[groups]]);
+    const std::size_t nodes =
+        groups == 0 ? 0 : static_cast<std::size_t>(s.slice_start[s.group_start[groups]]);
     // Enough groups per chunk that a chunk holds ~kSurfaceMinChunk nodes on average.
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, nodes / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
@@ -225,20 +226,31 @@ void surface_order(std::size_t n, const std::int64_t* group, const double* tau, 
     std::vector<std::int64_t> start(groups + 1, 0);
     for (std::size_t i = 0; i < n; ++i) ++start[static_cast<std::size_t>(group[i]) + 1];
     for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
+    // Counting sort by group into packed (tau, k, row) records, so the sort inside each group
+    // compares neighbouring memory instead of chasing rows across the input arrays.
+    struct Row {
+        double tau, k;
+        std::int64_t row;
+    };
+    std::vector<Row> rows(n);
     {
         std::vector<std::int64_t> next(start.begin(), start.end() - 1);
         for (std::size_t i = 0; i < n; ++i)
-            order[next[static_cast<std::size_t>(group[i])]++] = static_cast<std::int64_t>(i);
+            rows[static_cast<std::size_t>(next[static_cast<std::size_t>(group[i])]++)] = {
+                tau[i], k[i], static_cast<std::int64_t>(i)};
     }
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, n / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
     parallel_for(groups, threads, min_groups, [&](std::size_t b, std::size_t e) {
         for (std::size_t g = b; g < e; ++g) {
-            std::sort(order + start[g], order + start[g + 1], [&](std::int64_t x, std::int64_t y) {
-                if (tau[x] != tau[y]) return tau[x] < tau[y];
-                if (k[x] != k[y]) return k[x] < k[y];
-                return x < y;
+            Row* first = rows.data() + start[g];
+            Row* last = rows.data() + start[g + 1];
+            std::sort(first, last, [](const Row& x, const Row& y) {
+                if (x.tau != y.tau) return x.tau < y.tau;
+                if (x.k != y.k) return x.k < y.k;
+                return x.row < y.row;
             });
+            for (Row* r = first; r != last; ++r) order[r - rows.data()] = r->row;
         }
     });
 }
@@ -257,34 +269,63 @@ void surface_slopes(const SurfaceView& view, double tolerance, double* node_slop
     });
 }
 
-void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
-                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads) {
-    parallel_for(m, threads, kSurfaceMinChunk, [&](std::size_t begin, std::size_t end) {
-        for (std::size_t q = begin; q < end; ++q) {
-            const Bracket b = bracket(view, group[q], tau[q]);
-            logfwd[q] = b.logfwd;
-            if (b.j0 < 0 || std::isnan(x[q])) {
-                vol[q] = kNaN;
-                continue;
-            }
-            const double k = x_is_log_spot_moneyness ? x[q] - b.logfwd : x[q];
-            const double w = total_variance(view, b, k);
-            vol[q] = w >= 0.0 ? std::sqrt(w / tau[q]) : kNaN;
-        }
+namespace {
+
+// Queries in an order that visits each group's slices together: large batches of queries in
+// random group order would otherwise fetch every smile from memory once per query. Each
+// query's result is computed alone, so the order changes no bit of any result.
+std::vector<std::int64_t> group_order(const SurfaceView& view, std::size_t m, const std::int64_t* group) {
+    std::vector<std::int64_t> visit;
+    if (m < kSurfaceMinChunk) return visit;
+    const auto groups = static_cast<std::size_t>(view.n_groups);
+    std::vector<std::int64_t> start(groups + 2, 0);
+    auto bucket = [&](std::int64_t g) {
+        return g >= 0 && g < view.n_groups ? static_cast<std::size_t>(g) + 1 : std::size_t{0};
+    };
+    for (std::size_t q = 0; q < m; ++q) ++start[bucket(group[q]) + 1];
+    for (std::size_t b = 0; b + 1 < start.size(); ++b) start[b + 1] += start[b];
+    visit.resize(m);
+    for (std::size_t q = 0; q < m; ++q)
+        visit[static_cast<std::size_t>(start[bucket(group[q])]++)] = static_cast<std::int64_t>(q);
+    return visit;
+}
+
+template <class Fn>
+void for_queries(const SurfaceView& view, std::size_t m, const std::int64_t* group, int threads,
+                 std::size_t min_chunk, Fn&& fn) {
+    const std::vector<std::int64_t> visit = group_order(view, m, group);
+    parallel_for(m, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) fn(visit.empty() ? i : static_cast<std::size_t>(visit[i]));
     });
 }
 
-void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
-                          const double* d1_target, double* k, double* vol, double* logfwd, int threads) {
-    parallel_for(m, threads, kSurfaceMinChunk / 16, [&](std::size_t begin, std::size_t end) {
-        for (std::size_t q = begin; q < end; ++q) {
-            const Bracket b = bracket(view, group[q], tau[q]);
-            logfwd[q] = b.logfwd;
-            const double root = b.j0 < 0 ? kNaN : solve_delta_k(view, b, d1_target[q]);
-            k[q] = root;
-            const double w = std::isnan(root) ? kNaN : total_variance(view, b, root);
-            vol[q] = w >= 0.0 ? std::sqrt(w / tau[q]) : kNaN;
+}  // namespace
+
+void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
+                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads) {
+    for_queries(view, m, group, threads, kSurfaceMinChunk, [&](std::size_t q) {
+        const Bracket b = bracket(view, group[q], tau[q]);
+        logfwd[q] = b.logfwd;
+        if (b.j0 < 0 || std::isnan(x[q])) {
+            vol[q] = kNaN;
+            return;
         }
+        const double k = x_is_log_spot_moneyness ? x[q] - b.logfwd : x[q];
+        const double w = total_variance(view, b, k);
+        vol[q] = w >= 0.0 ? std::sqrt(w / tau[q]) : kNaN;
+    });
+}
+
+void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group,
+                          const double* tau, const double* d1_target, double* k, double* vol, double* logfwd,
+                          int threads) {
+    for_queries(view, m, group, threads, kSurfaceMinChunk / 16, [&](std::size_t q) {
+        const Bracket b = bracket(view, group[q], tau[q]);
+        logfwd[q] = b.logfwd;
+        const double root = b.j0 < 0 ? kNaN : solve_delta_k(view, b, d1_target[q]);
+        k[q] = root;
+        const double w = std::isnan(root) ? kNaN : total_variance(view, b, root);
+        vol[q] = w >= 0.0 ? std::sqrt(w / tau[q]) : kNaN;
     });
 }
 

@@ -35,8 +35,9 @@ struct SurfaceView {
 };
 
 // Flags of input nodes (bit mask).
-constexpr std::uint8_t kCalendarArbitrage = 1;   // w(k) below the previous expiry's w at the same k
-constexpr std::uint8_t kButterflyArbitrage = 2;  // a call butterfly or call spread at this strike is mispriced
+constexpr std::uint8_t kCalendarArbitrage = 1;  // w(k) below the previous expiry's w at the same k
+constexpr std::uint8_t kButterflyArbitrage =
+    2;  // a call butterfly or call spread at this strike is mispriced
 
 // Rows per chunk below which construction and queries stay on the calling thread.
 constexpr std::size_t kSurfaceMinChunk = 1 << 12;
@@ -63,7 +64,8 @@ void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* g
 // own vol gives d1 = -k / sqrt(w(k)) + sqrt(w(k)) / 2 = d1_target (a Black-Scholes delta
 // fixes d1), found in a bracket grown from the flat-vol guess and narrowed by the Illinois
 // method; vol at that k and logfwd = y(tau). NaN where no root is bracketed.
-void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
-                          const double* d1_target, double* k, double* vol, double* logfwd, int threads);
+void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group,
+                          const double* tau, const double* d1_target, double* k, double* vol, double* logfwd,
+                          int threads);
 
 }  // namespace dk

@@ -89,7 +89,8 @@ def bs(S, K, T, vol, r, q, call):
 
 
 def third_fridays(start, count):
-    out, month = [], pd.Timestamp(start).replace(day=1)
+    out: list[pd.Timestamp] = []
+    month = pd.Timestamp(start).replace(day=1)
     while len(out) < count:
         fridays = pd.date_range(month, month + pd.offsets.MonthEnd(0), freq="W-FRI")
         out.append(fridays[2])
@@ -169,7 +170,7 @@ def long_format(m: Market) -> pd.DataFrame:
                 for K in strikes:
                     vol = float(m.vol(t, name, tau, np.log(K / F)))
                     half = 0.005 + 0.01 * abs(np.log(K / F))
-                    types = ("P", "C") if K == atm else ("P",) if K < S else ("C",)
+                    types = ("P", "C") if atm == K else ("P",) if K < S else ("C",)
                     for cp in types:
                         rows.append((date, name, expiry, K, cp, vol, vol - half, vol + half, F))
     frame = pd.DataFrame(
@@ -300,12 +301,48 @@ def optionmetrics(m: Market, rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     return surf, std, prices
 
 
-ORATS_STRIKE_COLUMNS = (
-    "ticker,tradeDate,expirDate,dte,strike,stockPrice,callVolume,callOpenInterest,callBidSize,callAskSize,"
-    "putVolume,putOpenInterest,putBidSize,putAskSize,callBidPrice,callValue,callAskPrice,putBidPrice,putValue,"
-    "putAskPrice,callBidIv,callMidIv,callAskIv,smvVol,putBidIv,putMidIv,putAskIv,residualRate,delta,gamma,theta,"
-    "vega,rho,phi,driftlessTheta,extSmvVol,extCallValue,extPutValue,spotPrice,updatedAt"
-).split(",")
+ORATS_STRIKE_COLUMNS = [
+    "ticker",
+    "tradeDate",
+    "expirDate",
+    "dte",
+    "strike",
+    "stockPrice",
+    "callVolume",
+    "callOpenInterest",
+    "callBidSize",
+    "callAskSize",
+    "putVolume",
+    "putOpenInterest",
+    "putBidSize",
+    "putAskSize",
+    "callBidPrice",
+    "callValue",
+    "callAskPrice",
+    "putBidPrice",
+    "putValue",
+    "putAskPrice",
+    "callBidIv",
+    "callMidIv",
+    "callAskIv",
+    "smvVol",
+    "putBidIv",
+    "putMidIv",
+    "putAskIv",
+    "residualRate",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "rho",
+    "phi",
+    "driftlessTheta",
+    "extSmvVol",
+    "extCallValue",
+    "extPutValue",
+    "spotPrice",
+    "updatedAt",
+]
 ORATS_SUMMARY_COLUMNS = [
     "ticker",
     "tradeDate",

@@ -94,7 +94,7 @@ def read_options(path, *, date_format: str = "ISO8601") -> pd.DataFrame:
     for name in NUMERIC:
         if name in raw.columns:
             columns[name] = parse_numbers(raw[name], name, where)
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)[[c for c in (*REQUIRED, *OPTIONAL) if c in columns]]
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     check_vol_units(frame["implied_vol"].to_numpy(), f"{where.prefix}: column 'implied_vol'")
     return frame
@@ -232,9 +232,8 @@ def prepare_options(
         reject(~(spot > 0), "no spot price on the date")
     tau = (expiry - date).astype("timedelta64[s]").astype(np.float64) / (365.0 * 86400.0)
     forward = _forwards(table, spot, tau, d_pos, u_pos, known, rate, div_yields)
-    if "forward" in table:
-        with np.errstate(invalid="ignore"):
-            reject(~(forward > 0), "forward not > 0")
+    with np.errstate(invalid="ignore"):
+        reject(forward <= 0, "forward not > 0")
     reject(~np.isfinite(forward), "no rate or dividend yield for the forward")
 
     _reject_duplicates(table, reason)
@@ -261,14 +260,21 @@ def prepare_options(
 
 
 def _forwards(table, spot, tau, d_pos, u_pos, known, rate, div_yields):
-    if "forward" in table:
-        return table["forward"].to_numpy()
-    r = table["rate"].to_numpy() if "rate" in table else np.full(len(table), np.nan)
-    q = table["div_yield"].to_numpy() if "div_yield" in table else np.full(len(table), np.nan)
+    """The forward of each row: its own, else one given on another row of the same date,
+    underlying and expiry, else S e^{(r - q) tau} with the row's rate and yield or the market's."""
+    r = table["rate"].to_numpy(copy=True) if "rate" in table else np.full(len(table), np.nan)
+    q = table["div_yield"].to_numpy(copy=True) if "div_yield" in table else np.full(len(table), np.nan)
     need_r, need_q = np.isnan(r) & known, np.isnan(q) & known
     r[need_r] = rate.to_numpy()[d_pos[need_r]]
     q[need_q] = div_yields.to_numpy()[d_pos[need_q], u_pos[need_q]]
-    return spot * np.exp((r - q) * tau)
+    computed = spot * np.exp((r - q) * tau)
+    if "forward" not in table:
+        return computed
+    given = table["forward"].reset_index(drop=True)
+    keys = table[["date", "underlying", "expiry"]].reset_index(drop=True)
+    shared = given.groupby([keys[c] for c in keys.columns], dropna=False).transform("first").to_numpy()
+    own = given.to_numpy()
+    return np.where(~np.isnan(own), own, np.where(~np.isnan(shared), shared, computed))
 
 
 def _reject_duplicates(table: pd.DataFrame, reason: np.ndarray) -> None:

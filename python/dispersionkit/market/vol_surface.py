@@ -210,9 +210,7 @@ class VolSurface:
             vol, k, logfwd = self._delta(group, tau, value, self.rate.to_numpy()[d_pos], threads)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                x = {"strike": lambda v: np.log(v / spot), "moneyness": np.log, "log_moneyness": lambda v: v}[kind](
-                    value
-                )
+                x = np.log(value / spot) if kind == "strike" else np.log(value) if kind == "moneyness" else value
             vol, logfwd = query_surface(
                 self.grid, group, tau, x, log_spot_moneyness=kind != "log_moneyness", threads=threads
             )

@@ -108,10 +108,10 @@ def _flags(grid, slope, tolerance):
     spread = c[:-1] - c[1:]
     bad = same & ((spread < -tolerance) | (spread > dK + tolerance))
     flags[1:][bad] |= BUTTERFLY
+    triple = same[1:] & same[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         call_slope = -spread / dK
-    triple = same[1:] & same[:-1]
-    bad = triple & ((call_slope[1:] - call_slope[:-1]) * dK[:-1] < -tolerance)
+        bad = triple & ((call_slope[1:] - call_slope[:-1]) * dK[:-1] < -tolerance)
     flags[1:-1][bad] |= BUTTERFLY
 
     slice_group = np.repeat(np.arange(len(grid.group_start) - 1), np.diff(grid.group_start))
