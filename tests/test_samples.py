@@ -17,6 +17,6 @@ def test_samples_are_reproducible(tmp_path):
 def test_sample_constants_match_the_script():
     assert dk.data.SAMPLE_RATE == _make_samples.RATE
     assert dk.data.SAMPLE_DIV_YIELDS == _make_samples.DIV_YIELDS
-    assert dk.data.SAMPLE_NAMES == {v: k for k, v in _make_samples.SECIDS.items()}
+    assert {v: k for k, v in _make_samples.SECIDS.items()} == dk.data.SAMPLE_NAMES
     with pytest.raises(ValueError, match="name: expected one of"):
         dk.data.sample_file("nope.csv")

@@ -35,6 +35,9 @@ class MarketArrays:
 
     spots, vols, weights, div_yields: (T, n); index, index_vol, rate: (T,). Constant weights,
     rates and yields are repeated as read-only broadcast views (no copies). NaN = missing.
+    surface: the market's option surface when it was built from option data (legs are then
+    priced at their own strike and tenor), None when every option takes its name's vol;
+    index_underlying: the index's name in that surface.
     """
 
     dates: pd.DatetimeIndex
@@ -46,6 +49,8 @@ class MarketArrays:
     weights: np.ndarray
     rate: np.ndarray
     div_yields: np.ndarray
+    surface: VolSurface | None = None
+    index_underlying: str = "INDEX"
 
     def row(self, date) -> int:
         """Position of ``date`` in ``dates``; ValueError when it is not a date of the market."""
@@ -74,6 +79,8 @@ class MarketArrays:
             weights=self.weights[rows],
             rate=self.rate[rows],
             div_yields=self.div_yields[rows],
+            surface=self.surface,
+            index_underlying=self.index_underlying,
         )
 
     def snapshot(self, row: int) -> Snapshot:
@@ -89,6 +96,8 @@ class MarketArrays:
             self.index[row],
             self.index_vol[row],
             self.rate[row],
+            surface=self.surface,
+            index_underlying=self.index_underlying,
         )
 
 
@@ -367,6 +376,8 @@ class MarketData:
             weights=per_name(self.weights),
             rate=per_date(self.rate),
             div_yields=per_name(self.div_yields),
+            surface=self.surface if self.options_report is not None else None,
+            index_underlying=self.index_underlying,
         )
 
     @property

@@ -18,6 +18,7 @@ import pandas as pd
 from .._validation import as_choice, as_positive
 from ..market.market_data import MarketData, snapshot
 from ..market.snapshot import INDEX, Snapshot
+from ..market.vol_surface import DAYS_PER_YEAR
 from ..numeric.book import Book
 from ..numeric.correlation import equicorrelation_values
 from ..numeric.greeks import bs_greeks
@@ -211,8 +212,18 @@ class DispersionTrade:
     def _leg_vols(self, snap: Snapshot, strikes: np.ndarray) -> np.ndarray:
         """Implied vol of every option, shaped like ``strikes`` (rows: the components, then the
         index; columns: the options of one unit of the structure). The one place a leg's vol is
-        chosen: today every option on an underlying takes that underlying's implied vol."""
-        return np.broadcast_to(np.append(snap.vols, snap.index_vol)[:, None], strikes.shape)
+        chosen: on a market with option data, the surface's vol at the option's own strike and
+        tenor (``tenor`` x 365 calendar days); otherwise the underlying's implied vol."""
+        if snap.surface is None:
+            return np.broadcast_to(np.append(snap.vols, snap.index_vol)[:, None], strikes.shape)
+        names = np.array([*snap.names, snap.index_underlying], dtype=object)[:, None]
+        vols = snap.surface.lookup(snap.date, names, self.tenor * DAYS_PER_YEAR, strike=strikes).vol
+        bad = ~(vols > 0)
+        if bad.any():
+            missing = sorted({str(n) for n in np.broadcast_to(names, strikes.shape)[bad]})
+            days = self.tenor * DAYS_PER_YEAR
+            raise ValueError(f"market: no option-implied vol on {snap.date.date()} at {days:g} days for {missing}")
+        return vols
 
     def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
         """Unsigned component quantities per index unit."""
