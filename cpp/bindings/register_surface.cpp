@@ -66,21 +66,31 @@ Grid grid_of(const py::dict& surface, bool with_slopes) {
     return grid;
 }
 
-void order_binding(const py::array& group, const py::array& tau, const py::array& k, std::int64_t n_groups,
-                   py::array& order, int threads) {
+void sort_binding(const py::array& group, const py::array& tau, const py::array& k, const py::array& w,
+                  const py::array& logfwd, std::int64_t n_groups, py::array& group_start, py::array& order,
+                  py::array& tau_out, py::array& k_out, py::array& w_out, py::array& logfwd_out,
+                  int threads) {
     const py::ssize_t n = length_of(group, "group");
+    if (n_groups < 0) throw py::value_error("n_groups: must be >= 0");
     const std::int64_t* g = vector_input<std::int64_t>(group, n, "group");
     const double* t = vector_input<double>(tau, n, "tau");
     const double* x = vector_input<double>(k, n, "k");
-    std::int64_t* out = contiguous_output<std::int64_t>(order, {n}, "order");
-    if (n_groups < 0) throw py::value_error("n_groups: must be >= 0");
+    const double* ww = vector_input<double>(w, n, "w");
+    const double* y = vector_input<double>(logfwd, n, "logfwd");
+    std::int64_t* gs =
+        contiguous_output<std::int64_t>(group_start, {static_cast<py::ssize_t>(n_groups) + 1}, "group_start");
+    std::int64_t* o = contiguous_output<std::int64_t>(order, {n}, "order");
+    double* t_out = contiguous_output<double>(tau_out, {n}, "tau_out");
+    double* k_o = contiguous_output<double>(k_out, {n}, "k_out");
+    double* w_o = contiguous_output<double>(w_out, {n}, "w_out");
+    double* y_o = contiguous_output<double>(logfwd_out, {n}, "logfwd_out");
     for (py::ssize_t i = 0; i < n; ++i) {
         if (g[i] < 0 || g[i] >= n_groups)
             throw py::value_error("group: every value must lie in [0, n_groups)");
         if (std::isnan(t[i]) || std::isnan(x[i])) throw py::value_error("tau, k: must not be NaN");
     }
     py::gil_scoped_release release;
-    surface_order(static_cast<std::size_t>(n), g, t, x, n_groups, out, threads);
+    surface_sort(static_cast<std::size_t>(n), g, t, x, ww, y, n_groups, gs, o, t_out, k_o, w_o, y_o, threads);
 }
 
 void slopes_binding(const py::dict& surface, double tolerance, py::array& slope, py::array& flags,
@@ -122,9 +132,11 @@ void delta_binding(const py::dict& surface, const py::array& group, const py::ar
 }  // namespace
 
 void register_surface(py::module_& m) {
-    m.def("surface_order", &order_binding, py::arg("group"), py::arg("tau"), py::arg("k"),
-          py::arg("n_groups"), py::arg("order"), py::arg("threads"),
-          "Fill order (int64) with the rows sorted by (group, tau, k), ties by row index.");
+    m.def("surface_sort", &sort_binding, py::arg("group"), py::arg("tau"), py::arg("k"), py::arg("w"),
+          py::arg("logfwd"), py::arg("n_groups"), py::arg("group_start"), py::arg("order"),
+          py::arg("tau_out"), py::arg("k_out"), py::arg("w_out"), py::arg("logfwd_out"), py::arg("threads"),
+          "Sort rows by (group, tau, k), ties by row index: group offsets, the row order and the sorted "
+          "values.");
     m.def("surface_slopes", &slopes_binding, py::arg("surface"), py::arg("tolerance"), py::arg("slope"),
           py::arg("flags"), py::arg("threads"),
           "Fill PCHIP slopes dw/dk (float64) and arbitrage flags (uint8: 1 calendar, 2 butterfly) per node.");

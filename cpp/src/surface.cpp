@@ -220,24 +220,29 @@ void for_groups(const SurfaceView& s, int threads, Fn&& fn) {
 
 }  // namespace
 
-void surface_order(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
-                   std::int64_t n_groups, std::int64_t* order, int threads) {
+void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
+                  const double* w, const double* logfwd, std::int64_t n_groups, std::int64_t* group_start,
+                  std::int64_t* order, double* tau_out, double* k_out, double* w_out, double* logfwd_out,
+                  int threads) {
     const auto groups = static_cast<std::size_t>(n_groups);
-    std::vector<std::int64_t> start(groups + 1, 0);
+    std::int64_t* start = group_start;
+    std::fill(start, start + groups + 1, std::int64_t{0});
     for (std::size_t i = 0; i < n; ++i) ++start[static_cast<std::size_t>(group[i]) + 1];
     for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
-    // Counting sort by group into packed (tau, k, row) records, so the sort inside each group
-    // compares neighbouring memory instead of chasing rows across the input arrays.
+    // Counting sort by group into packed records, so the sort inside each group compares
+    // neighbouring memory instead of chasing rows across the input arrays, and the sorted
+    // outputs are written group by group (in parallel) instead of gathered row by row.
     struct Row {
-        double tau, k;
+        double tau, k, w, logfwd;
         std::int64_t row;
     };
     std::vector<Row> rows(n);
     {
-        std::vector<std::int64_t> next(start.begin(), start.end() - 1);
-        for (std::size_t i = 0; i < n; ++i)
-            rows[static_cast<std::size_t>(next[static_cast<std::size_t>(group[i])]++)] = {
-                tau[i], k[i], static_cast<std::int64_t>(i)};
+        std::vector<std::int64_t> next(start, start + groups);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(group[i])]++);
+            rows[slot] = {tau[i], k[i], w[i], logfwd[i], static_cast<std::int64_t>(i)};
+        }
     }
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, n / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
@@ -250,7 +255,14 @@ void surface_order(std::size_t n, const std::int64_t* group, const double* tau, 
                 if (x.k != y.k) return x.k < y.k;
                 return x.row < y.row;
             });
-            for (Row* r = first; r != last; ++r) order[r - rows.data()] = r->row;
+            for (Row* r = first; r != last; ++r) {
+                const std::ptrdiff_t i = r - rows.data();
+                order[i] = r->row;
+                tau_out[i] = r->tau;
+                k_out[i] = r->k;
+                w_out[i] = r->w;
+                logfwd_out[i] = r->logfwd;
+            }
         }
     });
 }

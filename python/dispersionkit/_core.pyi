@@ -69,8 +69,20 @@ def hedged_pnl(
 ) -> None: ...
 
 # Volatility surfaces (register_surface.cpp); ``surface`` maps array names to arrays.
-def surface_order(
-    group: np.ndarray, tau: np.ndarray, k: np.ndarray, n_groups: int, order: np.ndarray, threads: int
+def surface_sort(
+    group: np.ndarray,
+    tau: np.ndarray,
+    k: np.ndarray,
+    w: np.ndarray,
+    logfwd: np.ndarray,
+    n_groups: int,
+    group_start: np.ndarray,
+    order: np.ndarray,
+    tau_out: np.ndarray,
+    k_out: np.ndarray,
+    w_out: np.ndarray,
+    logfwd_out: np.ndarray,
+    threads: int,
 ) -> None: ...
 def surface_slopes(
     surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int

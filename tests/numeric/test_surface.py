@@ -229,12 +229,10 @@ def test_binding_rejects_inconsistent_offsets():
             logfwd=np.empty(1),
             threads=1,
         )
+    one = np.ones(1)
     with pytest.raises(ValueError, match="group: every value"):
-        _core.surface_order(
-            group=np.array([3], np.int64),
-            tau=np.ones(1),
-            k=np.zeros(1),
-            n_groups=1,
-            order=np.empty(1, np.int64),
-            threads=1,
-        )
+        _core.surface_sort(
+            group=np.array([3], np.int64), tau=one, k=one, w=one, logfwd=one, n_groups=1,
+            group_start=np.empty(2, np.int64), order=np.empty(1, np.int64),
+            tau_out=np.empty(1), k_out=np.empty(1), w_out=np.empty(1), logfwd_out=np.empty(1), threads=1,
+        )  # fmt: skip

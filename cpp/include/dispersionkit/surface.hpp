@@ -42,11 +42,15 @@ constexpr std::uint8_t kButterflyArbitrage =
 // Rows per chunk below which construction and queries stay on the calling thread.
 constexpr std::size_t kSurfaceMinChunk = 1 << 12;
 
-// order[0..n) = the rows sorted by (group, tau, k), ties by row index: a counting sort by
-// group, then a comparison sort inside each group (in parallel over groups). Every group
-// must lie in [0, n_groups) and tau, k must not be NaN (the caller checks).
-void surface_order(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
-                   std::int64_t n_groups, std::int64_t* order, int threads);
+// Sorts n rows by (group, tau, k), ties by row index: a counting sort by group, then a
+// comparison sort inside each group (in parallel over groups). Writes group_start
+// (n_groups + 1 offsets), order (the input row of each sorted position) and the sorted tau,
+// k, w and logfwd. Every group must lie in [0, n_groups) and tau, k must not be NaN (the
+// caller checks).
+void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
+                  const double* w, const double* logfwd, std::int64_t n_groups, std::int64_t* group_start,
+                  std::int64_t* order, double* tau_out, double* k_out, double* w_out, double* logfwd_out,
+                  int threads);
 
 // Fills node_slope (PCHIP slopes) and flags (kCalendarArbitrage / kButterflyArbitrage, with
 // `tolerance` in total variance for calendar checks and in units of the forward for

@@ -85,16 +85,20 @@ def _rows(group, tau, k, w, logfwd):
     return np.ascontiguousarray(group, dtype=np.int64), tau, k, w, logfwd
 
 
-def slice_offsets(group_sorted: np.ndarray, tau_sorted: np.ndarray, n_groups: int):
-    """(group_start, slice_start) of rows sorted by (group, tau, k): a slice is a run of one (group, tau)."""
-    n = len(group_sorted)
-    new = np.ones(n, dtype=bool)
+def slice_starts(row_start: np.ndarray, tau_sorted: np.ndarray) -> np.ndarray:
+    """Row offsets of the slices of rows sorted by (group, tau, k), given the groups' row
+    offsets ``row_start``: a slice is a run of one (group, tau). Returns slice_start (S+1)."""
+    n = len(tau_sorted)
+    new = np.zeros(n, dtype=bool)
     if n:
-        new[1:] = (group_sorted[1:] != group_sorted[:-1]) | (tau_sorted[1:] != tau_sorted[:-1])
-    starts = np.flatnonzero(new)
-    slice_start = np.append(starts, n).astype(np.int64)
-    group_start = np.searchsorted(group_sorted[starts], np.arange(n_groups + 1), side="left").astype(np.int64)
-    return group_start, slice_start
+        new[1:] = tau_sorted[1:] != tau_sorted[:-1]
+        new[row_start[:-1][row_start[:-1] < n]] = True
+    return np.append(np.flatnonzero(new), n).astype(np.int64)
+
+
+def group_slices(row_start: np.ndarray, slice_start: np.ndarray) -> np.ndarray:
+    """Slice offsets of each group (G+1) from the groups' row offsets."""
+    return np.searchsorted(slice_start[:-1], row_start, side="left").astype(np.int64)
 
 
 def build_surface_grid(group, tau, k, w, logfwd, n_groups: int, *, tolerance=1e-6, threads=None) -> SurfaceGrid:
@@ -108,16 +112,34 @@ def build_surface_grid(group, tau, k, w, logfwd, n_groups: int, *, tolerance=1e-
     group, tau, k, w, logfwd = _rows(group, tau, k, w, logfwd)
     if len(group) and (group.min() < 0 or group.max() >= n_groups):
         raise ValueError(f"group: values must lie in [0, {n_groups})")
-    order = np.empty(len(group), dtype=np.int64)
-    _core.surface_order(group=group, tau=tau, k=k, n_groups=int(n_groups), order=order, threads=nthreads)
-    g, t, kk, ww, yy = (a[order] for a in (group, tau, k, w, logfwd))
-    group_start, slice_start = slice_offsets(g, t, n_groups)
-    repeated = np.flatnonzero((kk[1:] == kk[:-1]) & (g[1:] == g[:-1]) & (t[1:] == t[:-1]))
+    n = len(group)
+    group_start = np.empty(int(n_groups) + 1, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    t, kk, ww, yy = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    _core.surface_sort(
+        group=group,
+        tau=tau,
+        k=k,
+        w=w,
+        logfwd=logfwd,
+        n_groups=int(n_groups),
+        group_start=group_start,
+        order=order,
+        tau_out=t,
+        k_out=kk,
+        w_out=ww,
+        logfwd_out=yy,
+        threads=nthreads,
+    )
+    slice_start = slice_starts(group_start, t)
+    same_slice = np.ones(n, dtype=bool)
+    same_slice[slice_start[:-1]] = False
+    repeated = np.flatnonzero((kk[1:] == kk[:-1]) & same_slice[1:])
     if repeated.size:
         raise ValueError(f"k: rows {order[repeated[0]]} and {order[repeated[0] + 1]} share group, tau and k")
     first = slice_start[:-1]
     grid = {
-        "group_start": group_start,
+        "group_start": group_slices(group_start, slice_start),
         "slice_tau": np.ascontiguousarray(t[first]),
         "slice_logfwd": np.ascontiguousarray(yy[first]),
         "slice_start": slice_start,

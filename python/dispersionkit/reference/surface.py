@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erfc
 
-from ..numeric.surface import BUTTERFLY, CALENDAR, SurfaceGrid, _queries, _rows, slice_offsets
+from ..numeric.surface import BUTTERFLY, CALENDAR, SurfaceGrid, _queries, _rows, group_slices, slice_starts
 
 
 def _sign(x):
@@ -138,10 +138,11 @@ def build_surface_grid(group, tau, k, w, logfwd, n_groups: int, *, tolerance=1e-
         raise ValueError(f"group: values must lie in [0, {n_groups})")
     order = np.lexsort((np.arange(len(group)), k, tau, group)).astype(np.int64)
     g, t, kk, ww, yy = (a[order] for a in (group, tau, k, w, logfwd))
-    group_start, slice_start = slice_offsets(g, t, n_groups)
+    row_start = np.searchsorted(g, np.arange(n_groups + 1), side="left").astype(np.int64)
+    slice_start = slice_starts(row_start, t)
     first = slice_start[:-1]
     base = SurfaceGrid(
-        group_start=group_start,
+        group_start=group_slices(row_start, slice_start),
         slice_tau=t[first],
         slice_logfwd=yy[first],
         slice_start=slice_start,
