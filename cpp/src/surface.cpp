@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "dispersionkit/parallel.hpp"
@@ -225,38 +226,54 @@ void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, c
                   std::int64_t* order, double* tau_out, double* k_out, double* w_out, double* logfwd_out,
                   int threads) {
     const auto groups = static_cast<std::size_t>(n_groups);
-    std::int64_t* start = group_start;
-    std::fill(start, start + groups + 1, std::int64_t{0});
-    for (std::size_t i = 0; i < n; ++i) ++start[static_cast<std::size_t>(group[i]) + 1];
-    for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
     // Counting sort by group into packed records, so the sort inside each group compares
     // neighbouring memory instead of chasing rows across the input arrays, and the sorted
-    // outputs are written group by group (in parallel) instead of gathered row by row.
+    // outputs are written group by group (in parallel) instead of gathered row by row. The
+    // rows are counted and scattered in contiguous chunks, one per thread; within a group they
+    // land in row order whatever the chunking, and the final sort breaks ties by row, so the
+    // result does not depend on the thread count.
     struct Row {
         double tau, k, w, logfwd;
         std::int64_t row;
     };
-    std::vector<Row> rows(n);
-    {
-        std::vector<std::int64_t> next(start, start + groups);
-        for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t chunks = chunk_count(n, resolve_threads(threads), 4 * kSurfaceMinChunk);
+    std::vector<std::int64_t> counts(chunks * groups, 0);
+    run_chunks(n, chunks, [&](std::size_t c, std::size_t b, std::size_t e) {
+        std::int64_t* own = counts.data() + c * groups;
+        for (std::size_t i = b; i < e; ++i) ++own[static_cast<std::size_t>(group[i])];
+    });
+    std::int64_t* start = group_start;
+    std::int64_t total = 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+        start[g] = total;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::int64_t count = counts[c * groups + g];
+            counts[c * groups + g] = total;  // now the chunk's next slot in this group
+            total += count;
+        }
+    }
+    start[groups] = total;
+    const std::unique_ptr<Row[]> rows(new Row[n]);  // every slot is written below: no zeroing
+    run_chunks(n, chunks, [&](std::size_t c, std::size_t b, std::size_t e) {
+        std::int64_t* next = counts.data() + c * groups;
+        for (std::size_t i = b; i < e; ++i) {
             const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(group[i])]++);
             rows[slot] = {tau[i], k[i], w[i], logfwd[i], static_cast<std::int64_t>(i)};
         }
-    }
+    });
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, n / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
     parallel_for(groups, threads, min_groups, [&](std::size_t b, std::size_t e) {
         for (std::size_t g = b; g < e; ++g) {
-            Row* first = rows.data() + start[g];
-            Row* last = rows.data() + start[g + 1];
+            Row* first = rows.get() + start[g];
+            Row* last = rows.get() + start[g + 1];
             std::sort(first, last, [](const Row& x, const Row& y) {
                 if (x.tau != y.tau) return x.tau < y.tau;
                 if (x.k != y.k) return x.k < y.k;
                 return x.row < y.row;
             });
             for (Row* r = first; r != last; ++r) {
-                const std::ptrdiff_t i = r - rows.data();
+                const std::ptrdiff_t i = r - rows.get();
                 order[i] = r->row;
                 tau_out[i] = r->tau;
                 k_out[i] = r->k;

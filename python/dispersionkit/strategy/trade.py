@@ -5,7 +5,9 @@ methods take the market and the date and build what is asked for, so one trade c
 on any date of any :class:`MarketData`. Long dispersion = short index options, long component
 options; short dispersion is the reverse. Quantities: the neutral sizings of docs/methodology.md with the
 market's index weights on that date, then one common scale so the gross premium is
-``budget`` x ``capital``.
+``budget`` x ``capital``. Vols: on a market with option data (``MarketData(options=...)``)
+each option takes the surface's vol at its own strike and tenor (a strangle's put and call
+differ); otherwise every option on a name takes that name's implied vol.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class DispersionTrade:
     strikes: "atm" (strike = spot) or a moneyness K/S > 0 for every option.
     structure: "straddle" (call + put), "strangle" (call at moneyness x (1 + width), put at
         moneyness x (1 - width)), "call" or "put".
+    Each option is priced at the market surface's vol at its strike and tenor when the market
+    has option data, else at its underlying's vol (``Position.legs["vol"]`` shows which).
     """
 
     direction: str = "long"
