@@ -130,25 +130,27 @@ def _text(column: pd.Series, name: str, where: Locator) -> pd.Series:
 
 
 class PreparedOptions:
-    """Rows of an option table split into used rows (arrays for the surface) and rejected ones."""
+    """Rows of an option table split into used rows (arrays for the surface) and rejected ones.
 
-    def __init__(self, table: pd.DataFrame, used: np.ndarray, reason: np.ndarray, arrays: dict):
+    ``code``: per row 0 (used) or 1 + the position of its reason in :data:`REASONS`."""
+
+    def __init__(self, table: pd.DataFrame, code: np.ndarray, arrays: dict):
         self.table = table
-        self.used = used
-        self.reason = reason
+        self.code = code
+        self.used = code == 0
         self.arrays = arrays
 
     def rejected(self) -> pd.DataFrame:
         keys = [c for c in (*KEY_COLUMNS, "source") if c in self.table]
         out = self.table.loc[~self.used, keys].copy()
-        out["reason"] = self.reason[~self.used]
+        out["reason"] = np.asarray(REASONS, dtype=object)[self.code[~self.used] - 1]
         return out
 
     def report(self) -> pd.Series:
-        counts = pd.Series(self.reason[~self.used]).value_counts()
-        ordered = [r for r in REASONS if r in counts.index]
-        report = pd.concat([pd.Series({"used": int(self.used.sum())}), counts.reindex(ordered).astype(int)])
-        return report.rename("rows").rename_axis("reason")
+        counts = np.bincount(self.code, minlength=len(REASONS) + 1)
+        rows = {"used": int(counts[0])}
+        rows.update({reason: int(c) for reason, c in zip(REASONS, counts[1:]) if c})
+        return pd.Series(rows, name="rows").rename_axis("reason")
 
 
 def canonical_options(options) -> pd.DataFrame:
@@ -164,10 +166,17 @@ def canonical_options(options) -> pd.DataFrame:
             frame[name] = pd.to_datetime(options[name])
         except (TypeError, ValueError) as error:
             raise ValueError(f"options: column {name!r} does not convert to dates ({error})") from None
-    underlying = options["underlying"]
-    frame["underlying"] = underlying.where(underlying.notna(), "").astype(str).str.strip().astype(object)
-    known = options["option_type"].astype(str).str.strip().str.lower().map(_TYPES)
-    frame["option_type"] = known.where(known.notna(), "").astype(object)
+    # Text columns hold few distinct values: clean the distinct values, then expand.
+    codes, uniques = pd.factorize(options["underlying"])
+    names = pd.Index(uniques, dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+    text = np.where(codes < 0, "", names[np.maximum(codes, 0)]) if len(names) else np.full(len(codes), "")
+    # object dtype: a str dtype would convert a million cells for nothing
+    frame["underlying"] = pd.Series(text, index=frame.index, dtype=object)
+    codes, uniques = pd.factorize(options["option_type"])
+    types = pd.Index(uniques, dtype=object).astype(str).str.strip().str.lower().map(_TYPES)
+    types = np.asarray(types.where(types.notna(), ""), dtype=object)
+    text = np.where(codes < 0, "", types[np.maximum(codes, 0)]) if len(types) else np.full(len(codes), "")
+    frame["option_type"] = pd.Series(text, index=frame.index, dtype=object)
     for name in NUMERIC:
         if name not in options.columns:
             continue
@@ -195,11 +204,11 @@ def prepare_options(
         raise ValueError(f"quotes: expected one of {QUOTES}, got {quotes!r}")
     table = canonical_options(options)
     n = len(table)
-    reason = np.full(n, "", dtype=object)
+    code = np.zeros(n, dtype=np.int16)
+    number = {reason: i + 1 for i, reason in enumerate(REASONS)}
 
     def reject(mask, text):
-        hit = mask & (reason == "")
-        reason[hit] = text
+        code[mask & (code == 0)] = number[text]
 
     date = table["date"].to_numpy("datetime64[ns]")
     expiry = table["expiry"].to_numpy("datetime64[ns]")
@@ -221,8 +230,8 @@ def prepare_options(
         if "bid_vol" in table and "ask_vol" in table:
             reject(table["bid_vol"].to_numpy() > table["ask_vol"].to_numpy(), "crossed quote: bid_vol > ask_vol")
 
-    u_pos = spots.columns.get_indexer(pd.Index(underlying))
-    d_pos = spots.index.get_indexer(pd.DatetimeIndex(date))
+    u_pos = _positions(underlying, spots.columns)
+    d_pos = _positions(date, spots.index)
     reject(u_pos < 0, "underlying not in the market")
     reject(d_pos < 0, "date not in the market calendar")
     known = (u_pos >= 0) & (d_pos >= 0)
@@ -236,8 +245,9 @@ def prepare_options(
         reject(forward <= 0, "forward not > 0")
     reject(~np.isfinite(forward), "no rate or dividend yield for the forward")
 
-    _reject_duplicates(table, reason)
-    _reject_forward_mismatch(table, forward, reason)
+    group = d_pos * len(spots.columns) + u_pos
+    _reject_duplicates(table, code, group, number)
+    _reject_forward_mismatch(table, forward, code, number, group)
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.log(strike / forward)
         reject(np.abs(k) > np.log(100.0), "strike more than 100x away from the forward: units?")
@@ -248,15 +258,22 @@ def prepare_options(
     else:
         reject(is_call, "call (quotes='puts')")
 
-    used = reason == ""
+    used = code == 0
     arrays = {
-        "group": (d_pos[used] * len(spots.columns) + u_pos[used]).astype(np.int64),
+        "group": group[used].astype(np.int64),
         "tau": tau[used],
         "k": k[used],
         "w": vol[used] ** 2 * tau[used],
         "logfwd": np.log(forward[used] / spot[used]),
     }
-    return PreparedOptions(table, used, reason, arrays)
+    return PreparedOptions(table, code, arrays)
+
+
+def _positions(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 where absent), looked up once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    found = index.get_indexer(pd.Index(uniques)) if len(uniques) else np.zeros(0, dtype=np.intp)
+    return np.where(codes < 0, -1, found[np.maximum(codes, 0)] if len(found) else -1)
 
 
 def _forwards(table, spot, tau, d_pos, u_pos, known, rate, div_yields):
@@ -270,38 +287,50 @@ def _forwards(table, spot, tau, d_pos, u_pos, known, rate, div_yields):
     computed = spot * np.exp((r - q) * tau)
     if "forward" not in table:
         return computed
-    given = table["forward"].reset_index(drop=True)
-    keys = table[["date", "underlying", "expiry"]].reset_index(drop=True)
-    shared = given.groupby([keys[c] for c in keys.columns], dropna=False).transform("first").to_numpy()
-    own = given.to_numpy()
+    own = table["forward"].to_numpy()
+    if not np.isnan(own).any():
+        return own
+    group = np.where(known, d_pos * div_yields.shape[1] + u_pos, -1)
+    expiry = table["expiry"].to_numpy("datetime64[ns]").view(np.int64)
+    shared = pd.Series(own).groupby([group, expiry], sort=False).transform("first").to_numpy()
     return np.where(~np.isnan(own), own, np.where(~np.isnan(shared), shared, computed))
 
 
-def _reject_duplicates(table: pd.DataFrame, reason: np.ndarray) -> None:
+def _reject_duplicates(table: pd.DataFrame, code: np.ndarray, group: np.ndarray, number: dict) -> None:
     """Rows sharing (date, underlying, expiry, strike, option_type): if every copy is identical the
-    first is used and the rest reported; if the copies disagree none is used (no choice is made)."""
-    alive = np.flatnonzero(reason == "")
-    keys = ["date", "underlying", "expiry", "strike", "option_type"]
-    live = table.iloc[alive]
-    repeated = live.duplicated(keys, keep=False).to_numpy()
+    first is used and the rest reported; if the copies disagree none is used (no choice is made).
+    Keys are compared as numbers (the date and name as their position in the market)."""
+    alive = np.flatnonzero(code == 0)
+    keys = pd.DataFrame(
+        {
+            "group": group[alive],
+            "expiry": table["expiry"].to_numpy("datetime64[ns]")[alive].view(np.int64),
+            "strike": table["strike"].to_numpy()[alive],
+            "call": (table["option_type"].to_numpy() == "C")[alive],
+        }
+    )
+    repeated = keys.duplicated(keep=False).to_numpy()
     if not repeated.any():
         return
-    rows = live.iloc[repeated]
     positions = alive[repeated]
-    exact_later = rows.drop(columns=["source"], errors="ignore").duplicated(keep="first").to_numpy()
-    distinct = rows.drop(columns=["source"], errors="ignore").iloc[~exact_later]
-    clashing = distinct.loc[distinct.duplicated(keys, keep=False).to_numpy(), keys]
-    in_clash = pd.MultiIndex.from_frame(rows[keys]).isin(pd.MultiIndex.from_frame(clashing))
-    reason[positions[in_clash]] = "duplicate key with different values"
-    reason[positions[~in_clash & exact_later]] = "exact duplicate of an earlier row"
+    rows = table.iloc[positions].drop(columns=["source"], errors="ignore").reset_index(drop=True)
+    row_keys = keys.iloc[np.flatnonzero(repeated)].reset_index(drop=True)
+    exact_later = rows.duplicated(keep="first").to_numpy()
+    distinct_keys = row_keys.iloc[np.flatnonzero(~exact_later)]
+    clashing = distinct_keys[distinct_keys.duplicated(keep=False).to_numpy()]
+    in_clash = pd.MultiIndex.from_frame(row_keys).isin(pd.MultiIndex.from_frame(clashing))
+    code[positions[in_clash]] = number["duplicate key with different values"]
+    code[positions[~in_clash & exact_later]] = number["exact duplicate of an earlier row"]
 
 
-def _reject_forward_mismatch(table: pd.DataFrame, forward: np.ndarray, reason: np.ndarray) -> None:
-    alive = np.flatnonzero(reason == "")
+def _reject_forward_mismatch(
+    table: pd.DataFrame, forward: np.ndarray, code: np.ndarray, number: dict, group: np.ndarray
+) -> None:
+    alive = np.flatnonzero(code == 0)
     if alive.size == 0:
         return
-    keys = table.iloc[alive][["date", "underlying", "expiry"]].reset_index(drop=True)
-    first = pd.Series(forward[alive]).groupby([keys[c] for c in keys.columns]).transform("first")
+    expiry = table["expiry"].to_numpy("datetime64[ns]")[alive].view(np.int64)
+    first = pd.Series(forward[alive]).groupby([group[alive], expiry], sort=False).transform("first").to_numpy()
     with np.errstate(invalid="ignore"):
-        off = np.abs(forward[alive] / first.to_numpy() - 1.0) > 1e-9
-    reason[alive[off]] = "forward differs from the expiry's first row"
+        off = np.abs(forward[alive] / first - 1.0) > 1e-9
+    code[alive[off]] = number["forward differs from the expiry's first row"]
