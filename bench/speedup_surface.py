@@ -15,8 +15,10 @@ Times are medians of interleaved rounds; speedup = comparator time / core time.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
+import dispersionkit as dk
 from dispersionkit import reference as ref
 from dispersionkit.numeric import surface as ns
 
@@ -49,6 +51,27 @@ def scipy_loop(group, tau, k, w, groups):
 
 
 COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "scipy_s", "vs_scipy"]
+
+
+def option_table(groups: int, seed: int = 0):
+    """The same smiles as long-format option rows (dates x 100 names) and their spots."""
+    rng = np.random.default_rng(seed)
+    names = [f"N{i:03d}" for i in range(100)]
+    dates = pd.bdate_range("2023-01-02", periods=max(1, groups // 100))
+    spots = pd.DataFrame(rng.uniform(50, 150, (len(dates), 100)), index=dates, columns=names)
+    d, u, e, k = (a.ravel() for a in np.meshgrid(*(np.arange(x) for x in (len(dates), 100, 10, 20)), indexing="ij"))
+    moneyness = np.linspace(0.7, 1.3, 20)[k]
+    frame = pd.DataFrame(
+        {
+            "date": dates[d],
+            "underlying": np.array(names, dtype=object)[u],
+            "expiry": dates[d] + pd.to_timedelta(np.round(TAUS * 365).astype(int)[e], "D"),
+            "strike": spots.to_numpy()[d, u] * moneyness,
+            "option_type": np.where(moneyness < 1, "P", "C"),
+            "implied_vol": 0.2 + 0.1 * (moneyness - 1) ** 2,
+        }
+    )
+    return frame, spots
 
 
 def rows(sizes=(500, 5000), repeat: int = 5) -> list[dict]:
@@ -124,6 +147,12 @@ def rows(sizes=(500, 5000), repeat: int = 5) -> list[dict]:
                     M_per_s=m / core / 1e6,
                 )
             )
+    # End to end, as a user calls it: a long-format DataFrame through the row checks (pandas
+    # and NumPy) and the core construction. No twin: the row checks are the same code.
+    frame, spots = option_table(sizes[-1])
+    t = interleaved_medians({"e2e": lambda: dk.VolSurface.from_options(frame, spots)}, repeat=3)
+    out.append(dict(kernel="VolSurface.from_options", N=len(frame), threads=2, core_s=t["e2e"],
+                    M_per_s=len(frame) / t["e2e"] / 1e6))  # fmt: skip
     return out
 
 
