@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dispersionkit.backtest.attribution import EXPLAIN_COLUMNS, GREEK_COLUMNS
+
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "option-data-walkthrough.md"
 
 
@@ -34,8 +36,9 @@ def test_backtests_price_every_leg_at_its_own_strike_and_tenor(page):
         for result in results.values():
             assert len(result.journal) > 0
             assert np.isfinite(result.pnl.to_numpy()).all()
-            lines = result.attribution[["delta", "gamma", "theta", "vega", "vanna", "volga", "financing"]].sum(axis=1)
-            explained = lines - result.attribution["costs"] + result.attribution["residual"]
+            lines = result.attribution[list(GREEK_COLUMNS)].sum(axis=1)
+            np.testing.assert_allclose(lines, result.pnl, atol=1e-6)
+            explained = result.explain[list(EXPLAIN_COLUMNS)].sum(axis=1)
             np.testing.assert_allclose(explained, result.pnl, atol=1e-6)
     legs = page["legs"]
     index_legs = legs[legs["underlying"] == "INDEX"]
