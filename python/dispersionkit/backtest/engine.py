@@ -293,7 +293,8 @@ class _Run:
             return t + 1, False
         dt = self.trade.tenor / to_expiry
         if self.arrays.surface is not None:
-            unpriced = np.flatnonzero(~(self._leg_vols(sized, t, end, dt) > 0).all(axis=1)[1:])
+            priced = np.all(self._leg_vols(sized, t, end, dt) > 0, axis=1)
+            unpriced = np.flatnonzero(~priced[1:])
             if unpriced.size and (gap.size == 0 or unpriced[0] < gap[0]):
                 gap, end = unpriced, t + int(unpriced[0])
                 if end == t:
