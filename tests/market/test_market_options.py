@@ -135,3 +135,10 @@ def test_from_files_reads_the_option_file(market):
     )
     pd.testing.assert_frame_equal(loaded.vols, market.vols, check_freq=False)
     pd.testing.assert_series_equal(loaded.options_report, market.options_report)
+
+
+def test_derived_markets_refuse_to_drop_the_option_data(market):
+    with pytest.raises(ValueError, match="vol_model: this market's vols come from its option data"):
+        market.with_vol_model(dk.ImpliedVolModel())
+    with pytest.raises(ValueError, match="options: this market's option surface is quoted on its index"):
+        market.with_basket_index()
