@@ -49,7 +49,7 @@ from .._validation import as_count, as_real
 from ..market.market_data import MarketArrays, MarketData
 from ..market.signal_series import signal_arrays
 from ..market.snapshot import INDEX, Snapshot
-from ..market.vol_surface import DAYS_PER_YEAR
+from ..market.vol_surface import DAYS_PER_YEAR, VolSurface
 from ..numeric.greeks import Greeks
 from ..numeric.hedge_policy import HedgePolicy
 from ..numeric.hedged_pnl import hedged_pnl
@@ -313,8 +313,7 @@ class _Run:
     def _leg_vols(self, sized: SizedBook, t: int, end: int, dt: float) -> np.ndarray:
         """Vols (end - t + 1, legs) of every leg at its strike and remaining tenor on the market's
         surface (NaN where it has none)."""
-        legs, surface = sized.legs, self.arrays.surface
-        assert surface is not None
+        legs, surface = sized.legs, cast(VolSurface, self.arrays.surface)  # called only when the market has one
         names = np.array(legs.underlying, dtype=object)
         names[legs.is_index] = self.arrays.index_underlying
         rows = np.arange(end - t + 1)[:, None]

@@ -73,7 +73,11 @@ class CalendarDispersion:
         a, b = front.legs, back.legs
         legs = LegArrays(
             underlying=a.underlying + b.underlying,
-            **{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(LegArrays)[1:]},
+            **{
+                f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)])
+                for f in fields(LegArrays)
+                if f.name != "underlying"
+            },
         )
         return replace(front, legs=legs, premium=front.premium + back.premium, value=front.value + back.value)
 
