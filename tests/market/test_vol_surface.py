@@ -115,6 +115,16 @@ def test_strip_of_strikes_for_one_date_and_name(surface, spots):
     np.testing.assert_allclose(points.strike, strikes, rtol=1e-13)
 
 
+def test_otm_strip(surface, spots):
+    strikes = spots.loc[DATES[1], "AAA"] * np.linspace(0.6, 1.4, 17)
+    strip = surface.otm_strip(DATES[1], "AAA", 45, strikes)
+    forward = spots.loc[DATES[1], "AAA"] * np.exp((RATE - DIV["AAA"]) * 45 / 365)
+    np.testing.assert_allclose(strip["forward"], forward, rtol=1e-12)
+    assert (strip["option_type"] == np.where(strikes >= forward, "C", "P")).all()
+    np.testing.assert_allclose(strip["discount"], np.exp(-RATE * 45 / 365), rtol=1e-15)
+    np.testing.assert_allclose(strip["vol"], exact_vol("AAA", np.log(strikes / forward)), atol=3e-4)
+
+
 def test_query_errors_name_the_argument(surface):
     with pytest.raises(ValueError, match="exactly one of strike, moneyness"):
         surface.vol(30)

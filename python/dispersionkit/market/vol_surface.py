@@ -220,6 +220,29 @@ class VolSurface:
         missing = np.isnan(vol)
         return SurfacePoints(vol, np.where(missing, np.nan, strike_out), forward, tau, np.where(missing, np.nan, k))
 
+    def otm_strip(self, date, underlying, tenor_days, strikes, *, threads=None) -> pd.DataFrame:
+        """Out-of-the-money options at ``strikes`` for one date, underlying and tenor: the strip a
+        variance-swap replication prices. Columns: strike, option_type ("P" below the forward,
+        "C" at or above it), vol, forward, tau (years) and discount e^{-r tau} (the surface's
+        rate on that date). For many dates or names at once, use :meth:`lookup`."""
+        strikes = np.atleast_1d(as_float_array(strikes, "strikes"))
+        if strikes.ndim != 1:
+            raise ValueError(f"strikes: expected a 1-D array of strikes, got shape {strikes.shape}")
+        points = self.lookup(date, underlying, tenor_days, strike=strikes, threads=threads)
+        rate = float(self.rate.to_numpy()[_positions(self.dates, pd.DatetimeIndex([pd.Timestamp(date)]), "date")[0]])
+        with np.errstate(invalid="ignore"):
+            call = strikes >= points.forward
+        return pd.DataFrame(
+            {
+                "strike": strikes,
+                "option_type": np.where(call, "C", "P"),
+                "vol": points.vol,
+                "forward": points.forward,
+                "tau": points.tau,
+                "discount": np.exp(-rate * points.tau),
+            }
+        )
+
     def _delta(self, group, tau, delta, rate, threads):
         from scipy.special import ndtri
 
