@@ -142,3 +142,15 @@ def test_derived_markets_refuse_to_drop_the_option_data(market):
         market.with_vol_model(dk.ImpliedVolModel())
     with pytest.raises(ValueError, match="options: this market's option surface is quoted on its index"):
         market.with_basket_index()
+
+
+def test_dk_implied_correlation_takes_a_market_and_a_tenor(market):
+    estimate = dk.implied_correlation(market, tenor_days=91)
+    pd.testing.assert_series_equal(estimate.value, market.implied_correlation(91))
+    assert not estimate.out_of_range.any()
+    skew = dk.implied_correlation(market, tenor_days=30, delta=-0.25)
+    pd.testing.assert_series_equal(skew.value, market.implied_correlation(30, delta=-0.25))
+    with pytest.raises(TypeError, match="tenor_days, delta, moneyness: only with a market"):
+        dk.implied_correlation(0.2, [0.3, 0.3], [0.5, 0.5], tenor_days=30)
+    with pytest.raises(TypeError, match="vols, weights: needed unless the first argument is a market"):
+        dk.implied_correlation(0.2, tenor_days=30)
