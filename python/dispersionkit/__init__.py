@@ -27,7 +27,19 @@ from . import backtest, data, market
 from ._core import hardware_threads
 from ._version import __version__ as __version__
 from .backtest import BacktestResult, BacktestRules, Metrics, compute_metrics, metrics
-from .market import ImpliedVolModel, MarketData, basket_index, forward_premium
+from .market import (
+    ImpliedVolModel,
+    MarketData,
+    OptionData,
+    SurfacePoints,
+    VolSurface,
+    basket_index,
+    forward_premium,
+    read_cboe,
+    read_optionmetrics,
+    read_options,
+    read_orats,
+)
 from .numeric import (
     PER_BASIS_POINT,
     PER_CALENDAR_DAY,
@@ -202,6 +214,7 @@ __all__ = [
     "MarketPaths",
     "MarketState",
     "Metrics",
+    "OptionData",
     "PnLResult",
     "PnLSteps",
     "PnLSummary",
@@ -215,10 +228,12 @@ __all__ = [
     "ShortDispersionEntry",
     "StopLoss",
     "StressResult",
+    "SurfacePoints",
     "Survivability",
     "SurvivabilityLimits",
     "TimeStop",
     "VixExit",
+    "VolSurface",
     "WeightsWarning",
     "any_of",
     "average_correlation",
@@ -250,6 +265,10 @@ __all__ = [
     "notional_weighted",
     "position_size",
     "random_correlation",
+    "read_cboe",
+    "read_optionmetrics",
+    "read_options",
+    "read_orats",
     "realized_correlation",
     "realized_vol",
     "reference",

@@ -67,3 +67,43 @@ def hedged_pnl(
     leg_steps: np.ndarray | None,
     threads: int,
 ) -> None: ...
+
+# Volatility surfaces (register_surface.cpp); ``surface`` maps array names to arrays.
+def surface_sort(
+    group: np.ndarray,
+    tau: np.ndarray,
+    k: np.ndarray,
+    w: np.ndarray,
+    logfwd: np.ndarray,
+    n_groups: int,
+    group_start: np.ndarray,
+    order: np.ndarray,
+    tau_out: np.ndarray,
+    k_out: np.ndarray,
+    w_out: np.ndarray,
+    logfwd_out: np.ndarray,
+    threads: int,
+) -> None: ...
+def surface_slopes(
+    surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int
+) -> None: ...
+def surface_query(
+    surface: dict[str, np.ndarray],
+    group: np.ndarray,
+    tau: np.ndarray,
+    x: np.ndarray,
+    log_spot_moneyness: bool,
+    vol: np.ndarray,
+    logfwd: np.ndarray,
+    threads: int,
+) -> None: ...
+def surface_delta_strike(
+    surface: dict[str, np.ndarray],
+    group: np.ndarray,
+    tau: np.ndarray,
+    d1: np.ndarray,
+    k: np.ndarray,
+    vol: np.ndarray,
+    logfwd: np.ndarray,
+    threads: int,
+) -> None: ...

@@ -258,9 +258,10 @@ def explain_lines(terms: RunTerms, moves: np.ndarray, bias: np.ndarray) -> dict[
     return {name: lines[name] for name in EXPLAIN_COLUMNS}
 
 
-def leg_greeks(legs: LegArrays, columns, spots, vols, *, rate, div_yield, dt, expiry_step) -> Greeks:
+def leg_greeks(legs: LegArrays, columns, spots, vols, *, rate, div_yield, dt, expiry_step, leg_vols=None) -> Greeks:
     """Greeks of every leg at every row (P, T+1, L) as the engine marks them: time to expiry
-    tau - k dt at row k, the leg's underlying's spot and vol; 0 from the row it settles at.
+    tau - k dt at row k, the leg's underlying's spot and vol (or the leg's own vol from
+    ``leg_vols`` (P, T+1, L) when the legs carry their own); 0 from the row it settles at.
 
     ``columns`` (L,) each leg's column of ``spots``/``vols`` (P, T+1, m); ``div_yield`` (m,);
     ``expiry_step`` (L,) the row each leg settles at.
@@ -273,7 +274,7 @@ def leg_greeks(legs: LegArrays, columns, spots, vols, *, rate, div_yield, dt, ex
         spots[:, :, columns],
         legs.strike,
         np.where(alive, tau, 1.0),
-        np.broadcast_to(vols, spots.shape)[:, :, columns],
+        np.broadcast_to(vols, spots.shape)[:, :, columns] if leg_vols is None else leg_vols,
         rate,
         np.asarray(div_yield)[columns],
         legs.is_call,

@@ -18,6 +18,17 @@ step, k the number of rows to expiry, so the options decay exactly their calenda
 rows they are held (dt is about 1/252 for an ordinary calendar). For the last book of a run,
 rows beyond the data are counted as business days.
 
+Trades: a :class:`DispersionTrade` (long or short dispersion) or a
+:class:`CalendarDispersion` (both tenors entered together and held until the front expires;
+its direction is the front's). On a market with option data (``MarketData(options=...)``)
+every leg is priced, sized and hedged at its own vol: the surface's vol at the leg's strike
+and remaining tenor on each date of the run (sticky strike; the tenor is the leg's years to
+expiry less the elapsed calendar time, at least one day), passed to ``hedged_pnl`` per leg
+(``vols_by="leg"``); a date where the surface has no vol for a leg ends the trade ("missing
+data"). Without option data every leg on an underlying takes that underlying's vol. The
+explain's vol-level / implied-correlation split of the index vega P&L uses the market's
+at-the-money vols (``MarketData.vols`` / ``index_vol``) either way.
+
 Conventions: idle capital earns nothing (the engine's cash account earns the entry date's
 market rate while a book is open); rules see VIX in points = index implied vol x 100 (the
 market's VIX, or its vol model where it has none: see ``vol_source``). Entry rule ``None`` enters
@@ -38,11 +49,13 @@ from .._validation import as_count, as_real
 from ..market.market_data import MarketArrays, MarketData
 from ..market.signal_series import signal_arrays
 from ..market.snapshot import INDEX, Snapshot
+from ..market.vol_surface import DAYS_PER_YEAR, VolSurface
 from ..numeric.greeks import Greeks
 from ..numeric.hedge_policy import HedgePolicy
 from ..numeric.hedged_pnl import hedged_pnl
 from ..numeric.pnl_result import PnLSteps
 from ..numeric.realized import TRADING_DAYS
+from ..strategy.calendar_dispersion import CalendarDispersion
 from ..strategy.position import SizedBook
 from ..strategy.signals import MarketState, PositionState, default_exit_rules, evaluate_rules, first_firing
 from ..strategy.trade import DispersionTrade
@@ -102,7 +115,7 @@ def _check_rules(rules, name: str) -> None:
 
 def backtest(
     market: MarketData,
-    trade: DispersionTrade,
+    trade: DispersionTrade | CalendarDispersion,
     rules: BacktestRules | None = None,
     *,
     policy: HedgePolicy | None = None,
@@ -116,8 +129,8 @@ def backtest(
     ``policy`` None means :data:`DEFAULT_POLICY` (daily hedge, 1 bp, half a vol point of
     option half-spread); pass ``HedgePolicy()`` for a cost-free run.
     """
-    if not isinstance(trade, DispersionTrade):
-        raise TypeError(f"trade: expected a DispersionTrade, got {type(trade).__name__}")
+    if not isinstance(trade, (DispersionTrade, CalendarDispersion)):
+        raise TypeError(f"trade: expected a DispersionTrade or CalendarDispersion, got {type(trade).__name__}")
     rules = BacktestRules() if rules is None else rules
     if not isinstance(rules, BacktestRules):
         raise TypeError(f"rules: expected a BacktestRules, got {type(rules).__name__}")
@@ -279,6 +292,13 @@ class _Run:
         if end == t:
             return t + 1, False
         dt = self.trade.tenor / to_expiry
+        if self.arrays.surface is not None:
+            priced = np.all(self._leg_vols(sized, t, end, dt) > 0, axis=1)
+            unpriced = np.flatnonzero(~priced[1:])
+            if unpriced.size and (gap.size == 0 or unpriced[0] < gap[0]):
+                gap, end = unpriced, t + int(unpriced[0])
+                if end == t:
+                    return t + 1, False
         book = sized.book()
         run = self._run(snap, sized, book, t, end, dt, to_expiry)
         run, rule = self._first_exit(snap, sized, book, run, expiry)
@@ -290,30 +310,54 @@ class _Run:
             return run.end, True
         return run.end + 1, False  # flat at this close: the entry rule is next asked on the next date
 
+    def _leg_vols(self, sized: SizedBook, t: int, end: int, dt: float) -> np.ndarray:
+        """Vols (end - t + 1, legs) of every leg at its strike and remaining tenor on the market's
+        surface (NaN where it has none)."""
+        legs, surface = sized.legs, cast(VolSurface, self.arrays.surface)  # called only when the market has one
+        names = np.array(legs.underlying, dtype=object)
+        names[legs.is_index] = self.arrays.index_underlying
+        rows = np.arange(end - t + 1)[:, None]
+        tau = np.maximum(legs.tau[None, :] - rows * dt, 1.0 / DAYS_PER_YEAR)
+        dates = self.dates.to_numpy()[t : end + 1, None]
+        return surface.lookup(dates, names[None, :], tau * DAYS_PER_YEAR, strike=legs.strike).vol
+
     def _run(self, snap: Snapshot, sized: SizedBook, book, t: int, end: int, dt: float, to_expiry: int, greeks=None):
-        """hedged_pnl over rows t..end with spots and vols (end - t + 1, names + index) as arrays."""
+        """hedged_pnl over rows t..end with spots and vols (end - t + 1, names + index) as arrays,
+        and each leg's own vol when the market has a surface."""
         a, rows = self.arrays, slice(t, end + 1)
         spots = np.column_stack([a.spots[rows, snap.columns], a.index[rows]])[None]
         vols = np.column_stack([a.vols[rows, snap.columns], a.index_vol[rows]])[None]
+        leg_vols = None if a.surface is None else self._leg_vols(sized, t, end, dt)[None]
         div_yield = np.append(snap.div_yields, snap.index_div_yield)
         result = hedged_pnl(
             book,
             spots[0],
-            vols[0],
+            vols[0] if leg_vols is None else leg_vols[0],
             rate=snap.rate,
             div_yield=div_yield,
             dt=dt,
             policy=self.policy,
             detail="steps",
             names=[*snap.names, INDEX],
-            vols_by="underlying",
+            vols_by="underlying" if leg_vols is None else "leg",
             threads=self.threads,
         )
         columns = _leg_columns(sized.legs, snap)
         if greeks is None:
-            expiry_step = np.full(len(columns), to_expiry)
+            # Legs of the trade's tenor settle at its expiry row; longer legs (a calendar's back
+            # month) at the first row their own time to expiry runs out, beyond this run.
+            own = np.ceil(sized.legs.tau / dt - 1e-9).astype(np.int64)
+            expiry_step = np.where(sized.legs.tau == self.trade.tenor, to_expiry, own)
             greeks = leg_greeks(
-                sized.legs, columns, spots, vols, rate=snap.rate, div_yield=div_yield, dt=dt, expiry_step=expiry_step
+                sized.legs,
+                columns,
+                spots,
+                vols,
+                rate=snap.rate,
+                div_yield=div_yield,
+                dt=dt,
+                expiry_step=expiry_step,
+                leg_vols=leg_vols,
             )
         else:  # a shorter run of the same book: the first rows of the longer run's Greeks
             greeks = Greeks(*(g[:, : end - t + 1] for g in greeks.arrays()))

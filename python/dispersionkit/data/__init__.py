@@ -12,11 +12,16 @@ Files (sources and licenses in NOTICE.md, shipped beside this module):
 
 The loaders read fresh copies each call (callers may modify them) and do not need skfolio or
 arch installed.
+
+``samples/`` holds small **synthetic** option-data files made by the project (NOTICE.md): the
+long option format, OptionMetrics IvyDB, ORATS and CBOE layouts, for one fictional market of
+five stocks and their index; :func:`sample_file` gives their paths.
 """
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
@@ -113,4 +118,51 @@ def sample_market(vol_model=None, index: str = "sp500"):
     return market if index == "sp500" else market.with_basket_index()
 
 
-__all__ = ["SP500_TICKERS", "load_sp500", "load_vix", "sample_market"]
+SAMPLE_FILES = (
+    "options_long.csv.gz",
+    "spots.csv.gz",
+    "index.csv.gz",
+    "weights.csv.gz",
+    "optionmetrics_vsurfd.csv.gz",
+    "optionmetrics_stdopd.csv.gz",
+    "optionmetrics_secprd.csv.gz",
+    "orats_strikes.csv.gz",
+    "orats_summaries.csv.gz",
+    "VIX_History.csv",
+    "VIX3M_History.csv",
+    "COR1M_History.csv",
+    "COR3M_History.csv",
+    "COR6M_History.csv",
+    "DSPX_History.csv",
+)
+"""The synthetic sample files (NOTICE.md says how they were made)."""
+
+SAMPLE_NAMES = {900001: "ALFA", 900002: "BRVO", 900003: "CHRL", 900004: "DLTA", 900005: "ECHO", 900100: "IDX"}
+"""secid -> name of the fictional securities in the OptionMetrics samples."""
+SAMPLE_RATE = 0.04
+"""The continuous rate the samples' forwards use."""
+SAMPLE_DIV_YIELDS = {"ALFA": 0.010, "BRVO": 0.020, "CHRL": 0.0, "DLTA": 0.015, "ECHO": 0.025}
+"""The continuous dividend yields of the sample stocks (the index's is their weighted mean)."""
+
+
+def sample_file(name: str) -> Path:
+    """Path of one synthetic sample file (one of :data:`SAMPLE_FILES`)."""
+    if name not in SAMPLE_FILES:
+        raise ValueError(f"name: expected one of {SAMPLE_FILES}, got {name!r}")
+    path = resources.files(__name__).joinpath("samples").joinpath(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"sample file {name} is missing from the installed package ({path})")
+    return Path(str(path))
+
+
+__all__ = [
+    "SAMPLE_DIV_YIELDS",
+    "SAMPLE_FILES",
+    "SAMPLE_NAMES",
+    "SAMPLE_RATE",
+    "SP500_TICKERS",
+    "load_sp500",
+    "load_vix",
+    "sample_file",
+    "sample_market",
+]

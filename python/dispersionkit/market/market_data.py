@@ -19,9 +19,13 @@ import pandas as pd
 from .._validation import as_real
 from ..numeric.correlation import implied_correlation as _implied_correlation
 from . import _checks as checks
+from .options import read_options
 from .snapshot import Snapshot, take_snapshot
 from .tables import read_dated_table
 from .vol_model import ImpliedVolModel
+from .vol_surface import VolSurface
+
+DEFAULT_TENOR_DAYS = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +35,9 @@ class MarketArrays:
 
     spots, vols, weights, div_yields: (T, n); index, index_vol, rate: (T,). Constant weights,
     rates and yields are repeated as read-only broadcast views (no copies). NaN = missing.
+    surface: the market's option surface when it was built from option data (legs are then
+    priced at their own strike and tenor), None when every option takes its name's vol;
+    index_underlying: the index's name in that surface.
     """
 
     dates: pd.DatetimeIndex
@@ -42,6 +49,8 @@ class MarketArrays:
     weights: np.ndarray
     rate: np.ndarray
     div_yields: np.ndarray
+    surface: VolSurface | None = None
+    index_underlying: str = "INDEX"
 
     def row(self, date) -> int:
         """Position of ``date`` in ``dates``; ValueError when it is not a date of the market."""
@@ -70,6 +79,8 @@ class MarketArrays:
             weights=self.weights[rows],
             rate=self.rate[rows],
             div_yields=self.div_yields[rows],
+            surface=self.surface,
+            index_underlying=self.index_underlying,
         )
 
     def snapshot(self, row: int) -> Snapshot:
@@ -85,6 +96,8 @@ class MarketArrays:
             self.index[row],
             self.index_vol[row],
             self.rate[row],
+            surface=self.surface,
+            index_underlying=self.index_underlying,
         )
 
 
@@ -109,7 +122,15 @@ class MarketData:
         ``index`` is another one (e.g. a basket of the components, see :func:`basket_index`):
         the vol model then scales VIX by the ratio of the two indices' realized vols. Only with ``vix``.
     vol_model : the :class:`ImpliedVolModel` filling absent vols (default ``ImpliedVolModel()``);
-        only accepted when ``vols`` or ``index_vol`` is None.
+        only accepted when ``vols`` or ``index_vol`` is None and no ``options`` are given.
+    options : optional option implied vols in the long format (a DataFrame, e.g. from
+        :func:`dispersionkit.read_options` or a vendor reader): they build :attr:`surface`,
+        and absent ``vols`` / ``index_vol`` become its ``vol_tenor_days`` at-the-money-forward
+        vols. The index's options carry the underlying name ``index_underlying``.
+    index_underlying : the name of the index in ``options`` and in :attr:`surface` (default
+        "INDEX"); no ticker may have it.
+    option_quotes : which options make the smiles: "otm" (default), "calls" or "puts".
+    vol_tenor_days : tenor (calendar days) of the vols taken from the surface (default 30).
 
     Attributes beyond the inputs
     ----------------------------
@@ -118,6 +139,11 @@ class MarketData:
     index_vol_origin : Series by date: "market", "vix", "vix-scaled", "model" or "missing".
     missing : DataFrame (field, column, count, first, last), one row per input column with
         NaNs, including model vols that are NaN during the realized-vol warm-up.
+    surface : :class:`VolSurface` over the tickers and the index: from ``options`` when given,
+        else flat at ``vols`` / ``index_vol`` (one vol per name and date for every strike and
+        tenor; its ``source`` says so).
+    options_report : rows of ``options`` used and rejected by reason (None without options);
+        the rejected rows themselves are ``surface.rejected``.
     """
 
     spots: pd.DataFrame
@@ -134,6 +160,8 @@ class MarketData:
     index_vol_origin: pd.Series
     missing: pd.DataFrame
     _given: tuple  # (vols, index_vol) as given, None where modelled: what with_vol_model keeps
+    index_underlying: str
+    options_report: pd.Series | None
 
     def __init__(
         self,
@@ -148,6 +176,10 @@ class MarketData:
         vix=None,
         vix_reference=None,
         vol_model: ImpliedVolModel | None = None,
+        options=None,
+        index_underlying: str = "INDEX",
+        option_quotes: str = "otm",
+        vol_tenor_days: float = DEFAULT_TENOR_DAYS,
     ):
         spots = checks.dated_frame(spots, "spots")
         checks.positive_or_nan(spots, "spots")
@@ -175,7 +207,31 @@ class MarketData:
             vix_reference = checks.series_like(vix_reference, "vix_reference", dates).rename("vix_reference")
             checks.positive_or_nan(vix_reference, "vix_reference")
         given = (vols, index_vol)
-        if vols is not None and index_vol is not None:
+        if not isinstance(index_underlying, str) or not index_underlying:
+            raise TypeError(f"index_underlying: expected a non-empty str, got {index_underlying!r}")
+        if index_underlying in set(tickers):
+            raise ValueError(f"index_underlying: {index_underlying!r} is also a ticker; name the index differently")
+        surface = None
+        if options is not None:
+            if vol_model is not None:
+                raise ValueError("vol_model: unused because options give the implied vols")
+            if vix is not None:
+                raise ValueError("vix: only used to model an absent index_vol; options give it")
+            surface = VolSurface.from_options(
+                options,
+                _with_index(spots, index, index_underlying),
+                rate=rate if isinstance(rate, pd.Series) else float(rate),
+                div_yields=_with_index_yield(div_yields, _weights_frame(weights, dates), index_underlying),
+                quotes=option_quotes,
+            )
+            if vols is None or index_vol is None:
+                vols, index_vol, origin, source = _surface_vols(
+                    surface, vols, index_vol, tickers, index_underlying, vol_tenor_days
+                )
+            else:
+                origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
+                source = "market"
+        elif vols is not None and index_vol is not None:
             if vol_model is not None:
                 raise ValueError("vol_model: unused because vols and index_vol were both given")
             origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
@@ -213,9 +269,13 @@ class MarketData:
             ("vol_source", source),
             ("index_vol_origin", origin.rename("index_vol_origin")),
             ("missing", checks.missing_report(missing_inputs)),
+            ("index_underlying", index_underlying),
+            ("options_report", None if surface is None else surface.report),
         ):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_given", given)
+        if surface is not None:
+            self.__dict__["surface"] = surface
 
     @classmethod
     def from_files(
@@ -232,6 +292,10 @@ class MarketData:
         vol_model: ImpliedVolModel | None = None,
         date_column: str | None = None,
         index_column: str | None = None,
+        options=None,
+        index_underlying: str = "INDEX",
+        option_quotes: str = "otm",
+        vol_tenor_days: float = DEFAULT_TENOR_DAYS,
     ) -> MarketData:
         """Load from CSV (.csv) or Parquet (.parquet) files, one table per argument.
 
@@ -241,6 +305,8 @@ class MarketData:
         first column (a Parquet DatetimeIndex also works). Any argument may instead be an
         in-memory pandas object, passed through as is; ``rate`` and ``div_yields`` are never
         read from files. Errors name the file, the column and the row (1-based over data rows).
+        ``options`` is a long-format option file (:func:`dispersionkit.read_options`) or a
+        DataFrame; the other option arguments are those of :class:`MarketData`.
         """
 
         def frame(value, what):
@@ -272,6 +338,10 @@ class MarketData:
             div_yields=div_yields,
             vix=series(vix, "vix"),
             vol_model=vol_model,
+            options=options if options is None or isinstance(options, pd.DataFrame) else read_options(options),
+            index_underlying=index_underlying,
+            option_quotes=option_quotes,
+            vol_tenor_days=vol_tenor_days,
         )
 
     @property
@@ -306,6 +376,8 @@ class MarketData:
             weights=per_name(self.weights),
             rate=per_date(self.rate),
             div_yields=per_name(self.div_yields),
+            surface=self.surface if self.options_report is not None else None,
+            index_underlying=self.index_underlying,
         )
 
     @property
@@ -323,21 +395,66 @@ class MarketData:
     def index_log_returns(self) -> pd.Series:
         return _log_returns(self.index)
 
-    def implied_correlation(self) -> pd.Series:
-        """Equicorrelation (implied correlation) from index_vol, vols and weights, per date.
-
-        Values outside [-1, 1] (inconsistent quotes) are returned as they are, not clipped.
-        """
-        estimate = _implied_correlation(
-            self.index_vol.to_numpy(), self.vols.to_numpy(), self.weights_frame().to_numpy()
+    @cached_property
+    def surface(self) -> VolSurface:
+        """The volatility surface of the tickers and the index (``index_underlying``)."""
+        names = [*self.tickers, self.index_underlying]
+        vols = pd.concat([self.vols, self.index_vol.rename(self.index_underlying)], axis=1)[names]
+        return VolSurface.flat(
+            vols,
+            _with_index(self.spots, self.index, self.index_underlying),
+            rate=self.rate,
+            div_yields=_with_index_yield(self.div_yields, self.weights_frame(), self.index_underlying),
+            source=f"flat: one vol per name and date at every strike and tenor ({self.vol_source})",
         )
-        return pd.Series(estimate.value, index=self.dates, name="implied_correlation")
+
+    def implied_correlation(self, tenor_days=None, *, delta=None, moneyness=None) -> pd.Series:
+        """Equicorrelation (implied correlation) per date, from the index vol, the component
+        vols and the weights of each date.
+
+        Without arguments: from ``index_vol`` and ``vols``. With ``tenor_days`` (calendar
+        days): from :attr:`surface` at that constant maturity, at the money forward by
+        default; ``delta`` (signed, e.g. -0.25 for 25-delta puts) takes the index's vol at its
+        own 25-delta strike and each component's vol at *its own* 25-delta strike;
+        ``moneyness`` (K/S) takes every vol at the same moneyness. Values outside [-1, 1]
+        (inconsistent quotes) are returned as they are, not clipped.
+        """
+        if tenor_days is None:
+            if delta is not None or moneyness is not None:
+                raise ValueError("tenor_days: needed with delta or moneyness (the tenor of the vols)")
+            index_vol, vols = self.index_vol.to_numpy(), self.vols.to_numpy()
+            name = "implied_correlation"
+        else:
+            spec = {k: v for k, v in (("delta", delta), ("moneyness", moneyness)) if v is not None}
+            if len(spec) > 1:
+                raise ValueError("give at most one of delta and moneyness")
+            surface = self.surface
+            table = surface.vol(tenor_days, **spec) if spec else surface.atm(tenor_days)
+            index_vol, vols = table[self.index_underlying].to_numpy(), table[list(self.tickers)].to_numpy()
+            label = "".join(f"_{k}{v:g}" for k, v in spec.items())
+            name = f"implied_correlation_{tenor_days:g}d{label}"
+        with np.errstate(invalid="ignore"):
+            estimate = _implied_correlation(index_vol, vols, self.weights_frame().to_numpy())
+        return pd.Series(estimate.value, index=self.dates, name=name)
+
+    def implied_correlation_term_structure(self, tenors=(30, 91, 182), *, delta=None, moneyness=None) -> pd.DataFrame:
+        """Implied correlation by date (rows) and tenor in calendar days (columns), from
+        :attr:`surface` (see :meth:`implied_correlation` for ``delta`` and ``moneyness``)."""
+        columns = {
+            int(t) if float(t).is_integer() else t: self.implied_correlation(t, delta=delta, moneyness=moneyness)
+            for t in tenors
+        }
+        frame = pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=self.dates)
+        frame.columns.name = "tenor_days"
+        return frame
 
     def with_vol_model(self, vol_model: ImpliedVolModel) -> MarketData:
         """The same market with its modelled vols rebuilt by ``vol_model`` (given vols are kept).
 
         ValueError when both vols were given as market data (nothing is modelled)."""
         vols, index_vol = self._given
+        if self.options_report is not None:
+            raise ValueError("vol_model: this market's vols come from its option data; there is nothing to model")
         if vols is not None and index_vol is not None:
             raise ValueError("vol_model: this market's vols are all market data; there is nothing to model")
         return MarketData(
@@ -364,6 +481,8 @@ class MarketData:
         the index implied vol was given as market data (it belongs to the other index).
         """
         vols, index_vol = self._given
+        if self.options_report is not None:
+            raise ValueError("options: this market's option surface is quoted on its index, not on the basket")
         if index_vol is not None:
             raise ValueError("index_vol: given for this index, not for the basket; build the basket market yourself")
         reference = None if self.vix is None else (self.index if self.vix_reference is None else self.vix_reference)
@@ -388,6 +507,48 @@ class MarketData:
             f"MarketData({len(self.dates)} dates {first}..{last}, {len(self.tickers)} tickers, "
             f"vol_source={self.vol_source!r}, {int(self.missing['count'].sum())} missing values)"
         )
+
+
+def _with_index(spots: pd.DataFrame, index: pd.Series, name: str) -> pd.DataFrame:
+    """Spots with the index as one more column named ``name``."""
+    return pd.concat([spots, index.rename(name)], axis=1)
+
+
+def _with_index_yield(div_yields, weights: pd.DataFrame, name: str):
+    """Dividend yields with the index's: the weighted mean of the component yields (the index
+    of these names would pay that), as the trades assume."""
+    if not isinstance(div_yields, (pd.Series, pd.DataFrame)):
+        return float(div_yields)
+    q = (
+        div_yields
+        if isinstance(div_yields, pd.DataFrame)
+        else pd.DataFrame(
+            np.broadcast_to(div_yields.to_numpy(), weights.shape), index=weights.index, columns=weights.columns
+        )
+    )
+    w = weights.fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index_q = (w * q.fillna(0.0)).sum(axis=1) / w.sum(axis=1)
+    return pd.concat([q, index_q.rename(name)], axis=1)
+
+
+def _surface_vols(surface: VolSurface, vols, index_vol, tickers, index_underlying, tenor_days):
+    atm = surface.atm(tenor_days)
+    dates = atm.index
+    notes = []
+    if vols is None:
+        vols = atm[list(tickers)]
+        notes.append("component vols")
+    if index_vol is None:
+        index_vol = atm[index_underlying].rename("index_vol")
+        notes.append("index vol")
+        origin = pd.Series(np.where(index_vol.notna(), "options", "missing"), index=dates)
+    else:
+        origin = pd.Series(np.where(index_vol.notna(), "market", "missing"), index=dates)
+    kind = "options" if len(notes) == 2 else "mixed"
+    what = " and ".join(notes)
+    source = f"{kind}: {what} = {tenor_days:g}-day at-the-money-forward vols of the option surface ({surface.source})"
+    return vols, index_vol, origin, source
 
 
 def _model_vols(model, spots, index, vols, index_vol, vix, vix_reference, weights_frame):

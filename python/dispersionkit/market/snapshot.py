@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .vol_surface import VolSurface
 
 INDEX = "INDEX"
 """Column name of the index in books built by the strategy layer (hedged_pnl spots)."""
@@ -20,6 +24,9 @@ class Snapshot:
     later rows of the same names without looking anything up by label.
     ``index_div_yield`` is the weighted mean of the component yields: MarketData carries no
     separate index yield, and the weighted mean is what an index of these names would pay.
+    ``surface``: the market's option surface when it has option data (each option is then
+    priced at its own strike and tenor; the index is ``index_underlying`` there), else None
+    (every option takes its name's vol, ``vols`` / ``index_vol``).
     """
 
     date: pd.Timestamp
@@ -34,6 +41,8 @@ class Snapshot:
     index_vol: float
     index_div_yield: float
     rate: float
+    surface: VolSurface | None = None
+    index_underlying: str = "INDEX"
 
 
 def take_snapshot(
@@ -47,6 +56,9 @@ def take_snapshot(
     index_spot: float,
     index_vol: float,
     rate: float,
+    *,
+    surface: VolSurface | None = None,
+    index_underlying: str = "INDEX",
 ) -> Snapshot:
     """The :class:`Snapshot` of one row of market arrays (each per-name argument (n,) over ``tickers``).
 
@@ -85,4 +97,6 @@ def take_snapshot(
         float(index_vol),
         float((w * q).sum() / w.sum()),
         float(rate),
+        surface,
+        index_underlying,
     )

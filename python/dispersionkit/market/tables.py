@@ -16,6 +16,7 @@ import pandas as pd
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "#N/A"})
 _CSV = {".csv", ".txt"}
 _PARQUET = {".parquet", ".pq"}
+_COMPRESSED = {".gz", ".bz2", ".xz", ".zip", ".zst"}
 
 
 def read_dated_table(path, what: str, date_column: str | None = None) -> pd.DataFrame:
@@ -25,19 +26,7 @@ def read_dated_table(path, what: str, date_column: str | None = None) -> pd.Data
     DataFrame with a DatetimeIndex, that index. Text dates must be ISO 8601 (2022-01-31,
     optionally with a time). ``what`` names the argument in errors.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{what}: expected a file path, got {type(path).__name__}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what}: file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in _CSV:
-        raw, line_offset = _read_csv(path, what), 2
-    elif suffix in _PARQUET:
-        raw, line_offset = _read_parquet(path, what), None
-    else:
-        raise ValueError(f"{what}: {path}: unsupported file type {suffix!r}; use .csv or .parquet")
-    where = _Locator(what, path, line_offset)
+    raw, where = read_raw_table(path, what)
     dates = _parse_dates(raw, date_column, where)
     values = raw.drop(columns=[dates.name])
     if values.shape[1] == 0:
@@ -46,14 +35,33 @@ def read_dated_table(path, what: str, date_column: str | None = None) -> pd.Data
     if duplicated:
         raise ValueError(f"{what}: {path}: duplicate column names {duplicated}")
     table = pd.DataFrame(
-        {str(c): _parse_numbers(values[c], str(c), where) for c in values.columns}, index=pd.DatetimeIndex(dates)
+        {str(c): parse_numbers(values[c], str(c), where) for c in values.columns}, index=pd.DatetimeIndex(dates)
     )
     table.index.name = "date"
     _check_dates(table.index, where, str(dates.name))
     return table
 
 
-class _Locator:
+def read_raw_table(path, what: str, *, sep: str = ",") -> tuple[pd.DataFrame, Locator]:
+    """The cells of a CSV (text, compressed by suffix: .csv.gz etc.) or Parquet file, and a
+    :class:`Locator` naming its rows in errors. CSV cells are str, empty cells ""."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what}: expected a file path, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what}: file not found: {path}")
+    suffixes = [x.lower() for x in path.suffixes]
+    suffix = suffixes[-2] if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSED else path.suffix.lower()
+    if suffix in _CSV:
+        return _read_csv(path, what, sep), Locator(what, path, 2)
+    if suffix in _PARQUET:
+        return _read_parquet(path, what), Locator(what, path, None)
+    raise ValueError(f"{what}: {path}: unsupported file type {path.suffix!r}; use .csv (optionally .gz) or .parquet")
+
+
+class Locator:
+    """Names a cell in errors: "<what>: <path>: column 'x', row 5 (line 6)"."""
+
     def __init__(self, what: str, path: Path, line_offset: int | None):
         self.prefix = f"{what}: {path}"
         self.line_offset = line_offset
@@ -65,13 +73,13 @@ class _Locator:
         return f"{self.prefix}: column {column!r}, {row}"
 
 
-def _read_csv(path: Path, what: str) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, sep: str = ",") -> pd.DataFrame:
     try:
-        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, sep=sep).iloc[0]
         repeated = sorted(set(header[header.duplicated()]))
         if repeated:
             raise ValueError(f"{what}: {path}: duplicate column names {repeated}")
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"{what}: {path}: cannot parse as CSV: {exc}") from None
 
@@ -86,26 +94,34 @@ def _read_parquet(path: Path, what: str) -> pd.DataFrame:
     return frame
 
 
-def _parse_dates(raw: pd.DataFrame, date_column: str | None, where: _Locator) -> pd.Series:
+def _parse_dates(raw: pd.DataFrame, date_column: str | None, where: Locator) -> pd.Series:
     if raw.shape[1] == 0:
         raise ValueError(f"{where.prefix}: the file has no columns")
     name = raw.columns[0] if date_column is None else date_column
     if name not in raw.columns:
         raise ValueError(f"{where.prefix}: no date column {name!r}; columns are {list(map(str, raw.columns))}")
-    column = raw[name]
+    return parse_dates(raw[name], str(name), where).rename(name)
+
+
+def parse_dates(column: pd.Series, name: str, where: Locator, date_format: str = "ISO8601") -> pd.Series:
+    """Dates of a column (datetime already, or text in ``date_format``); ValueError naming the
+    first cell that does not parse. The default is ISO 8601 only: guessing day/month order or
+    reading "5" as a date would corrupt silently."""
     if pd.api.types.is_datetime64_any_dtype(column):
         parsed = pd.to_datetime(column)
     else:
         text = column.astype(str).str.strip()
-        # ISO 8601 only: guessing day/month order or reading "5" as a date would corrupt silently.
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        parsed = pd.to_datetime(text, errors="coerce", format=date_format)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
-        raise ValueError(f"{where(str(name), bad[0])}: cannot parse {column.iloc[bad[0]]!r} as a date")
-    return parsed.rename(name)
+        expected = "ISO 8601, e.g. 2022-01-31" if date_format == "ISO8601" else f"format {date_format!r}"
+        raise ValueError(f"{where(name, bad[0])}: cannot parse {column.iloc[bad[0]]!r} as a date ({expected})")
+    return parsed
 
 
-def _parse_numbers(column: pd.Series, name: str, where: _Locator) -> np.ndarray:
+def parse_numbers(column: pd.Series, name: str, where: Locator) -> np.ndarray:
+    """float64 values of a column; empty cells and MISSING_TOKENS are NaN, any other text is a
+    ValueError naming the cell."""
     types = pd.api.types
     if types.is_bool_dtype(column) or not (
         types.is_numeric_dtype(column) or types.is_object_dtype(column) or types.is_string_dtype(column)
@@ -122,7 +138,7 @@ def _parse_numbers(column: pd.Series, name: str, where: _Locator) -> np.ndarray:
     return numbers
 
 
-def _check_dates(dates: pd.DatetimeIndex, where: _Locator, name: str) -> None:
+def _check_dates(dates: pd.DatetimeIndex, where: Locator, name: str) -> None:
     values = dates.to_numpy()
     repeated = np.flatnonzero(values[1:] == values[:-1])
     if repeated.size:

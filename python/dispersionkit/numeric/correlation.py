@@ -188,7 +188,9 @@ def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> 
     return CorrelationEstimate(as_series(out, index), flags)
 
 
-def implied_correlation(index_vol, vols, weights, *, threads=None) -> CorrelationEstimate:
+def implied_correlation(
+    index_vol, vols=None, weights=None, *, tenor_days=None, delta=None, moneyness=None, threads=None
+) -> CorrelationEstimate:
     """CBOE implied (equi)correlation from index and component implied vols.
 
         rho = (s_I^2 - sum w_i^2 s_i^2) / ((sum w_i s_i)^2 - sum w_i^2 s_i^2)
@@ -196,7 +198,30 @@ def implied_correlation(index_vol, vols, weights, *, threads=None) -> Correlatio
     ``index_vol``: scalar or (T,); ``vols``, ``weights``: (n,) or (T,n). O(n) per date.
     Returns a :class:`CorrelationEstimate`: values outside [-1, 1] (inconsistent quotes) are
     returned as computed and flagged in ``out_of_range``, never clipped. NaN propagates.
+
+    By tenor and strike: ``implied_correlation(market, tenor_days=30, delta=-0.25)`` with a
+    :class:`~dispersionkit.MarketData` as the only positional argument takes the vols from
+    its volatility surface (``MarketData.implied_correlation``: at-the-money forward, or at
+    each name's own ``delta`` strike, or at ``moneyness`` K/S); ``value`` is a Series by date.
     """
+    if vols is None and weights is None:
+        by_surface = getattr(index_vol, "implied_correlation", None)
+        if not callable(by_surface):
+            raise TypeError(
+                "vols, weights: needed unless the first argument is a market with a volatility surface "
+                f"(dispersionkit.MarketData), got {type(index_vol).__name__}"
+            )
+        value = by_surface(tenor_days, delta=delta, moneyness=moneyness)
+        with np.errstate(invalid="ignore"):
+            flags = np.abs(np.asarray(value, dtype=np.float64)) > 1.0
+        return CorrelationEstimate(value, flags)
+    if tenor_days is not None or delta is not None or moneyness is not None:
+        raise TypeError(
+            "tenor_days, delta, moneyness: only with a market (dk.implied_correlation(market, tenor_days=...)); "
+            "with vols and weights, pass the vols of that tenor and strike"
+        )
+    if vols is None or weights is None:
+        raise TypeError("vols, weights: both are needed with an index vol")
     return _equicorrelation(index_vol, vols, weights, "index_vol", threads)
 
 

@@ -4,6 +4,7 @@ Written the way a strong NumPy user would (vectorized, scipy.special.ndtr, BLAS 
 fits), with the same signatures, conventions and element policies as the public functions.
 """
 
+from . import surface
 from .book import hedged_pnl
 from .correlation import (
     average_correlation,
@@ -32,4 +33,5 @@ __all__ = [
     "realized_vol",
     "simulate_market",
     "stress_grid",
+    "surface",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
+import numpy as np
 import pandas as pd
 
-from ..market.market_data import MarketData
+from ..market.market_data import MarketData, snapshot
+from ..market.snapshot import Snapshot
 from ..numeric.book import Book
-from .position import Position
+from .position import LegArrays, Position, SizedBook
 from .trade import DispersionTrade
 
 
@@ -41,8 +43,43 @@ class CalendarDispersion:
         back = replace(front, direction="short" if front_direction == "long" else "long", tenor=back_tenor)
         return cls(front, back)
 
+    @property
+    def direction(self) -> str:
+        """The front side's direction: what entry rules and default exit rules act on."""
+        return self.front.direction
+
+    @property
+    def tenor(self) -> float:
+        """The front tenor (years): the calendar is held until the front expires."""
+        return self.front.tenor
+
     def positions(self, market: MarketData, date, capital: float = 1_000_000.0) -> tuple[Position, Position]:
         return self.front.position(market, date, capital), self.back.position(market, date, capital)
+
+    def position(self, market: MarketData, date, capital: float = 1_000_000.0, *, threads=None) -> Position:
+        """Both sides as one :class:`Position` (:meth:`position_on`)."""
+        return self.position_on(snapshot(market, date), capital, threads=threads)
+
+    def position_on(self, snap: Snapshot, capital: float = 1_000_000.0, *, threads=None) -> Position:
+        """Both sides as one :class:`Position` (:meth:`size`, labelled)."""
+        return self.size(snap, capital, threads=threads).position()
+
+    def size(self, snap: Snapshot, capital: float = 1_000_000.0, *, threads=None) -> SizedBook:
+        """Both sides sized on a snapshot as one book: the legs of the front then the back (each
+        leg keeps its own tenor, strike and vol), premium and value summed, ``direction``,
+        ``tenor`` and budget basis of the front. What :func:`dispersionkit.backtest` holds."""
+        front = self.front.size(snap, capital, threads=threads)
+        back = self.back.size(snap, capital, threads=threads)
+        a, b = front.legs, back.legs
+        legs = LegArrays(
+            underlying=a.underlying + b.underlying,
+            **{
+                f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)])
+                for f in fields(LegArrays)
+                if f.name != "underlying"
+            },
+        )
+        return replace(front, legs=legs, premium=front.premium + back.premium, value=front.value + back.value)
 
     def book(self, market: MarketData, date, capital: float = 1_000_000.0) -> Book:
         front, back = self.positions(market, date, capital)

@@ -5,7 +5,9 @@ methods take the market and the date and build what is asked for, so one trade c
 on any date of any :class:`MarketData`. Long dispersion = short index options, long component
 options; short dispersion is the reverse. Quantities: the neutral sizings of docs/methodology.md with the
 market's index weights on that date, then one common scale so the gross premium is
-``budget`` x ``capital``.
+``budget`` x ``capital``. Vols: on a market with option data (``MarketData(options=...)``)
+each option takes the surface's vol at its own strike and tenor (a strangle's put and call
+differ); otherwise every option on a name takes that name's implied vol.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from .._validation import as_choice, as_positive
 from ..market.market_data import MarketData, snapshot
 from ..market.snapshot import INDEX, Snapshot
+from ..market.vol_surface import DAYS_PER_YEAR
 from ..numeric.book import Book
 from ..numeric.correlation import equicorrelation_values
 from ..numeric.greeks import bs_greeks
@@ -51,6 +54,8 @@ class DispersionTrade:
     strikes: "atm" (strike = spot) or a moneyness K/S > 0 for every option.
     structure: "straddle" (call + put), "strangle" (call at moneyness x (1 + width), put at
         moneyness x (1 - width)), "call" or "put".
+    Each option is priced at the market surface's vol at its strike and tenor when the market
+    has option data, else at its underlying's vol (``Position.legs["vol"]`` shows which).
     """
 
     direction: str = "long"
@@ -211,8 +216,18 @@ class DispersionTrade:
     def _leg_vols(self, snap: Snapshot, strikes: np.ndarray) -> np.ndarray:
         """Implied vol of every option, shaped like ``strikes`` (rows: the components, then the
         index; columns: the options of one unit of the structure). The one place a leg's vol is
-        chosen: today every option on an underlying takes that underlying's implied vol."""
-        return np.broadcast_to(np.append(snap.vols, snap.index_vol)[:, None], strikes.shape)
+        chosen: on a market with option data, the surface's vol at the option's own strike and
+        tenor (``tenor`` x 365 calendar days); otherwise the underlying's implied vol."""
+        if snap.surface is None:
+            return np.broadcast_to(np.append(snap.vols, snap.index_vol)[:, None], strikes.shape)
+        names = np.array([*snap.names, snap.index_underlying], dtype=object)[:, None]
+        vols = snap.surface.lookup(snap.date, names, self.tenor * DAYS_PER_YEAR, strike=strikes).vol
+        bad = ~(vols > 0)
+        if bad.any():
+            missing = sorted({str(n) for n in np.broadcast_to(names, strikes.shape)[bad]})
+            days = self.tenor * DAYS_PER_YEAR
+            raise ValueError(f"market: no option-implied vol on {snap.date.date()} at {days:g} days for {missing}")
+        return vols
 
     def _quantities(self, snap: Snapshot, unit: dict, spots: np.ndarray) -> np.ndarray:
         """Unsigned component quantities per index unit."""
