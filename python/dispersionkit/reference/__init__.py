@@ -18,6 +18,7 @@ from .implied_vol import implied_vol
 from .paths import simulate_market
 from .realized import realized_correlation, realized_vol
 from .stress import stress_grid
+from .variance_swap import variance_swap_strike
 
 __all__ = [
     "average_correlation",
@@ -34,4 +35,5 @@ __all__ = [
     "simulate_market",
     "stress_grid",
     "surface",
+    "variance_swap_strike",
 ]
