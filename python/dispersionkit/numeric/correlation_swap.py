@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array
-from .correlation import CorrelationEstimate, implied_correlation
-from .realized import realized_correlation
+from .correlation import CorrelationEstimate, average_correlation, implied_correlation
 
 
 def _variance_strikes(value, name: str) -> np.ndarray:
@@ -59,24 +58,24 @@ def correlation_swap_strike(index_variance_strike, component_variance_strikes, w
     return implied_correlation(index_vol, component_vols, weights)
 
 
-def swap_realized_correlation(returns, *, weights=None, threads=None):
+def swap_realized_correlation(returns, *, weights=None):
     """Term-sheet realized correlation over whole periods (module docstring).
 
     ``returns``: daily log returns (T, n) for one period (a DataFrame or array), or (P, T, n)
     for P periods (e.g. simulated paths) each averaged on its own. ``weights`` (n,) weights the
-    pair (i, j) by w_i w_j; None averages the pairs equally. Returns a float for one period,
-    (P,) for several. Every return must be finite (a missing close has no term-sheet value
-    here: apply the contract's disruption rule first); a name with no variance in the period
-    makes its pairs undefined and they are left out (NaN if no pair is defined). Computed by
-    :func:`~dispersionkit.realized_correlation` with a window of T rows over the periods laid
-    end to end, read at each period's last row.
+    pair (i, j) by w_i w_j (a Series is aligned to a DataFrame's columns); None averages the
+    pairs equally. Returns a float for one period, (P,) for several. Every return must be
+    finite (a missing close has no term-sheet value here: apply the contract's disruption rule
+    first); a name without variance in a period makes that period NaN. The sample correlations
+    (two-pass: means removed first) are those of :func:`~dispersionkit.realized_correlation`
+    over a window of the whole period, averaged by :func:`~dispersionkit.average_correlation`.
     """
     values = as_float_array(returns.to_numpy() if isinstance(returns, pd.DataFrame) else returns, "returns")
     if values.ndim not in (2, 3):
         raise ValueError(f"returns: expected (T, n) or (P, T, n) daily log returns, got shape {values.shape}")
     single = values.ndim == 2
     periods = values[None] if single else values
-    P, T, n = periods.shape
+    _, T, n = periods.shape
     if T < 2 or n < 2:
         raise ValueError(f"returns: need at least 2 dates and 2 names, got T={T}, n={n}")
     if not np.isfinite(periods).all():
@@ -87,11 +86,16 @@ def swap_realized_correlation(returns, *, weights=None, threads=None):
         weights = weights.reindex(returns.columns)
         if weights.isna().any():
             raise ValueError("weights: no weight for some return columns")
-    if P == 0:
-        return np.empty(0)
-    stacked = np.ascontiguousarray(periods).reshape(P * T, n)
-    rolling = realized_correlation(stacked, T, weights=weights, threads=threads)
-    result = np.asarray(rolling)[T - 1 :: T]
+    if weights is not None:
+        weights = as_float_array(weights.to_numpy() if isinstance(weights, pd.Series) else weights, "weights")
+        if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+            raise ValueError(f"weights: expected ({n},) finite weights >= 0")
+    centred = periods - periods.mean(axis=1, keepdims=True)
+    covariance = np.matmul(np.swapaxes(centred, 1, 2), centred)
+    scale = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrices = covariance / (scale[:, :, None] * scale[:, None, :])
+    result = np.asarray(average_correlation(matrices, weights))
     return float(result[0]) if single else result
 
 

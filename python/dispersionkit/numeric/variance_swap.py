@@ -210,13 +210,15 @@ def variance_swap_strike(strikes, vols, forward, tau, rate=0.0, *, threads=None)
     return wrap_strike(strike, truncation, discretisation, lead)
 
 
-def replication_strikes(forward, tau, vol, *, count: int = 50, width: float = 6.0) -> np.ndarray:
+def replication_strikes(forward, tau, vol, *, count: int = 50, width: float = 5.0) -> np.ndarray:
     """A strike strip for replication: ``count`` strikes evenly spaced in ln K over
     F exp(+-width x vol x sqrt(tau)) (``width`` standard deviations of ln S_T each side).
 
-    ``forward``, ``tau``, ``vol`` broadcast; returns (..., count). With the defaults the
-    truncation error is below 1e-8 of the variance and the discretisation error about 1e-3 of
-    it for smiles of usual curvature; query a vol surface at these strikes to price a strip.
+    ``forward``, ``tau``, ``vol`` broadcast; returns (..., count). Under a flat vol the defaults
+    leave a truncation error of about 2e-8 and a discretisation error of about 0.7% of the
+    variance (spacing^2 / 6 with the spacing in standard deviations); both are estimated in
+    :class:`VarianceSwapStrike`. Query a vol surface at these strikes to price a strip; take
+    more strikes when they cost nothing (400 strikes: 1.5e-4).
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 2:
         raise ValueError(f"count: an int >= 2, got {count!r}")

@@ -1,0 +1,480 @@
+"""Variance dispersion: short index variance against long component variance, next to the
+straddle version of the same trade; and the fair variance and correlation strikes of a date.
+
+Fair strikes (:func:`fair_strikes`): every name's variance strike is replicated from a strip of
+``STRIP_COUNT`` strikes spread ``STRIP_WIDTH`` standard deviations each side of the forward
+(:func:`~dispersionkit.replication_strikes`), dense enough that both error estimates are below
+2e-4 of the variance under a flat smile. The vols on the strip come from ``strips``, a
+function ``(name, forward, tau, atm_vol) -> (strikes, vols)`` for any source (a vol surface); by
+default from the market's one implied vol per name, i.e. a flat surface, where the fair
+strike is vol^2 and the variance-implied correlation equals the ATM implied correlation.
+
+The trade (:class:`VarianceDispersion`): long dispersion = short ``index_vega_notional`` of
+index variance, long component variance with vega notionals by the usual conventions:
+
+- ``sizing="vega"``: V_i = w_i V_I (vega notional weighted by index weights);
+- ``sizing="theta"`` (vol-neutral, also called correlation-weighted): V_i = w_i V_I K_I / sum_j
+  w_j K_j with K the vol strikes, so that sum_i N_i K_i^2 = N_I K_I^2: a proportional move
+  of every vol at the implied correlation leaves the P&L unchanged, only correlation remains.
+
+Variance notionals are N = V / (2 x vol strike in points); each leg pays N x (realized -
+strike) in variance points at expiry (cap optional). The straddle version holds ATM straddles
+with the same vega per vol point on every leg, delta hedged by :func:`hedged_pnl`. Both earn
+the gap between realized and implied variance, but a delta-hedged straddle earns it weighted by
+its dollar gamma, 0.5 Gamma S^2, which is largest when the spot sits at the strike and decays
+as the spot moves away or time passes, so the same realized variance pays differently along
+different paths; a variance swap weights every day's squared return equally.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_choice, as_count, as_positive, as_real
+from ..market.market_data import MarketData
+from ..market.snapshot import INDEX, snapshot
+from ..numeric.book import Book, straddle
+from ..numeric.correlation import implied_correlation
+from ..numeric.correlation_matrix import nearest_correlation
+from ..numeric.correlation_swap import correlation_swap_strike, swap_realized_correlation
+from ..numeric.greeks import PER_VOL_POINT
+from ..numeric.hedge_policy import HedgePolicy
+from ..numeric.hedged_pnl import hedged_pnl
+from ..numeric.paths import simulate_market
+from ..numeric.realized import TRADING_DAYS, realized_correlation
+from ..numeric.variance_swap import (
+    realized_variance,
+    replication_strikes,
+    variance_notional,
+    variance_swap_payoff,
+    variance_swap_strike,
+)
+from .sizing import straddle_greeks
+
+STRIP_COUNT = 400
+STRIP_WIDTH = 6.0
+DT = 1.0 / TRADING_DAYS
+CORRELATION_WINDOW = 63
+FLAT_SOURCE = "flat surface: the market's one implied vol per name at every strike"
+
+
+def flat_strips(name, forward, tau, atm_vol):
+    """The default strip source: ``STRIP_COUNT`` strikes (:func:`replication_strikes`) at one vol."""
+    strikes = replication_strikes(forward, tau, atm_vol, count=STRIP_COUNT, width=STRIP_WIDTH)
+    return strikes, np.full(strikes.shape, atm_vol)
+
+
+def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=None) -> pd.DataFrame:
+    """Fair variance strikes of every component (positive weight) and the index on ``date``.
+
+    ``tenor`` years (ACT/365); forwards S exp((r - q) tau). ``strips``: a function
+    ``(name, forward, tau, atm_vol) -> (strikes, vols)`` giving each name's strip from any source
+    (the index is named "INDEX"); default :func:`flat_strips`. Returns a DataFrame indexed by name
+    (components, then INDEX): weight, forward, atm_vol, variance_strike, vol_strike,
+    truncation_error, discretisation_error. All strips go to the C++ core in one call when they
+    have the same length.
+    """
+    tenor = as_positive(tenor, "tenor")
+    snap = snapshot(market, date)
+    source = flat_strips if strips is None else strips
+    if not callable(source):
+        raise TypeError(f"strips: expected a function (name, forward, tau, atm_vol) -> (strikes, vols), got {source!r}")
+    names = [*snap.spots.index, INDEX]
+    spots = np.append(snap.spots.to_numpy(), snap.index_spot)
+    divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
+    atm = np.append(snap.vols.to_numpy(), snap.index_vol)
+    forwards = spots * np.exp((snap.rate - divs) * tenor)
+    pairs = [source(name, f, tenor, v) for name, f, v in zip(names, forwards, atm)]
+    strikes = [np.asarray(k, dtype=np.float64) for k, _ in pairs]
+    vols = [np.broadcast_to(np.asarray(v, dtype=np.float64), k.shape) for k, (_, v) in zip(strikes, pairs)]
+    if len({k.shape for k in strikes}) == 1:
+        result = variance_swap_strike(np.stack(strikes), np.stack(vols), forwards, tenor, snap.rate, threads=threads)
+        columns = [result.strike, result.truncation_error, result.discretisation_error]
+    else:
+        each = [variance_swap_strike(k, v, f, tenor, snap.rate) for k, v, f in zip(strikes, vols, forwards)]
+        columns = [
+            np.array([getattr(r, a) for r in each]) for a in ("strike", "truncation_error", "discretisation_error")
+        ]
+    weights = np.append(snap.weights.to_numpy() / snap.weights.sum(), np.nan)
+    return pd.DataFrame(
+        {
+            "weight": weights,
+            "forward": forwards,
+            "atm_vol": atm,
+            "variance_strike": columns[0],
+            "vol_strike": np.sqrt(columns[0]),
+            "truncation_error": columns[1],
+            "discretisation_error": columns[2],
+        },
+        index=pd.Index(names, name="name"),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class FairStrikes:
+    """Fair variance strikes by name and the fair correlation strikes of one date.
+
+    variance: :func:`variance_strikes` table. correlation: Series with the correlation implied by
+    the variance strikes ("from variance swaps") and by the ATM vols ("from ATM vols").
+    source: where the strips' vols came from (the flat-surface default says so).
+    """
+
+    date: pd.Timestamp
+    tenor: float
+    variance: pd.DataFrame
+    correlation: pd.Series
+    source: str
+
+    def text(self) -> str:
+        table = self.variance[["weight", "atm_vol", "vol_strike", "variance_strike", "truncation_error"]].copy()
+        table["discretisation_error"] = self.variance["discretisation_error"]
+        lines = [
+            f"Fair strikes on {self.date.date()}, {self.tenor * 365:.0f}-day tenor ({self.source}):",
+            table.to_string(
+                formatters={
+                    "weight": lambda x: "" if np.isnan(x) else f"{x:.3f}",
+                    "atm_vol": "{:.2%}".format,
+                    "vol_strike": "{:.2%}".format,
+                    "variance_strike": "{:.5f}".format,
+                    "truncation_error": "{:+.1e}".format,
+                    "discretisation_error": "{:+.1e}".format,
+                }
+            ),
+            f"fair correlation strike from variance swaps {self.correlation['from variance swaps']:.1%}; "
+            f"from ATM vols {self.correlation['from ATM vols']:.1%} (a correlation swap's fair strike is usually a "
+            "few points below the variance-implied value: see docs/methodology.md)",
+        ]
+        if self.source == FLAT_SOURCE:
+            lines.append(
+                "NOTE: a flat surface makes every variance strike vol^2 and the two correlation strikes equal."
+            )
+        return "\n".join(lines)
+
+
+def fair_strikes(market: MarketData, date, tenor, *, strips=None, source: str | None = None) -> FairStrikes:
+    """Variance strikes by name (:func:`variance_strikes`) and the fair correlation strikes.
+
+    ``source`` describes ``strips`` in the text (default: the flat-surface note when ``strips``
+    is None, else "strips from the caller").
+    """
+    table = variance_strikes(market, date, tenor, strips=strips)
+    components = table.drop(index=INDEX)
+    weights = components["weight"].to_numpy()
+    from_variance = correlation_swap_strike(
+        table.loc[INDEX, "variance_strike"], components["variance_strike"].to_numpy(), weights
+    )
+    from_atm = implied_correlation(table.loc[INDEX, "atm_vol"], components["atm_vol"].to_numpy(), weights)
+    correlation = pd.Series(
+        {
+            "from variance swaps": float(np.asarray(from_variance.value)),
+            "from ATM vols": float(np.asarray(from_atm.value)),
+        },
+        name="correlation_strike",
+    )
+    if source is None:
+        source = FLAT_SOURCE if strips is None else "strips from the caller"
+    return FairStrikes(pd.Timestamp(date), float(tenor), table, correlation, source)
+
+
+# ---- the trade -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarianceDispersion:
+    """A variance dispersion trade recipe (module docstring).
+
+    direction: "long" (short index variance, long components) or "short". tenor: years (ACT/365);
+    the swaps observe ``days`` = ceil(tenor x 252) daily returns. sizing: "vega" or "theta".
+    index_vega_notional: money per vol point of the index leg (> 0). cap: realized vol cap as a
+    multiple of each leg's vol strike (2.5 usual; None uncapped).
+    """
+
+    direction: str = "long"
+    tenor: float = 30.0 / 365.0
+    sizing: str = "vega"
+    index_vega_notional: float = 100_000.0
+    cap: float | None = None
+
+    def __post_init__(self):
+        as_choice(self.direction, "direction", ("long", "short"))
+        as_choice(self.sizing, "sizing", ("vega", "theta"))
+        as_positive(self.tenor, "tenor")
+        as_positive(self.index_vega_notional, "index_vega_notional")
+        if self.cap is not None and as_real(self.cap, "cap") < 1.0:
+            raise ValueError(f"cap: a multiple of the vol strike >= 1, got {self.cap}")
+
+    @property
+    def days(self) -> int:
+        """Daily observations of the swaps: the trading days to expiry, ceil(tenor x 252)."""
+        return math.ceil(self.tenor * TRADING_DAYS - 1e-9)
+
+    def legs(self, market: MarketData, date, *, strips=None) -> pd.DataFrame:
+        """:func:`variance_strikes` plus signed vega and variance notionals (+ = long variance)."""
+        table = variance_strikes(market, date, self.tenor, strips=strips)
+        components = table.index != INDEX
+        w, k = table["weight"].to_numpy(), table["vol_strike"].to_numpy()
+        vega = np.where(components, w * self.index_vega_notional, self.index_vega_notional)
+        if self.sizing == "theta":
+            scale = k[~components][0] / np.sum(w[components] * k[components])
+            vega = np.where(components, vega * scale, vega)
+        sign = np.where(components, 1.0, -1.0) * (1.0 if self.direction == "long" else -1.0)
+        table["vega_notional"] = sign * vega
+        table["variance_notional"] = sign * np.asarray(variance_notional(vega, k))
+        return table
+
+    def payoff(self, legs: pd.DataFrame, realized: np.ndarray) -> np.ndarray:
+        """P&L of every leg (last axis, ``legs`` order) for realized variances (..., legs)."""
+        return np.asarray(
+            variance_swap_payoff(
+                realized, legs["variance_strike"].to_numpy(), legs["variance_notional"].to_numpy(), cap=self.cap
+            )
+        )
+
+    def straddle_book(self, legs: pd.DataFrame, market: MarketData, date) -> Book:
+        """ATM straddles (strike = spot) with each leg's vega notional per vol point, sign and tenor."""
+        snap = snapshot(market, date)
+        spots = np.append(snap.spots.to_numpy(), snap.index_spot)
+        divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
+        unit = straddle_greeks(spots, spots, self.tenor, legs["atm_vol"].to_numpy(), snap.rate, divs)
+        quantity = legs["vega_notional"].to_numpy() / (unit.vega * PER_VOL_POINT)
+        return Book([straddle(name, s, self.tenor, q) for name, s, q in zip(legs.index, spots, quantity)])
+
+
+# ---- comparison over a history and over paths -------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class VarianceVsStraddles:
+    """The variance and straddle versions of one dispersion trade, over a history and over paths.
+
+    history: one row per non-overlapping period (entry, exit, index vol strike and realized
+    vol, term-sheet realized correlation, variance_pnl, straddle_pnl). paths: one row per
+    simulated path (variance_pnl, straddle_pnl, index_move = |ln(index_T / index_0)|).
+    legs: the legs on the simulation date. notes: the modelling choices.
+    """
+
+    trade: VarianceDispersion
+    history: pd.DataFrame
+    paths: pd.DataFrame
+    legs: pd.DataFrame
+    notes: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Mean, sd, 5% quantile, ES 95% and correlation of the two versions, history and paths."""
+        rows = {}
+        for where, frame in (("history", self.history), ("paths", self.paths)):
+            if frame.empty:
+                continue
+            corr = (
+                float(np.corrcoef(frame["variance_pnl"], frame["straddle_pnl"])[0, 1]) if len(frame) > 2 else math.nan
+            )
+            for version in ("variance", "straddle"):
+                pnl = frame[f"{version}_pnl"].to_numpy()
+                k = max(1, math.ceil(round(0.05 * pnl.size, 9)))
+                rows[(where, version)] = {
+                    "count": pnl.size,
+                    "mean": pnl.mean(),
+                    "sd": pnl.std(ddof=1) if pnl.size > 1 else math.nan,
+                    "5% quantile": np.sort(pnl)[k - 1],
+                    "ES 95%": -np.sort(pnl)[:k].mean(),
+                    "corr(variance, straddle)": corr,
+                }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.names = ["sample", "version"]
+        return frame
+
+    def gamma_table(self) -> pd.DataFrame:
+        """Paths grouped by quintile of the index's move: mean P&L of each version and the gap."""
+        paths = self.paths
+        quintile = pd.qcut(paths["index_move"], 5, labels=["Q1 (index stays)", "Q2", "Q3", "Q4", "Q5 (index moves)"])
+        grouped = paths.groupby(quintile, observed=True)[["index_move", "variance_pnl", "straddle_pnl"]].mean()
+        grouped["straddle - variance"] = grouped["straddle_pnl"] - grouped["variance_pnl"]
+        return grouped
+
+    def text(self) -> str:
+        lines = [
+            f"Variance vs straddle dispersion ({self.trade.direction}, {self.trade.sizing} sizing, index vega notional "
+            f"{self.trade.index_vega_notional:,.0f} per vol point, {self.trade.days} trading days)",
+            self.to_frame().to_string(float_format=lambda x: f"{x:,.2f}" if abs(x) < 10 else f"{x:,.0f}"),
+        ]
+        lines += [
+            "Why they differ: a delta-hedged straddle earns each day's realized minus implied variance weighted by",
+            "its dollar gamma, 0.5 Gamma S^2, which peaks with the spot at the strike, decays as the spot moves away",
+            "and grows into expiry near the strike; a variance swap weights every day's squared return equally.",
+            "So the straddle's P&L depends on where the spots travel, not only on how much variance they realize:",
+        ]
+        if not self.paths.empty:
+            lines += [
+                "simulated paths by quintile of the index's move |ln(I_T/I_0)| (mean P&L):",
+                self.gamma_table().to_string(float_format=lambda x: f"{x:.4f}" if abs(x) < 1 else f"{x:,.0f}"),
+            ]
+        lines += [f"  - {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def _period_starts(market: MarketData, days: int, start, end) -> list[int]:
+    dates = market.dates
+    first = 0 if start is None else int(dates.searchsorted(pd.Timestamp(start)))
+    last = len(dates) - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), side="right")) - 1
+    return list(range(first, last - days + 1, days))
+
+
+def _history(trade: VarianceDispersion, market: MarketData, start, end, policy, strips, threads):
+    rows, skipped = [], []
+    log_c, log_i = market.log_returns(), market.index_log_returns()
+    for t in _period_starts(market, trade.days, start, end):
+        date = market.dates[t]
+        window = slice(t + 1, t + trade.days + 1)
+        try:
+            legs = trade.legs(market, date, strips=strips)
+        except ValueError as error:  # missing spot or vol on the entry date: the period is reported as skipped
+            skipped.append(f"{date.date()}: {error}")
+            continue
+        names = [n for n in legs.index if n != INDEX]
+        returns = log_c[names].iloc[window].to_numpy()
+        index_returns = log_i.iloc[window].to_numpy()
+        vols = market.vols[names].iloc[t : t + trade.days + 1].to_numpy()
+        index_vols = market.index_vol.iloc[t : t + trade.days + 1].to_numpy()
+        if not (np.isfinite(returns).all() and np.isfinite(index_returns).all() and np.isfinite(vols).all()):
+            skipped.append(f"{date.date()}: missing prices or vols inside the period")
+            continue
+        realized = np.append(realized_variance(returns), realized_variance(index_returns))
+        variance_pnl = float(trade.payoff(legs, realized).sum())
+        spots = np.column_stack(
+            [
+                market.spots[names].iloc[t : t + trade.days + 1].to_numpy(),
+                market.index.iloc[t : t + trade.days + 1].to_numpy(),
+            ]
+        )
+        result = hedged_pnl(
+            trade.straddle_book(legs, market, date),
+            spots,
+            np.column_stack([vols, index_vols]),
+            policy=policy,
+            detail="summary",
+            names=[*names, INDEX],
+            vols_by="underlying",
+            threads=threads,
+        )
+        rows.append(
+            {
+                "entry": date,
+                "exit": market.dates[t + trade.days],
+                "index_vol_strike": legs.loc[INDEX, "vol_strike"],
+                "index_realized_vol": math.sqrt(realized[-1]),
+                "realized_correlation": swap_realized_correlation(returns, weights=legs["weight"].iloc[:-1].to_numpy()),
+                "variance_pnl": variance_pnl,
+                "straddle_pnl": float(result.summary.total[0]),
+            }
+        )
+    return pd.DataFrame(rows), skipped
+
+
+def compare_variance_and_straddles(
+    market: MarketData,
+    date,
+    trade: VarianceDispersion | None = None,
+    *,
+    start=None,
+    end=None,
+    paths: int = 10_000,
+    seed: int = 0,
+    correlation: float | None = None,
+    policy: HedgePolicy | None = None,
+    strips=None,
+    threads=None,
+) -> VarianceVsStraddles:
+    """The variance and straddle versions of ``trade`` over the market's history and over paths.
+
+    History: non-overlapping periods of ``trade.days`` trading days from ``start`` to ``end``
+    (default the whole market); each period's legs are sized on its entry date, the variance
+    legs settle on the term-sheet realized variance of the period, the straddles are delta
+    hedged by ``policy`` at the market's implied vols. Periods with missing data are skipped and
+    listed in ``notes``. Paths: ``paths`` simulations from ``date`` (:func:`simulate_market`,
+    realized vols = implied vols, correlation = the trailing 63-day realized matrix, or the
+    equicorrelation ``correlation`` when given; the index is the basket of the components) with
+    the legs of ``date``. Same ``seed``, same paths.
+    """
+    trade = VarianceDispersion() if trade is None else trade
+    if not isinstance(trade, VarianceDispersion):
+        raise TypeError(f"trade: expected a VarianceDispersion, got {type(trade).__name__}")
+    policy = HedgePolicy() if policy is None else policy
+    paths = as_count(paths, "paths", 0)
+    history, skipped = _history(trade, market, start, end, policy, strips, threads)
+    legs = trade.legs(market, date, strips=strips)
+    names = [n for n in legs.index if n != INDEX]
+    snap = snapshot(market, date)
+    n = len(names)
+    if correlation is None:
+        returns = market.log_returns()[names].loc[: snap.date].iloc[-(CORRELATION_WINDOW + 1) :]
+        matrix = realized_correlation(returns, CORRELATION_WINDOW, method="matrix").to_numpy()[-n:]
+        corr = nearest_correlation(matrix)
+        corr_note = f"path correlation: trailing {CORRELATION_WINDOW}-day realized matrix on {snap.date.date()}"
+    else:
+        correlation = as_real(correlation, "correlation")
+        corr = np.full((n, n), correlation)
+        np.fill_diagonal(corr, 1.0)
+        corr_note = f"path correlation: equicorrelation {correlation:.2f}"
+    simulated = simulate_market(
+        snap.spots.to_numpy(),
+        snap.vols.to_numpy(),
+        corr,
+        steps=trade.days,
+        paths=paths,
+        drift=snap.rate - snap.div_yields.to_numpy(),
+        index_weights=snap.weights.to_numpy(),
+        index0=snap.index_spot,
+        seed=seed,
+        threads=threads,
+    )
+    path_frame = pd.DataFrame(columns=["variance_pnl", "straddle_pnl", "index_move"])
+    if paths:
+        realized = np.concatenate(
+            [
+                realized_variance(simulated.log_returns(), axis=1),
+                realized_variance(simulated.index_log_returns(), axis=1)[:, None],
+            ],
+            axis=1,
+        )
+        spots = np.concatenate([simulated.components, simulated.index[:, :, None]], axis=2)
+        marks = np.append(snap.vols.to_numpy(), snap.index_vol)
+        result = hedged_pnl(
+            trade.straddle_book(legs, market, date),
+            spots,
+            marks,
+            rate=snap.rate,
+            div_yield=np.append(snap.div_yields.to_numpy(), snap.index_div_yield),
+            policy=policy,
+            detail="summary",
+            names=[*names, INDEX],
+            vols_by="underlying",
+            threads=threads,
+        )
+        path_frame = pd.DataFrame(
+            {
+                "variance_pnl": trade.payoff(legs, realized).sum(axis=1),
+                "straddle_pnl": result.summary.total,
+                "index_move": np.abs(np.log(simulated.index[:, -1] / simulated.index[:, 0])),
+            }
+        )
+    notes = [
+        f"strikes: {FLAT_SOURCE if strips is None else 'strips from the caller'}",
+        f"implied vols: {market.vol_source}",
+        f"paths from {snap.date.date()}: GBM at the implied vols, {corr_note}, index = basket of the components, "
+        f"seed {seed}",
+        f"straddles: ATM, delta hedged every {policy.every} day(s), costs {policy.hedge_cost_bps:g} bps + "
+        f"{policy.option_half_spread:g} vol pt half-spread; variance swaps: no costs",
+    ]
+    if history.empty:
+        notes.append("history: no complete period in the range")
+    else:
+        notes.append(
+            f"history: {len(history)} periods {history['entry'].iloc[0].date()}..{history['exit'].iloc[-1].date()}"
+        )
+    if skipped:
+        notes.append(f"history: {len(skipped)} periods skipped for missing data, first {skipped[0]}")
+    return VarianceVsStraddles(trade, history, path_frame, legs, tuple(notes))
