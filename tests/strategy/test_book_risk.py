@@ -191,3 +191,10 @@ def test_tail_claim_on_the_bundled_market():
     assert 1.8 < ratio["correlation 0.9, marks unchanged"] < 2.6
     assert 1.1 < ratio["correlation 0.9"] < 1.6
     assert isinstance(risk.to_frame(), pd.DataFrame)
+
+
+def test_core_matches_numpy_twin(position, market):
+    scenarios = ["base", "correlation 0.9, marks unchanged", "2008-09/10", JUMPY]
+    core = dk.book_risk(position, market, scenario=scenarios, paths=200, seed=4)
+    twin = dk.reference.book_risk(position, market, scenario=scenarios, paths=200, seed=4)
+    np.testing.assert_allclose(core.pnl, twin.pnl, rtol=1e-10, atol=1e-9 * position.premium)

@@ -6,6 +6,7 @@ fits), with the same signatures, conventions and element policies as the public 
 
 from . import surface
 from .book import hedged_pnl
+from .book_risk import book_risk
 from .correlation import (
     average_correlation,
     breakeven_correlation,
@@ -22,6 +23,7 @@ from .variance_swap import variance_swap_strike
 
 __all__ = [
     "average_correlation",
+    "book_risk",
     "breakeven_correlation",
     "bs_greeks",
     "bs_price",

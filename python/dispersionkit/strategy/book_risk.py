@@ -218,6 +218,7 @@ class BookRisk:
     move from :func:`stress_grid` (NaN where a scenario has none). replay: P&L of a historical
     window's own days in order (NaN for simulated scenarios). greeks: net Greeks at the start
     (:meth:`Position.greeks`). premium: gross premium at risk; capital: the position's.
+    vol_source: where the market's implied vols came from (``MarketData.vol_source``).
     Value at risk and expected shortfall are positive losses: the k-th worst P&L and the mean of
     the k worst, k = ceil((1 - level) x paths).
     """
@@ -235,6 +236,7 @@ class BookRisk:
     horizon: int
     seed: int
     policy: HedgePolicy
+    vol_source: str = ""
 
     @property
     def paths(self) -> int:
@@ -307,6 +309,8 @@ class BookRisk:
             frame.to_string(float_format=_money),
         ]
         lines += [f"  {name}: {text}" for name, text in zip(self.scenarios, self.descriptions)]
+        if self.vol_source:
+            lines.append(f"  implied vols (starting marks, and realized vols where simulated): {self.vol_source}")
         check = self.survivability(0.95)
         verdict = "pass" if check.passed else "FAIL: " + "; ".join(check.reasons)
         lines.append(
@@ -381,9 +385,15 @@ class BookRiskSetup:
     replay: pd.Series
     greeks: pd.Series
     key: str
+    vol_source: str = ""
 
     def run_paths(self, first_path: int, paths: int, *, threads=None) -> BookRiskPaths:
-        """P&L of paths [first_path, first_path + paths) in every scenario."""
+        """P&L of paths [first_path, first_path + paths) in every scenario (C++ core)."""
+        return self.run_paths_with(first_path, paths, simulate=simulate_market, hedge=hedged_pnl, threads=threads)
+
+    def run_paths_with(self, first_path: int, paths: int, *, simulate, hedge, threads=None) -> BookRiskPaths:
+        """:meth:`run_paths` with the path simulator and the hedging engine given (the NumPy twin
+        in :mod:`dispersionkit.reference` runs the same setup through its own kernels)."""
         first_path = as_count(first_path, "first_path", 0, 2**63)
         paths = as_count(paths, "paths", 0, 2**63)
         resolve_threads(threads)  # a bad value fails before any work
@@ -392,8 +402,8 @@ class BookRiskSetup:
         for start in range(0, paths, _BLOCK_PATHS):
             count = min(_BLOCK_PATHS, paths - start)
             for k, model in enumerate(self.models):
-                spots = self._spots(model, first_path + start, count, threads)
-                result = hedged_pnl(
+                spots = self._spots(model, first_path + start, count, simulate, threads)
+                result = hedge(
                     book,
                     spots,
                     model.vols,
@@ -438,16 +448,17 @@ class BookRiskSetup:
             horizon=self.horizon,
             seed=self.seed,
             policy=self.policy,
+            vol_source=self.vol_source,
         )
 
     # -- paths of one scenario ------------------------------------------------------------------
 
-    def _spots(self, model: _ScenarioModel, first_path: int, paths: int, threads) -> np.ndarray:
+    def _spots(self, model: _ScenarioModel, first_path: int, paths: int, simulate, threads) -> np.ndarray:
         n = self.spot0.size
         if model.history is not None:
             components, index = self._bootstrap(model, first_path, paths)
         else:
-            simulated = simulate_market(
+            simulated = simulate(
                 self.spot0,
                 model.sim_vols,
                 None if model.scenario.regimes is not None else model.corr,
@@ -662,6 +673,7 @@ def prepare_book_risk(
         replay=pd.Series(replay, name="replay"),
         greeks=greeks,
         key="",
+        vol_source=market.vol_source,
     )
     replay_values = {m.scenario.name: _replay(setup, m, threads) if m.history is not None else math.nan for m in models}
     return replace(setup, replay=pd.Series(replay_values, name="replay"), key=_fingerprint(setup))
