@@ -26,19 +26,26 @@ JUMPY = dk.Scenario("jumps", jumps=dk.Jumps(intensity=12.0, mean=-0.05, sd=0.03)
 
 
 @pytest.fixture(scope="module")
-def setup(position, market):
+def history():
+    return dk.data.load_sp500()
+
+
+@pytest.fixture(scope="module")
+def setup(position, market, history):
     scenarios = ["base", "correlation 0.9", "2008-09/10", JUMPY]
-    return dk.prepare_book_risk(position, market, scenario=scenarios, policy=dk.HedgePolicy(hedge_cost_bps=1.0), seed=7)
+    return dk.prepare_book_risk(
+        position, market, scenario=scenarios, policy=dk.HedgePolicy(hedge_cost_bps=1.0), seed=7, history=history
+    )
 
 
-def test_results_do_not_depend_on_threads_or_the_split_of_paths(setup, position, market):
+def test_results_do_not_depend_on_threads_or_the_split_of_paths(setup, position, market, history):
     whole = setup.combine([setup.run_paths(0, 700, threads=1)])
     parts = [setup.run_paths(450, 250, threads=2), setup.run_paths(0, 123, threads=1), setup.run_paths(123, 327)]
     split = setup.combine(parts)
     np.testing.assert_array_equal(whole.pnl, split.pnl)
     direct = dk.book_risk(
         position, market, scenario=["base", "correlation 0.9", "2008-09/10", JUMPY],
-        policy=dk.HedgePolicy(hedge_cost_bps=1.0), seed=7, paths=700, threads=2,
+        policy=dk.HedgePolicy(hedge_cost_bps=1.0), seed=7, paths=700, threads=2, history=history,
     )  # fmt: skip
     np.testing.assert_array_equal(whole.pnl, direct.pnl)
     # A later range alone is the same numbers as inside the whole run.
@@ -125,14 +132,28 @@ def test_vol_shift_and_jumps_move_the_distribution(position, market):
     assert risk.stress["vols +10"] == pytest.approx(dk.stress_grid(position, [0.0], [0.10]).pnl[0, 0, 0], rel=1e-12)
 
 
-def test_historical_window_from_caller_data_and_its_replay(position, market):
-    prices, index = dk.data.load_sp500()
-    subset = (prices[["AAPL", "JPM", "XOM"]], index)
+def test_historical_windows_from_caller_data_or_the_market(position, market, history):
+    prices, index = history
+    subset = (prices[["AAPL", "JPM", "XOM"]], index)  # the book's names take these stocks' returns in turn
     risk = dk.book_risk(position, market, scenario="2020-02/03", paths=200, history=subset)
     assert np.isfinite(risk.replay["2020-02/03"]) and np.isfinite(risk.distribution("2020-02/03")).all()
     window = dk.Scenario("1987", history=("1987-10-01", "1987-10-30"))
-    with pytest.raises(ValueError, match="fewer than 2 trading days"):
-        dk.book_risk(position, market, scenario=window, paths=10)
+    with pytest.raises(ValueError, match="scenario '1987': history: fewer than 2 trading days"):
+        dk.book_risk(position, market, scenario=window, paths=10, history=history)
+    # The synthetic market starts in 2020: by default its own closes cannot replay 2008, and the
+    # default scenarios say so instead of dropping it silently.
+    default = dk.book_risk(position, market, paths=50)
+    assert "2008-09/10" not in default.scenarios and "base" in default.scenarios
+    assert any(note.startswith("2008-09/10: not run") for note in default.skipped)
+    assert "2008-09/10: not run" in default.text()
+    with pytest.raises(ValueError, match=r"scenario '2008-09/10'.*pass history="):
+        dk.book_risk(position, market, scenario="2008-09/10", paths=10)
+    # The bundled market carries its own history: no history argument needed.
+    bundled = dk.data.sample_market()
+    book = dk.DispersionTrade().position(bundled, "2016-06-01")
+    own = dk.book_risk(book, bundled, scenario="2008-09/10", paths=50)
+    given = dk.book_risk(book, bundled, scenario="2008-09/10", paths=50, history=history)
+    np.testing.assert_allclose(own.pnl, given.pnl, rtol=1e-12)
 
 
 def test_horizon_and_trade_inputs(position, market):
@@ -193,8 +214,14 @@ def test_tail_claim_on_the_bundled_market():
     assert isinstance(risk.to_frame(), pd.DataFrame)
 
 
-def test_core_matches_numpy_twin(position, market):
+def test_core_matches_numpy_twin(position, market, history):
     scenarios = ["base", "correlation 0.9, marks unchanged", "2008-09/10", JUMPY]
-    core = dk.book_risk(position, market, scenario=scenarios, paths=200, seed=4)
-    twin = dk.reference.book_risk(position, market, scenario=scenarios, paths=200, seed=4)
+    core = dk.book_risk(position, market, scenario=scenarios, paths=200, seed=4, history=history)
+    twin = dk.reference.book_risk(position, market, scenario=scenarios, paths=200, seed=4, history=history)
     np.testing.assert_allclose(core.pnl, twin.pnl, rtol=1e-10, atol=1e-9 * position.premium)
+
+
+def test_a_scenario_draws_the_same_paths_whatever_else_runs(position, market, history):
+    alone = dk.book_risk(position, market, scenario=["2008-09/10"], paths=100, history=history, seed=3)
+    among = dk.book_risk(position, market, scenario=[JUMPY, "base", "2008-09/10"], paths=100, history=history, seed=3)
+    np.testing.assert_array_equal(alone.distribution("2008-09/10"), among.distribution("2008-09/10"))

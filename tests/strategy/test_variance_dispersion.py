@@ -61,7 +61,7 @@ def test_sizing_conventions(market):
     total = (theta["variance_notional"] * k * k).drop(index="INDEX").sum()
     assert total == pytest.approx(-theta.loc["INDEX", "variance_notional"] * k["INDEX"] ** 2, rel=1e-12)
     assert theta.loc["INDEX", "vega_notional"] > 0  # short dispersion: long index variance
-    with pytest.raises(ValueError, match="sizing: expected one of"):
+    with pytest.raises(ValueError, match="sizing: expected 'vega' or 'theta'"):
         dk.VarianceDispersion(sizing="gamma")
 
 

@@ -21,10 +21,13 @@ Model of one scenario (every choice is printed with the results):
   correlation ``correlation`` (today's implied correlation when None) by the equicorrelation
   formula, as the instantaneous stress grid does. So "correlation jumps to 0.9 and stays" marks
   the index up on day one and realizes 0.9 afterwards.
-- Historical windows (``history``): daily log returns of the bundled S&P 500 stocks and index
-  in the window, each series scaled by the book name's implied vol over the series' realized
-  vol in the 252 days before the window (the crisis's vol multiple lands on today's level); a
-  book name absent from the bundled data takes a bundled stock's returns, in turn. The
+- Historical windows (``history``): daily log returns of the stocks and the index in the window,
+  from the market itself (the bundled S&P 500 market covers 1990-2022) or from the caller's
+  ``history=(prices, index)`` (e.g. ``dispersionkit.data.load_sp500()``), each series scaled by
+  the book name's implied vol over the series' realized vol in the 252 days before the window
+  (the crisis's vol multiple lands on today's level); a book name absent from that data takes
+  another stock's returns, in turn. A default window the data does not cover is left out and
+  listed in ``skipped``; one asked for by name raises. The
   distribution comes from a stationary block bootstrap of the window's days (mean block
   ``BLOCK_DAYS``), rows of all names together, so cross-correlation and fat tails are kept;
   ``replay`` is the P&L of the window's own first days in order. Implied vols stay at today's.
@@ -47,19 +50,20 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_count, as_fraction, as_real, resolve_threads
-from ..market.market_data import MarketData
+from ..market.market_data import MarketData, snapshot
 from ..market.snapshot import INDEX
-from ..numeric.correlation import implied_correlation, index_vol
-from ..numeric.correlation_matrix import nearest_correlation, stress_correlation
+from ..numeric.correlation import equicorrelation_values, index_vol
+from ..numeric.correlation_matrix import stress_correlation_values
 from ..numeric.hedge_policy import HedgePolicy
 from ..numeric.hedged_pnl import hedged_pnl
 from ..numeric.paths import simulate_market
-from ..numeric.realized import TRADING_DAYS, realized_correlation
+from ..numeric.realized import TRADING_DAYS
 from ..numeric.regimes import Regimes
 from .position import Position
 from .risk import Survivability, SurvivabilityLimits, survivability
 from .stress import stress_grid
 from .trade import DispersionTrade
+from .variance_dispersion import trailing_correlation
 
 DT = 1.0 / TRADING_DAYS
 CORRELATION_WINDOW = 63
@@ -97,7 +101,7 @@ class Scenario:
     name: the label in tables. correlation: average realized correlation (the trailing matrix
     moved there) and the level the index is re-implied at; None keeps both as they are.
     vol_shift: added to every component vol, realized and implied (decimals: 0.10 = 10 points).
-    history: (first, last) dates of a window of the bundled data to replay instead of GBM.
+    history: (first, last) dates of a window of daily closes to replay instead of GBM.
     regimes: correlation regimes (a :class:`Regimes` over the components) instead of one matrix.
     jumps: optional market-wide :class:`Jumps`.
     remark: True re-marks the implied vols from the next date (the market moves with the
@@ -139,7 +143,7 @@ class Scenario:
         """The scenario's assumptions in one line."""
         if self.history is not None:
             text = (
-                f"bootstrap of bundled daily returns {self.history[0]}..{self.history[1]}, scaled to the book's "
+                f"bootstrap of daily returns {self.history[0]}..{self.history[1]}, scaled to the book's "
                 "implied vols / pre-window realized vols; implied vols unchanged"
             )
         else:
@@ -219,6 +223,7 @@ class BookRisk:
     window's own days in order (NaN for simulated scenarios). greeks: net Greeks at the start
     (:meth:`Position.greeks`). premium: gross premium at risk; capital: the position's.
     vol_source: where the market's implied vols came from (``MarketData.vol_source``).
+    skipped: default scenarios that could not run (a historical window the data does not cover).
     Value at risk and expected shortfall are positive losses: the k-th worst P&L and the mean of
     the k worst, k = ceil((1 - level) x paths).
     """
@@ -237,6 +242,7 @@ class BookRisk:
     seed: int
     policy: HedgePolicy
     vol_source: str = ""
+    skipped: tuple[str, ...] = ()
 
     @property
     def paths(self) -> int:
@@ -309,6 +315,7 @@ class BookRisk:
             frame.to_string(float_format=_money),
         ]
         lines += [f"  {name}: {text}" for name, text in zip(self.scenarios, self.descriptions)]
+        lines += [f"  {note}" for note in self.skipped]
         if self.vol_source:
             lines.append(f"  implied vols (starting marks, and realized vols where simulated): {self.vol_source}")
         check = self.survivability(0.95)
@@ -358,7 +365,7 @@ class _ScenarioModel:
     sim_vols: np.ndarray | None  # (n,) realized component vols (GBM)
     corr: np.ndarray | None  # (n, n) realized correlation (GBM without regimes)
     history: tuple[np.ndarray, np.ndarray] | None  # scaled window returns: components (W, n), index (W,)
-    tag: int  # scenario number in the RNG key
+    tag: str  # the scenario's name, in the RNG key: its draws do not depend on the other scenarios run
 
 
 @dataclass(frozen=True, eq=False)
@@ -386,6 +393,7 @@ class BookRiskSetup:
     greeks: pd.Series
     key: str
     vol_source: str = ""
+    skipped: tuple[str, ...] = ()
 
     def run_paths(self, first_path: int, paths: int, *, threads=None) -> BookRiskPaths:
         """P&L of paths [first_path, first_path + paths) in every scenario (C++ core)."""
@@ -449,6 +457,7 @@ class BookRiskSetup:
             seed=self.seed,
             policy=self.policy,
             vol_source=self.vol_source,
+            skipped=self.skipped,
         )
 
     # -- paths of one scenario ------------------------------------------------------------------
@@ -479,7 +488,7 @@ class BookRiskSetup:
             index = index * factor
         return np.concatenate([components, index[:, :, None]], axis=2)
 
-    def _normals(self, tag: int, purpose: int, first_path: int, paths: int) -> np.ndarray:
+    def _normals(self, tag: str, purpose: int, first_path: int, paths: int) -> np.ndarray:
         """(paths, horizon, 2) standard normals keyed by (seed, scenario, purpose, absolute path).
 
         Drawn by the project's counter-based generator through :func:`simulate_market` (two
@@ -553,40 +562,56 @@ def _position(position, market: MarketData, date) -> Position:
     return position
 
 
-def _base_correlation(market: MarketData, names: list[str], date: pd.Timestamp) -> np.ndarray:
-    returns = market.log_returns()[names].loc[:date].iloc[-(CORRELATION_WINDOW + 1) :]
-    matrix = realized_correlation(returns, CORRELATION_WINDOW, method="matrix").to_numpy()[-len(names) :]
-    if not np.isfinite(matrix).all():
-        raise ValueError(
-            f"market: the trailing {CORRELATION_WINDOW}-day correlation matrix on {date.date()} is undefined "
-            "(missing returns); a book's path risk needs it"
+class _History:
+    """Daily closes to replay windows from: dates (T,), prices (T, k) of ``tickers``, index (T,)."""
+
+    def __init__(self, dates: pd.DatetimeIndex, tickers: list[str], prices: np.ndarray, index: np.ndarray):
+        self.dates, self.tickers, self.prices, self.index = dates, tickers, prices, index
+
+    @classmethod
+    def of(cls, market: MarketData, history) -> _History:
+        if history is None:
+            arrays = market.arrays
+            return cls(arrays.dates, list(arrays.tickers), arrays.spots, arrays.index)
+        if not (isinstance(history, tuple) and len(history) == 2):
+            raise TypeError(
+                "history: expected (prices, index): a DataFrame of closes by ticker and a Series of index closes"
+            )
+        prices, index = history
+        if not isinstance(prices, pd.DataFrame) or not isinstance(index, pd.Series):
+            raise TypeError("history: expected (prices DataFrame, index Series), e.g. dispersionkit.data.load_sp500()")
+        index = index.reindex(prices.index)
+        return cls(
+            pd.DatetimeIndex(prices.index),
+            [str(c) for c in prices.columns],
+            prices.to_numpy(np.float64),
+            index.to_numpy(np.float64),
         )
-    return nearest_correlation(matrix)
 
-
-def _history_returns(window: tuple[str, str], names: list[str], vols: np.ndarray, index_vol_today: float, history):
-    """Scaled daily log returns of the window: (components (W, n), index (W,))."""
-    from ..data import load_sp500
-
-    prices, index = load_sp500() if history is None else history
-    first, last = (pd.Timestamp(d) for d in window)
-    log_c, log_i = np.log(prices).diff(), np.log(index).diff()
-    inside = (log_c.index >= first) & (log_c.index <= last)
-    before = np.flatnonzero(inside)
-    if before.size < 2:
-        raise ValueError(f"history: fewer than 2 trading days of bundled data in {first.date()}..{last.date()}")
-    calm = slice(max(1, before[0] - CALM_DAYS), before[0])
-    if calm.stop - calm.start < 20:
-        raise ValueError(f"history: fewer than 20 days of data before {first.date()} to scale the window by")
-    bundled = list(prices.columns)
-    source = [name if name in bundled else bundled[k % len(bundled)] for k, name in enumerate(names)]
-    window_c = log_c[source].to_numpy()[inside]
-    window_i = log_i.to_numpy()[inside]
-    calm_c = log_c[source].to_numpy()[calm].std(axis=0, ddof=1) * math.sqrt(TRADING_DAYS)
-    calm_i = log_i.to_numpy()[calm].std(ddof=1) * math.sqrt(TRADING_DAYS)
-    if not (np.isfinite(window_c).all() and np.isfinite(window_i).all() and np.isfinite(calm_c).all()):
-        raise ValueError(f"history: missing prices in or before {first.date()}..{last.date()}")
-    return window_c * (vols / calm_c), window_i * (index_vol_today / calm_i)
+    def returns(self, window: tuple[str, str], names: list[str], vols: np.ndarray, index_vol_today: float):
+        """Scaled daily log returns of the window: (components (W, n), index (W,)); ValueError
+        when the data does not cover the window and the year before it."""
+        first, last = (pd.Timestamp(d) for d in window)
+        covers = f"the history covers {self.dates[0].date()}..{self.dates[-1].date()}"
+        inside = np.flatnonzero((self.dates >= first) & (self.dates <= last))
+        if inside.size < 2:
+            raise ValueError(f"history: fewer than 2 trading days in {first.date()}..{last.date()} ({covers})")
+        calm = slice(max(1, inside[0] - CALM_DAYS), inside[0] + 1)
+        if calm.stop - calm.start < 21:
+            raise ValueError(f"history: fewer than 20 days before {first.date()} to scale the window by ({covers})")
+        # A book name takes its own history when the data has it, else a history name in turn.
+        source = [self.tickers.index(n) if n in self.tickers else k % len(self.tickers) for k, n in enumerate(names)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_c = np.log(self.prices[1:, source] / self.prices[:-1, source])  # row t - 1: return into date t
+            log_i = np.log(self.index[1:] / self.index[:-1])
+        rows = inside - 1
+        calm_rows = slice(calm.start - 1, calm.stop - 1)
+        window_c, window_i = log_c[rows], log_i[rows]
+        calm_c = log_c[calm_rows].std(axis=0, ddof=1) * math.sqrt(TRADING_DAYS)
+        calm_i = log_i[calm_rows].std(ddof=1) * math.sqrt(TRADING_DAYS)
+        if not (np.isfinite(window_c).all() and np.isfinite(window_i).all() and np.isfinite(calm_c).all()):
+            raise ValueError(f"history: missing prices in or before {first.date()}..{last.date()}")
+        return window_c * (vols / calm_c), window_i * (index_vol_today / calm_i)
 
 
 def prepare_book_risk(
@@ -601,8 +626,7 @@ def prepare_book_risk(
     history=None,
     threads=None,
 ) -> BookRiskSetup:
-    """Validate and precompute everything :func:`book_risk` needs (see it for the arguments);
-    ``history`` = (prices, index) replaces the bundled data for historical scenarios."""
+    """Validate and precompute everything :func:`book_risk` needs (same arguments)."""
     position = _position(position, market, date)
     scenarios = _scenarios(scenario)
     policy = HedgePolicy() if policy is None else policy
@@ -622,16 +646,29 @@ def prepare_book_risk(
     legs = position.legs.drop_duplicates("underlying").set_index("underlying")
     div_yield = legs["div_yield"].reindex([*names, INDEX]).to_numpy(np.float64)
     rate = float(position.legs["rate"].iloc[0])
-    current = float(np.asarray(implied_correlation(position.index_vol, vols, weights).value))
-    base = _base_correlation(market, names, position.date)
+    current = float(equicorrelation_values(position.index_vol, vols, weights)[0])
+    snap = snapshot(market, position.date)
+    if list(snap.names) != names:
+        raise ValueError(f"market: its names on {position.date.date()} are not the position's {names}")
+    base = trailing_correlation(market, snap)
+    closes = _History.of(market, history)
 
-    models, stress, replay = [], {}, {}
-    for tag, sc in enumerate(scenarios):
+    models, stress, skipped = [], {}, []
+    for sc in scenarios:
         if sc.regimes is not None and sc.regimes.n != n:
             raise ValueError(f"scenario {sc.name!r}: regimes cover {sc.regimes.n} names, the book has {n}")
         shifted = vols + sc.vol_shift
         if (shifted <= 0).any():
             raise ValueError(f"scenario {sc.name!r}: vol_shift {sc.vol_shift:+g} makes a component vol <= 0")
+        history_returns = None
+        if sc.history is not None:
+            try:
+                history_returns = closes.returns(sc.history, names, vols, position.index_vol)
+            except ValueError as error:
+                if scenario is not None:  # asked for by name: say why it cannot run
+                    raise ValueError(f"scenario {sc.name!r}: {error}; pass history=(prices, index)") from None
+                skipped.append(f"{sc.name}: not run, {error}; pass history=(prices, index)")
+                continue
         level = current if sc.correlation is None else sc.correlation
         equi = np.full((n, n), level)
         np.fill_diagonal(equi, 1.0)
@@ -639,22 +676,14 @@ def prepare_book_risk(
         marks = np.tile(np.append(vols, position.index_vol), (horizon + 1, 1))
         if sc.remark:
             marks[1:] = np.append(shifted, marked_index)
-        corr = base if sc.correlation is None else stress_correlation(base, sc.correlation, weights)
-        history_returns = None
-        if sc.history is not None:
-            history_returns = _history_returns(sc.history, names, vols, position.index_vol, history)
-        models.append(_ScenarioModel(sc, marks, shifted, corr, history_returns, tag))
-        moved = sc.correlation is not None or sc.vol_shift != 0.0
+        corr = base if sc.correlation is None else stress_correlation_values(base, sc.correlation, weights)
+        models.append(_ScenarioModel(sc, marks, shifted, corr, history_returns, sc.name))
+        moved = (sc.correlation is not None or sc.vol_shift != 0.0) and sc.history is None
+        corr_levels = None if sc.correlation is None else [sc.correlation]
         stress[sc.name] = (
-            float(
-                stress_grid(position, [0.0], [sc.vol_shift], None if sc.correlation is None else [sc.correlation]).pnl[
-                    0, 0, 0
-                ]
-            )
-            if moved and sc.history is None
-            else math.nan
+            float(stress_grid(position, [0.0], [sc.vol_shift], corr_levels).pnl[0, 0, 0]) if moved else math.nan
         )
-        replay[sc.name] = math.nan
+    scenarios = tuple(m.scenario for m in models)
     greeks = position.greeks().loc["net"].drop(["underlying", "type", "strike", "quantity"]).astype(float)
     setup = BookRiskSetup(
         position=position,
@@ -669,11 +698,12 @@ def prepare_book_risk(
         horizon=horizon,
         policy=policy,
         seed=seed,
-        stress=pd.Series(stress, name="stress"),
-        replay=pd.Series(replay, name="replay"),
+        stress=pd.Series(stress, name="stress", dtype=np.float64),
+        replay=pd.Series(dtype=np.float64),
         greeks=greeks,
         key="",
         vol_source=market.vol_source,
+        skipped=tuple(skipped),
     )
     replay_values = {m.scenario.name: _replay(setup, m, threads) if m.history is not None else math.nan for m in models}
     return replace(setup, replay=pd.Series(replay_values, name="replay"), key=_fingerprint(setup))
@@ -742,7 +772,8 @@ def book_risk(
         "vols +10", "2008-09/10", "2020-02/03".
     policy : the book's :class:`HedgePolicy` (default daily delta hedge, no costs).
     seed : RNG seed; results depend only on (seed, path number), never on ``threads``.
-    history : (prices, index) for historical scenarios instead of the bundled S&P 500 data.
+    history : (prices DataFrame, index Series) of daily closes for the historical windows;
+        default the market's own (the bundled market covers 2008 and 2020).
 
     Returns a :class:`BookRisk` (``to_frame()``, ``text()``, ``survivability()``). The model of
     each scenario is in the module docstring; for chunked runs (a cluster) use

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_choice, as_count, as_positive, as_real
-from ..market.market_data import MarketData
-from ..market.snapshot import INDEX, snapshot
+from ..market.market_data import MarketData, snapshot
+from ..market.snapshot import INDEX
 from ..numeric.book import Book, straddle
 from ..numeric.correlation import implied_correlation
 from ..numeric.correlation_matrix import nearest_correlation
@@ -83,10 +83,10 @@ def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=No
     source = flat_strips if strips is None else strips
     if not callable(source):
         raise TypeError(f"strips: expected a function (name, forward, tau, atm_vol) -> (strikes, vols), got {source!r}")
-    names = [*snap.spots.index, INDEX]
-    spots = np.append(snap.spots.to_numpy(), snap.index_spot)
-    divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
-    atm = np.append(snap.vols.to_numpy(), snap.index_vol)
+    names = [*snap.names, INDEX]
+    spots = np.append(snap.spots, snap.index_spot)
+    divs = np.append(snap.div_yields, snap.index_div_yield)
+    atm = np.append(snap.vols, snap.index_vol)
     forwards = spots * np.exp((snap.rate - divs) * tenor)
     pairs = [source(name, f, tenor, v) for name, f, v in zip(names, forwards, atm)]
     strikes = [np.asarray(k, dtype=np.float64) for k, _ in pairs]
@@ -99,7 +99,7 @@ def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=No
         columns = [
             np.array([getattr(r, a) for r in each]) for a in ("strike", "truncation_error", "discretisation_error")
         ]
-    weights = np.append(snap.weights.to_numpy() / snap.weights.sum(), np.nan)
+    weights = np.append(snap.weights / snap.weights.sum(), np.nan)
     return pd.DataFrame(
         {
             "weight": weights,
@@ -237,8 +237,8 @@ class VarianceDispersion:
     def straddle_book(self, legs: pd.DataFrame, market: MarketData, date) -> Book:
         """ATM straddles (strike = spot) with each leg's vega notional per vol point, sign and tenor."""
         snap = snapshot(market, date)
-        spots = np.append(snap.spots.to_numpy(), snap.index_spot)
-        divs = np.append(snap.div_yields.to_numpy(), snap.index_div_yield)
+        spots = np.append(snap.spots, snap.index_spot)
+        divs = np.append(snap.div_yields, snap.index_div_yield)
         unit = straddle_greeks(spots, spots, self.tenor, legs["atm_vol"].to_numpy(), snap.rate, divs)
         quantity = legs["vega_notional"].to_numpy() / (unit.vega * PER_VOL_POINT)
         return Book([straddle(name, s, self.tenor, q) for name, s, q in zip(legs.index, spots, quantity)])
@@ -316,6 +316,28 @@ class VarianceVsStraddles:
         return "\n".join(lines)
 
 
+def trailing_correlation(market: MarketData, snap) -> np.ndarray:
+    """The components' realized correlation matrix over the ``CORRELATION_WINDOW`` daily returns
+    up to the snapshot's date, repaired to the nearest valid matrix; ValueError if undefined."""
+    arrays = market.arrays
+    first = snap.row - CORRELATION_WINDOW
+    if first < 0:
+        raise ValueError(
+            f"market: {CORRELATION_WINDOW} daily returns before {snap.date.date()} are needed for the trailing "
+            f"correlation matrix, the data starts {arrays.dates[0].date()}"
+        )
+    prices = arrays.spots[first : snap.row + 1][:, snap.columns]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = np.ascontiguousarray(np.log(prices[1:] / prices[:-1]))
+    matrix = np.asarray(realized_correlation(returns, CORRELATION_WINDOW, method="matrix"))[-1]
+    if not np.isfinite(matrix).all():
+        raise ValueError(
+            f"market: the trailing {CORRELATION_WINDOW}-day correlation matrix on {snap.date.date()} is undefined "
+            "(missing returns)"
+        )
+    return nearest_correlation(matrix)
+
+
 def _period_starts(market: MarketData, days: int, start, end) -> list[int]:
     dates = market.dates
     first = 0 if start is None else int(dates.searchsorted(pd.Timestamp(start)))
@@ -325,35 +347,36 @@ def _period_starts(market: MarketData, days: int, start, end) -> list[int]:
 
 def _history(trade: VarianceDispersion, market: MarketData, start, end, policy, strips, threads):
     rows, skipped = [], []
-    log_c, log_i = market.log_returns(), market.index_log_returns()
+    arrays = market.arrays
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_c = np.log(arrays.spots[1:] / arrays.spots[:-1])  # row t - 1 = return into date t
+        log_i = np.log(arrays.index[1:] / arrays.index[:-1])
     for t in _period_starts(market, trade.days, start, end):
-        date = market.dates[t]
-        window = slice(t + 1, t + trade.days + 1)
+        date = arrays.dates[t]
         try:
             legs = trade.legs(market, date, strips=strips)
         except ValueError as error:  # missing spot or vol on the entry date: the period is reported as skipped
             skipped.append(f"{date.date()}: {error}")
             continue
+        columns = arrays.snapshot(t).columns
         names = [n for n in legs.index if n != INDEX]
-        returns = log_c[names].iloc[window].to_numpy()
-        index_returns = log_i.iloc[window].to_numpy()
-        vols = market.vols[names].iloc[t : t + trade.days + 1].to_numpy()
-        index_vols = market.index_vol.iloc[t : t + trade.days + 1].to_numpy()
+        held = slice(t, t + trade.days + 1)
+        returns = log_c[t : t + trade.days][:, columns]
+        index_returns = log_i[t : t + trade.days]
+        vols = np.column_stack([arrays.vols[held][:, columns], arrays.index_vol[held]])
         if not (np.isfinite(returns).all() and np.isfinite(index_returns).all() and np.isfinite(vols).all()):
             skipped.append(f"{date.date()}: missing prices or vols inside the period")
             continue
         realized = np.append(realized_variance(returns), realized_variance(index_returns))
-        variance_pnl = float(trade.payoff(legs, realized).sum())
-        spots = np.column_stack(
-            [
-                market.spots[names].iloc[t : t + trade.days + 1].to_numpy(),
-                market.index.iloc[t : t + trade.days + 1].to_numpy(),
-            ]
-        )
+        spots = np.column_stack([arrays.spots[held][:, columns], arrays.index[held]])
         result = hedged_pnl(
             trade.straddle_book(legs, market, date),
             spots,
-            np.column_stack([vols, index_vols]),
+            vols,
+            rate=float(arrays.rate[t]),
+            div_yield=np.append(
+                arrays.div_yields[t][columns], legs["weight"].iloc[:-1] @ arrays.div_yields[t][columns]
+            ),
             policy=policy,
             detail="summary",
             names=[*names, INDEX],
@@ -363,11 +386,11 @@ def _history(trade: VarianceDispersion, market: MarketData, start, end, policy, 
         rows.append(
             {
                 "entry": date,
-                "exit": market.dates[t + trade.days],
+                "exit": arrays.dates[t + trade.days],
                 "index_vol_strike": legs.loc[INDEX, "vol_strike"],
                 "index_realized_vol": math.sqrt(realized[-1]),
                 "realized_correlation": swap_realized_correlation(returns, weights=legs["weight"].iloc[:-1].to_numpy()),
-                "variance_pnl": variance_pnl,
+                "variance_pnl": float(trade.payoff(legs, realized).sum()),
                 "straddle_pnl": float(result.summary.total[0]),
             }
         )
@@ -410,9 +433,7 @@ def compare_variance_and_straddles(
     snap = snapshot(market, date)
     n = len(names)
     if correlation is None:
-        returns = market.log_returns()[names].loc[: snap.date].iloc[-(CORRELATION_WINDOW + 1) :]
-        matrix = realized_correlation(returns, CORRELATION_WINDOW, method="matrix").to_numpy()[-n:]
-        corr = nearest_correlation(matrix)
+        corr = trailing_correlation(market, snap)
         corr_note = f"path correlation: trailing {CORRELATION_WINDOW}-day realized matrix on {snap.date.date()}"
     else:
         correlation = as_real(correlation, "correlation")
@@ -420,13 +441,13 @@ def compare_variance_and_straddles(
         np.fill_diagonal(corr, 1.0)
         corr_note = f"path correlation: equicorrelation {correlation:.2f}"
     simulated = simulate_market(
-        snap.spots.to_numpy(),
-        snap.vols.to_numpy(),
+        snap.spots,
+        snap.vols,
         corr,
         steps=trade.days,
         paths=paths,
-        drift=snap.rate - snap.div_yields.to_numpy(),
-        index_weights=snap.weights.to_numpy(),
+        drift=snap.rate - snap.div_yields,
+        index_weights=snap.weights,
         index0=snap.index_spot,
         seed=seed,
         threads=threads,
@@ -441,13 +462,13 @@ def compare_variance_and_straddles(
             axis=1,
         )
         spots = np.concatenate([simulated.components, simulated.index[:, :, None]], axis=2)
-        marks = np.append(snap.vols.to_numpy(), snap.index_vol)
+        marks = np.append(snap.vols, snap.index_vol)
         result = hedged_pnl(
             trade.straddle_book(legs, market, date),
             spots,
             marks,
             rate=snap.rate,
-            div_yield=np.append(snap.div_yields.to_numpy(), snap.index_div_yield),
+            div_yield=np.append(snap.div_yields, snap.index_div_yield),
             policy=policy,
             detail="summary",
             names=[*names, INDEX],
