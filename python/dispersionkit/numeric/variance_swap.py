@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import as_float_array, as_real, resolve_threads
+from .._validation import as_count, as_float_array, as_real, resolve_threads
 from .realized import TRADING_DAYS
 
 VARIANCE_POINTS = 1e4
@@ -105,12 +105,14 @@ class VarianceSwapStrike:
                 f"discretisation_error={float(self.discretisation_error):+.2e})"
             )
         strike = np.asarray(self.strike)
-        with np.errstate(invalid="ignore"):
-            worst = float(np.nanmax(self.error_bound)) if strike.size and not np.isnan(strike).all() else math.nan
-        low, high = (np.nanmin(strike), np.nanmax(strike)) if strike.size and not np.isnan(strike).all() else (0, 0)
+        defined = ~np.isnan(strike)
+        if not defined.any():
+            return f"VarianceSwapStrike(shape={strike.shape}, no defined strike)"
+        bound = np.asarray(self.error_bound)[defined]
         return (
-            f"VarianceSwapStrike(shape={strike.shape}, strike in [{low:.4g}, {high:.4g}], "
-            f"largest error bound {worst:.2e})"
+            f"VarianceSwapStrike(shape={strike.shape}, strike in [{strike[defined].min():.4g}, "
+            f"{strike[defined].max():.4g}], largest error bound {bound.max():.2e}"
+            + (f", {int((~defined).sum())} NaN)" if not defined.all() else ")")
         )
 
 
@@ -220,8 +222,7 @@ def replication_strikes(forward, tau, vol, *, count: int = 50, width: float = 5.
     :class:`VarianceSwapStrike`. Query a vol surface at these strikes to price a strip; take
     more strikes when they cost nothing (400 strikes: 1.5e-4).
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-        raise ValueError(f"count: an int >= 2, got {count!r}")
+    count = as_count(count, "count", 2)
     width = as_real(width, "width")
     if width <= 0:
         raise ValueError(f"width: must be > 0 standard deviations, got {width}")
