@@ -221,7 +221,8 @@ class BookRisk:
     scenarios / descriptions: names and assumptions. stress: instantaneous P&L of the same
     move from :func:`stress_grid` (NaN where a scenario has none). replay: P&L of a historical
     window's own days in order (NaN for simulated scenarios). greeks: net Greeks at the start
-    (:meth:`Position.greeks`). premium: gross premium at risk; capital: the position's.
+    (:meth:`Position.greeks`). premium: the premium at risk (``Position.premium_at_risk``,
+    gross or net as the trade was budgeted); capital: the position's.
     vol_source: where the market's implied vols came from (``MarketData.vol_source``).
     skipped: default scenarios that could not run (a historical window the data does not cover).
     Value at risk and expected shortfall are positive losses: the k-th worst P&L and the mean of
@@ -450,7 +451,7 @@ class BookRiskSetup:
             stress=self.stress,
             replay=self.replay,
             greeks=self.greeks,
-            premium=self.position.premium,
+            premium=self.position.premium_at_risk,
             capital=self.position.capital,
             date=self.position.date,
             horizon=self.horizon,
