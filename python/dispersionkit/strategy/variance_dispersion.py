@@ -264,7 +264,8 @@ class VarianceVsStraddles:
     notes: tuple[str, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        """Mean, sd, 5% quantile, ES 95% and correlation of the two versions, history and paths."""
+        """Mean, sd, VaR and ES at 95% (positive losses: the k-th worst P&L and the mean of the k
+        worst, k = ceil(5% of the count)) and the correlation of the two versions, history and paths."""
         rows = {}
         for where, frame in (("history", self.history), ("paths", self.paths)):
             if frame.empty:
@@ -275,12 +276,13 @@ class VarianceVsStraddles:
             for version in ("variance", "straddle"):
                 pnl = frame[f"{version}_pnl"].to_numpy()
                 k = max(1, math.ceil(round(0.05 * pnl.size, 9)))
+                worst = np.sort(pnl)[:k]
                 rows[(where, version)] = {
                     "count": pnl.size,
                     "mean": pnl.mean(),
                     "sd": pnl.std(ddof=1) if pnl.size > 1 else math.nan,
-                    "5% quantile": np.sort(pnl)[k - 1],
-                    "ES 95%": -np.sort(pnl)[:k].mean(),
+                    "VaR 95%": -worst[-1],
+                    "ES 95%": -worst.mean(),
                     "corr(variance, straddle)": corr,
                 }
         frame = pd.DataFrame.from_dict(rows, orient="index")
