@@ -309,9 +309,9 @@ class BookRisk:
             f"Path risk on {self.date.date()}: {self.paths:,} paths x {self.horizon} trading days, seed {self.seed}, "
             f"hedge every {self.policy.every} day(s), costs {self.policy.hedge_cost_bps:g} bps + "
             f"{self.policy.option_half_spread:g} vol pt half-spread",
-            f"Greeks at start: premium at risk {self.premium:,.0f}; net vega/pt {greeks['vega_per_point']:,.0f}; "
-            f"theta/day {greeks['theta_per_day']:,.0f}; dollar gamma {greeks['dollar_gamma']:,.0f}; "
-            f"dollar delta {greeks['dollar_delta']:,.0f}",
+            f"Greeks at start: premium at risk {_whole(self.premium)}; net vega/pt {_whole(greeks['vega_per_point'])}; "
+            f"theta/day {_whole(greeks['theta_per_day'])}; dollar gamma {_whole(greeks['dollar_gamma'])}; "
+            f"dollar delta {_whole(greeks['dollar_delta'])}",
             "P&L to the horizon (money; VaR/ES are losses; stress = instantaneous repricing of the same move):",
             frame.to_string(float_format=_money),
         ]
@@ -333,6 +333,11 @@ class BookRisk:
             f"BookRisk({self.date.date()}, {len(self.scenarios)} scenarios x {self.paths:,} paths, "
             f"{self.horizon} days, worst ES 95% {worst:,.0f})"
         )
+
+
+def _whole(value: float) -> str:
+    """Money rounded to units, without the "-0" of a rounded tiny negative (a vega-neutral book)."""
+    return f"{round(value):,}" if np.isfinite(value) else "n/a"
 
 
 def _money(value: float) -> str:
