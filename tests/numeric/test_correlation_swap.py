@@ -97,3 +97,12 @@ def test_payoff_and_mark_to_market():
     with pytest.raises(ValueError, match="elapsed_days: must lie in"):
         dk.correlation_swap_value(1, 0.3, realized_correlation=0.3, elapsed_days=70, total_days=63,
                                   implied_correlation=0.3, tau=0.1)  # fmt: skip
+
+
+def test_realized_correlation_is_the_rolling_measure_over_the_whole_period():
+    rng = np.random.default_rng(5)
+    returns = rng.normal(0, 0.01, (42, 7)) + rng.normal(0, 0.008, (42, 1))
+    weights = rng.dirichlet(np.ones(7))
+    for w in (None, weights):
+        rolling = dk.realized_correlation(returns, window=42, weights=w)[-1]
+        assert dk.swap_realized_correlation(returns, weights=w) == pytest.approx(rolling, rel=1e-12)
