@@ -113,6 +113,7 @@ from .strategy import (
     signals,
     sizing,
     stress_grid,
+    surface_strips,
     variance_strikes,
 )
 from .strategy.risk import (
@@ -328,6 +329,7 @@ __all__ = [
     "straddle_greeks",
     "stress_correlation",
     "stress_grid",
+    "surface_strips",
     "survivability",
     "swap_realized_correlation",
     "theta_neutral",

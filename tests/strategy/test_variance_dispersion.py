@@ -44,7 +44,7 @@ def test_strips_from_any_source_price_the_skew(market):
     both = dk.fair_strikes(market, date, 30 / 365, strips=skewed)
     assert both.correlation["from variance swaps"] != pytest.approx(both.correlation["from ATM vols"], abs=1e-4)
     assert "strips from the caller" in both.text()
-    with pytest.raises(TypeError, match="strips: expected a function"):
+    with pytest.raises(TypeError, match="strips: expected a vol surface or a function"):
         dk.variance_strikes(market, date, 30 / 365, strips=[1, 2])
 
 
@@ -131,3 +131,57 @@ def test_gap_opens_when_vols_and_correlation_rise_together():
     with pytest.raises(ValueError, match="corr: expected shape"):
         dk.correlation_swap_gap(np.full(n, 0.3), np.full(n, 1 / n), np.eye(3))
     assert math.isfinite(gap.standard_error)
+
+
+class _Points:
+    def __init__(self, vol, forward):
+        self.vol, self.forward = vol, forward
+
+
+class _SkewSurface:
+    """The query shape of dk.VolSurface (lookup by date, underlying, tenor and strike) over a
+    known smile: forward 2% above spot, vol = 0.25 - 0.1 ln(K / F)."""
+
+    source = "test smile"
+
+    def __init__(self, market):
+        self.market = market
+        self.calls = []
+
+    def lookup(self, dates, underlyings, tenor_days, *, strike=None, log_moneyness=None):
+        self.calls.append(underlyings)
+        date = self.market.dates.get_loc(dates)
+        index = underlyings in ("SPX", "INDEX")
+        spot = self.market.index.iloc[date] if index else self.market.spots[underlyings].iloc[date]
+        forward = spot * 1.02
+        x = np.log(np.asarray(strike) / forward) if strike is not None else np.asarray(log_moneyness)
+        return _Points(0.25 - 0.1 * x, np.full(np.shape(x), forward))
+
+
+def test_a_surface_gives_the_strips(market):
+    date = market.dates[120]
+    surface = _SkewSurface(market)
+    strips = dk.surface_strips(surface, date, index_underlying="SPX")
+    table = dk.variance_strikes(market, date, 30 / 365, strips=strips)
+    assert "SPX" in surface.calls and "INDEX" not in surface.calls
+    np.testing.assert_allclose(table["forward"], [*(market.spots.loc[date] * 1.02), market.index.loc[date] * 1.02])
+
+    # The same smile through a strip function: identical strikes.
+    def direct(name, forward, tau, atm_vol):
+        spot = market.index.loc[date] if name == "INDEX" else market.spots.loc[date, name]
+        k = dk.replication_strikes(spot * 1.02, tau, 0.25, count=400, width=6.0)
+        return k, 0.25 - 0.1 * np.log(k / (spot * 1.02)), spot * 1.02
+
+    np.testing.assert_allclose(
+        table["variance_strike"],
+        dk.variance_strikes(market, date, 30 / 365, strips=direct)["variance_strike"],
+        rtol=1e-14,
+    )
+    assert (table["vol_strike"] > 0.25).all()  # the skew adds variance beyond the forward's vol
+    # A surface object is accepted directly; the index is "INDEX" when the market names no other.
+    given = _SkewSurface(market)
+    strikes = dk.fair_strikes(market, date, 30 / 365, strips=given)
+    assert "INDEX" in given.calls and "vol surface: test smile" in strikes.text()
+    np.testing.assert_allclose(strikes.variance["variance_strike"], table["variance_strike"], rtol=1e-14)
+    with pytest.raises(TypeError, match="strips: must return"):
+        dk.variance_strikes(market, date, 30 / 365, strips=lambda *a: np.ones(3))

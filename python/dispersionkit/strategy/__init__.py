@@ -24,6 +24,7 @@ from .variance_dispersion import (
     VarianceVsStraddles,
     compare_variance_and_straddles,
     fair_strikes,
+    surface_strips,
     variance_strikes,
 )
 
@@ -50,5 +51,6 @@ __all__ = [
     "fair_strikes",
     "prepare_book_risk",
     "stress_grid",
+    "surface_strips",
     "variance_strikes",
 ]

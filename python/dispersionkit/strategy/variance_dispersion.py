@@ -4,9 +4,10 @@ straddle version of the same trade; and the fair variance and correlation strike
 Fair strikes (:func:`fair_strikes`): every name's variance strike is replicated from a strip of
 ``STRIP_COUNT`` strikes spread ``STRIP_WIDTH`` standard deviations each side of the forward
 (:func:`~dispersionkit.replication_strikes`), dense enough that both error estimates are below
-2e-4 of the variance under a flat smile. The vols on the strip come from ``strips``, a
-function ``(name, forward, tau, atm_vol) -> (strikes, vols)`` for any source (a vol surface); by
-default from the market's one implied vol per name, i.e. a flat surface, where the fair
+2e-4 of the variance under a flat smile. The vols on the strip come from ``strips``: a
+function ``(name, forward, tau, atm_vol) -> (strikes, vols[, forward])`` for any source, or a
+vol surface (:func:`surface_strips`, the thin adapter); by default the market's option surface
+when it has one, else its one implied vol per name, i.e. a flat surface, where the fair
 strike is vol^2 and the variance-implied correlation equals the ATM implied correlation.
 
 The trade (:class:`VarianceDispersion`): long dispersion = short ``index_vega_notional`` of
@@ -68,29 +69,84 @@ def flat_strips(name, forward, tau, atm_vol):
     return strikes, np.full(strikes.shape, atm_vol)
 
 
+def surface_strips(
+    surface, date, *, index_underlying: str = INDEX, count: int = STRIP_COUNT, width: float = STRIP_WIDTH
+):
+    """A strip source reading a volatility surface on ``date`` (the thin adapter to surfaces).
+
+    ``surface``: any object with the ``lookup(dates, underlyings, tenor_days, *, strike=...,
+    log_moneyness=...)`` query of :class:`~dispersionkit.VolSurface`, returning points with
+    ``vol`` and ``forward``. Each name's strip is ``count`` strikes over ``width`` standard
+    deviations around the surface's own forward, priced at the surface's vol at each strike; the
+    index is looked up as ``index_underlying``. Returns the function :func:`variance_strikes`
+    takes, giving (strikes, vols, forward).
+    """
+
+    def strips(name, forward, tau, atm_vol):
+        underlying = index_underlying if name == INDEX else name
+        days = tau * 365.0
+        at_the_money = surface.lookup(date, underlying, days, log_moneyness=0.0)
+        surface_forward, surface_vol = float(np.asarray(at_the_money.forward)), float(np.asarray(at_the_money.vol))
+        if not (np.isfinite(surface_forward) and np.isfinite(surface_vol) and surface_vol > 0):
+            raise ValueError(f"strips: the surface has no smile for {underlying!r} on {pd.Timestamp(date).date()}")
+        strikes = replication_strikes(surface_forward, tau, surface_vol, count=count, width=width)
+        return strikes, np.asarray(surface.lookup(date, underlying, days, strike=strikes).vol), surface_forward
+
+    return strips
+
+
+def _strip_source(market: MarketData, date, strips):
+    """(strip function, description): the caller's function, a surface, the market's option surface, or flat."""
+    if strips is None:
+        # A market built from option quotes carries their surface; one vol per name is flat.
+        surface = getattr(market, "surface", None)
+        if surface is not None and getattr(market, "options_report", None) is not None:
+            index_name = getattr(market, "index_underlying", INDEX)
+            return surface_strips(surface, date, index_underlying=index_name), f"vol surface: {surface.source}"
+        return flat_strips, FLAT_SOURCE
+    if callable(getattr(strips, "lookup", None)):
+        index_name = getattr(market, "index_underlying", INDEX)
+        return surface_strips(
+            strips, date, index_underlying=index_name
+        ), f"vol surface: {getattr(strips, 'source', '')}"
+    if callable(strips):
+        return strips, "strips from the caller"
+    raise TypeError(
+        f"strips: expected a vol surface or a function (name, forward, tau, atm_vol) -> (strikes, vols), got {strips!r}"
+    )
+
+
 def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=None) -> pd.DataFrame:
     """Fair variance strikes of every component (positive weight) and the index on ``date``.
 
-    ``tenor`` years (ACT/365); forwards S exp((r - q) tau). ``strips``: a function
-    ``(name, forward, tau, atm_vol) -> (strikes, vols)`` giving each name's strip from any source
-    (the index is named "INDEX"); default :func:`flat_strips`. Returns a DataFrame indexed by name
-    (components, then INDEX): weight, forward, atm_vol, variance_strike, vol_strike,
-    truncation_error, discretisation_error. All strips go to the C++ core in one call when they
-    have the same length.
+    ``tenor`` years (ACT/365); forwards S exp((r - q) tau). ``strips``: where each name's strip
+    comes from: a function ``(name, forward, tau, atm_vol) -> (strikes, vols)`` or
+    ``(strikes, vols, forward)`` for any source (the index is named "INDEX"), or a vol surface
+    (:func:`surface_strips`); default the market's option surface when it was built from option
+    quotes, else :func:`flat_strips` (one vol per name: a flat surface). Returns a DataFrame
+    indexed by name (components, then INDEX): weight, forward, atm_vol, variance_strike,
+    vol_strike, truncation_error, discretisation_error (attrs["source"] says where the vols came
+    from). All strips go to the C++ core in one call when they have the same length.
     """
     tenor = as_positive(tenor, "tenor")
     snap = snapshot(market, date)
-    source = flat_strips if strips is None else strips
-    if not callable(source):
-        raise TypeError(f"strips: expected a function (name, forward, tau, atm_vol) -> (strikes, vols), got {source!r}")
+    source, described = _strip_source(market, date, strips)
     names = [*snap.names, INDEX]
     spots = np.append(snap.spots, snap.index_spot)
     divs = np.append(snap.div_yields, snap.index_div_yield)
     atm = np.append(snap.vols, snap.index_vol)
     forwards = spots * np.exp((snap.rate - divs) * tenor)
-    pairs = [source(name, f, tenor, v) for name, f, v in zip(names, forwards, atm)]
-    strikes = [np.asarray(k, dtype=np.float64) for k, _ in pairs]
-    vols = [np.broadcast_to(np.asarray(v, dtype=np.float64), k.shape) for k, (_, v) in zip(strikes, pairs)]
+    strikes, vols = [], []
+    for k, (name, f, v) in enumerate(zip(names, forwards, atm)):
+        strip = source(name, f, tenor, v)
+        if not isinstance(strip, tuple) or len(strip) not in (2, 3):
+            raise TypeError(
+                f"strips: must return (strikes, vols) or (strikes, vols, forward), got {type(strip).__name__}"
+            )
+        strikes.append(np.asarray(strip[0], dtype=np.float64))
+        vols.append(np.broadcast_to(np.asarray(strip[1], dtype=np.float64), strikes[-1].shape))
+        if len(strip) == 3:
+            forwards[k] = strip[2]
     if len({k.shape for k in strikes}) == 1:
         result = variance_swap_strike(np.stack(strikes), np.stack(vols), forwards, tenor, snap.rate, threads=threads)
         columns = [result.strike, result.truncation_error, result.discretisation_error]
@@ -100,7 +156,7 @@ def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=No
             np.array([getattr(r, a) for r in each]) for a in ("strike", "truncation_error", "discretisation_error")
         ]
     weights = np.append(snap.weights / snap.weights.sum(), np.nan)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "weight": weights,
             "forward": forwards,
@@ -112,6 +168,8 @@ def variance_strikes(market: MarketData, date, tenor, *, strips=None, threads=No
         },
         index=pd.Index(names, name="name"),
     )
+    table.attrs["source"] = described
+    return table
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,11 +214,9 @@ class FairStrikes:
 
 
 def fair_strikes(market: MarketData, date, tenor, *, strips=None, source: str | None = None) -> FairStrikes:
-    """Variance strikes by name (:func:`variance_strikes`) and the fair correlation strikes.
-
-    ``source`` describes ``strips`` in the text (default: the flat-surface note when ``strips``
-    is None, else "strips from the caller").
-    """
+    """Variance strikes by name (:func:`variance_strikes`, ``strips`` as there) and the fair
+    correlation strikes. ``source`` describes the strips in the text (default: where
+    :func:`variance_strikes` took them from)."""
     table = variance_strikes(market, date, tenor, strips=strips)
     components = table.drop(index=INDEX)
     weights = components["weight"].to_numpy()
@@ -175,9 +231,7 @@ def fair_strikes(market: MarketData, date, tenor, *, strips=None, source: str | 
         },
         name="correlation_strike",
     )
-    if source is None:
-        source = FLAT_SOURCE if strips is None else "strips from the caller"
-    return FairStrikes(pd.Timestamp(date), float(tenor), table, correlation, source)
+    return FairStrikes(pd.Timestamp(date), float(tenor), table, correlation, source or table.attrs["source"])
 
 
 # ---- the trade -------------------------------------------------------------------------------------
@@ -485,7 +539,7 @@ def compare_variance_and_straddles(
             }
         )
     notes = [
-        f"strikes: {FLAT_SOURCE if strips is None else 'strips from the caller'}",
+        f"strikes: {legs.attrs.get('source', FLAT_SOURCE)}",
         f"implied vols: {market.vol_source}",
         f"paths from {snap.date.date()}: GBM at the implied vols, {corr_note}, index = basket of the components, "
         f"seed {seed}",
