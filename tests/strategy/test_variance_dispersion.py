@@ -185,3 +185,28 @@ def test_a_surface_gives_the_strips(market):
     np.testing.assert_allclose(strikes.variance["variance_strike"], table["variance_strike"], rtol=1e-14)
     with pytest.raises(TypeError, match="strips: must return"):
         dk.variance_strikes(market, date, 30 / 365, strips=lambda *a: np.ones(3))
+
+
+def test_strikes_from_an_option_surface():
+    """A market built from option quotes prices its strips on its own surface (skips until the
+    option-data layer, dk.VolSurface and its samples, is in the package)."""
+    if not hasattr(dk, "VolSurface"):
+        pytest.skip("dk.VolSurface is not in this build")
+    import pandas as pd
+
+    sample = dk.data.sample_file
+    market = dk.MarketData.from_files(
+        sample("spots.csv.gz"), sample("index.csv.gz"), weights=sample("weights.csv.gz"), rate=dk.data.SAMPLE_RATE,
+        div_yields=pd.Series(dk.data.SAMPLE_DIV_YIELDS), options=dk.read_options(sample("options_long.csv.gz")),
+        index_underlying="IDX",
+    )  # fmt: skip
+    date = market.dates[-1]
+    strikes = dk.fair_strikes(market, date, 30 / 365)
+    assert strikes.source.startswith("vol surface: options")
+    table = strikes.variance
+    assert (table["vol_strike"] > table["atm_vol"]).all()  # the samples' smiles add variance to the ATM vol
+    explicit = dk.variance_strikes(
+        market, date, 30 / 365, strips=dk.surface_strips(market.surface, date, index_underlying="IDX")
+    )
+    np.testing.assert_allclose(explicit["variance_strike"], table["variance_strike"], rtol=1e-14)
+    assert strikes.correlation["from variance swaps"] != pytest.approx(strikes.correlation["from ATM vols"], abs=1e-3)
