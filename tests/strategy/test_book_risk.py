@@ -225,3 +225,24 @@ def test_a_scenario_draws_the_same_paths_whatever_else_runs(position, market, hi
     alone = dk.book_risk(position, market, scenario=["2008-09/10"], paths=100, history=history, seed=3)
     among = dk.book_risk(position, market, scenario=[JUMPY, "base", "2008-09/10"], paths=100, history=history, seed=3)
     np.testing.assert_array_equal(alone.distribution("2008-09/10"), among.distribution("2008-09/10"))
+
+
+def test_legs_priced_on_a_surface_are_marked_at_their_own_vols():
+    sample = dk.data.sample_file
+    market = dk.MarketData.from_files(
+        sample("spots.csv.gz"), sample("index.csv.gz"), weights=sample("weights.csv.gz"), rate=dk.data.SAMPLE_RATE,
+        div_yields=pd.Series(dk.data.SAMPLE_DIV_YIELDS), options=dk.read_options(sample("options_long.csv.gz")),
+        index_underlying="IDX",
+    )  # fmt: skip
+    position = dk.DispersionTrade(structure="strangle", strangle_width=0.1).position(market, market.dates[-40])
+    leg_vols = position.legs["vol"].to_numpy()
+    assert not np.allclose(leg_vols[0::2], leg_vols[1::2])  # the skew prices calls and puts apart
+    setup = dk.prepare_book_risk(position, market, scenario=["base", "correlation 0.9"])
+    base, jump = setup.models
+    np.testing.assert_array_equal(base.vols, np.tile(leg_vols, (setup.horizon + 1, 1)))
+    index = (position.legs["underlying"] == "INDEX").to_numpy()
+    np.testing.assert_array_equal(jump.vols[0], leg_vols)
+    ratio = jump.vols[1, index] / leg_vols[index]
+    assert np.allclose(ratio, ratio[0]) and ratio[0] > 1  # the index's smile moves up as a whole
+    np.testing.assert_array_equal(jump.vols[1, ~index], leg_vols[~index])
+    assert np.isfinite(setup.combine([setup.run_paths(0, 50)]).pnl).all()

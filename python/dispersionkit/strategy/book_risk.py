@@ -16,10 +16,11 @@ Model of one scenario (every choice is printed with the results):
   ``regimes``. The index is the basket of the components with constant shares (index weights
   of the date), starting at the index level of the date; optional market-wide ``jumps`` move
   every component (and so the index) by a common lognormal factor, not compensated.
-- Implied vols marking the options: today's on the first date; from the next date on,
-  components at today's + ``vol_shift`` and the index re-implied from them at average
-  correlation ``correlation`` (today's implied correlation when None) by the equicorrelation
-  formula, as the instantaneous stress grid does. So "correlation jumps to 0.9 and stays" marks
+- Implied vols marking the options: each leg's own (``Position.legs["vol"]``) on the first
+  date; from the next date on, component legs at theirs + ``vol_shift`` and index legs scaled
+  by the index vol re-implied from the shifted component vols at average correlation
+  ``correlation`` (today's implied correlation when None) by the equicorrelation formula over
+  today's, as the instantaneous stress grid does. So "correlation jumps to 0.9 and stays" marks
   the index up on day one and realizes 0.9 afterwards.
 - Historical windows (``history``): daily log returns of the stocks and the index in the window,
   from the market itself (the bundled S&P 500 market covers 1990-2022) or from the caller's
@@ -367,7 +368,7 @@ class BookRiskPaths:
 @dataclass(frozen=True, eq=False)
 class _ScenarioModel:
     scenario: Scenario
-    vols: np.ndarray  # (steps + 1, m) implied vols marking the options
+    vols: np.ndarray  # (steps + 1, legs) implied vols marking each option
     sim_vols: np.ndarray | None  # (n,) realized component vols (GBM)
     corr: np.ndarray | None  # (n, n) realized correlation (GBM without regimes)
     history: tuple[np.ndarray, np.ndarray] | None  # scaled window returns: components (W, n), index (W,)
@@ -427,7 +428,7 @@ class BookRiskSetup:
                     policy=self.policy,
                     detail="summary",
                     names=list(self.names),
-                    vols_by="underlying",
+                    vols_by="leg",
                     threads=threads,
                 )
                 pnl[k, start : start + count] = result.summary.total
@@ -653,6 +654,8 @@ def prepare_book_risk(
     div_yield = legs["div_yield"].reindex([*names, INDEX]).to_numpy(np.float64)
     rate = float(position.legs["rate"].iloc[0])
     current = float(equicorrelation_values(position.index_vol, vols, weights)[0])
+    leg_vols = position.legs["vol"].to_numpy(np.float64)
+    is_index_leg = (position.legs["underlying"] == INDEX).to_numpy()
     snap = snapshot(market, position.date)
     if list(snap.names) != names:
         raise ValueError(f"market: its names on {position.date.date()} are not the position's {names}")
@@ -679,9 +682,12 @@ def prepare_book_risk(
         equi = np.full((n, n), level)
         np.fill_diagonal(equi, 1.0)
         marked_index = float(index_vol(weights, shifted, equi))
-        marks = np.tile(np.append(vols, position.index_vol), (horizon + 1, 1))
+        # Each leg is marked at its own vol (a surface prices a strangle's legs apart): on day 0
+        # the position's, from day 1 a component leg moves by the shift and an index leg by the
+        # ratio of the re-implied index vol to today's.
+        marks = np.tile(leg_vols, (horizon + 1, 1))
         if sc.remark:
-            marks[1:] = np.append(shifted, marked_index)
+            marks[1:] = np.where(is_index_leg, leg_vols * (marked_index / position.index_vol), leg_vols + sc.vol_shift)
         corr = base if sc.correlation is None else stress_correlation_values(base, sc.correlation, weights)
         models.append(_ScenarioModel(sc, marks, shifted, corr, history_returns, sc.name))
         moved = (sc.correlation is not None or sc.vol_shift != 0.0) and sc.history is None
@@ -733,7 +739,7 @@ def _replay(setup: BookRiskSetup, model: _ScenarioModel, threads) -> float:
         policy=setup.policy,
         detail="summary",
         names=list(setup.names),
-        vols_by="underlying",
+        vols_by="leg",
         threads=threads,
     )
     return float(result.summary.total[0])
