@@ -11,7 +11,7 @@ import sys
 
 from .timing import print_table
 
-AREAS = ["greeks", "implied_vol", "correlation", "paths", "book", "stress", "surface"]
+AREAS = ["greeks", "implied_vol", "correlation", "paths", "book", "stress", "surface", "swaps"]
 COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "floor_pct", "vs_numba"]
 
 

@@ -9,6 +9,7 @@ void register_greeks(py::module_& m);
 void register_implied_vol(py::module_& m);
 void register_paths(py::module_& m);
 void register_surface(py::module_& m);
+void register_swaps(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
@@ -19,4 +20,5 @@ PYBIND11_MODULE(_core, m) {
     register_implied_vol(m);
     register_paths(m);
     register_surface(m);
+    register_swaps(m);
 }

@@ -18,9 +18,11 @@ namespace py = pybind11;
 
 namespace dk::bind {
 
+// Equivalence, not identity: an array that went through pickle (Dask workers, multiprocessing)
+// carries a dtype object equal to NumPy's float64 but not the same object.
 template <class T>
 inline void require_dtype(const py::array& a, const char* name) {
-    if (!a.dtype().is(py::dtype::of<T>()))
+    if (!py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(), py::dtype::of<T>().ptr()))
         throw py::type_error(std::string(name) + ": expected dtype " +
                              std::string(py::str(py::dtype::of<T>())) + ", got " +
                              std::string(py::str(a.dtype())));

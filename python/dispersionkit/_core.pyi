@@ -107,3 +107,16 @@ def surface_delta_strike(
     logfwd: np.ndarray,
     threads: int,
 ) -> None: ...
+
+# Variance swaps (register_swaps.cpp)
+def variance_swap_strike(
+    *,
+    strikes: np.ndarray,
+    vols: np.ndarray,
+    forward: np.ndarray,
+    tau: np.ndarray,
+    strike: np.ndarray,
+    truncation_error: np.ndarray,
+    discretisation_error: np.ndarray,
+    threads: int,
+) -> None: ...

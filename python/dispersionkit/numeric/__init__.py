@@ -1,9 +1,9 @@
 """NumPy in, NumPy out over the C++ core: the lowest layer.
 
 Black-Scholes-Merton Greeks and implied vol, index variance and implied / break-even /
-realized correlation, correlation matrices, correlated market paths with regimes, and the
-delta-hedged P&L of an option book. Imports only ``_core`` and the shared validation and
-label helpers; every layer above builds on these functions.
+realized correlation, correlation matrices, correlated market paths with regimes, the
+delta-hedged P&L of an option book, variance and correlation swaps. Imports only ``_core``
+and the shared validation and label helpers; every layer above builds on these functions.
 """
 
 from ._correlation_inputs import WeightsWarning
@@ -17,6 +17,12 @@ from .correlation import (
     index_vol,
 )
 from .correlation_matrix import check_correlation, nearest_correlation, random_correlation, stress_correlation
+from .correlation_swap import (
+    correlation_swap_payoff,
+    correlation_swap_strike,
+    correlation_swap_value,
+    swap_realized_correlation,
+)
 from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
 from .hedge_policy import HedgePolicy
 from .hedged_pnl import hedged_pnl
@@ -25,6 +31,16 @@ from .paths import MarketPaths, simulate_market
 from .pnl_result import PnLResult, PnLSteps, PnLSummary
 from .realized import TRADING_DAYS, realized_correlation, realized_vol
 from .regimes import Regimes
+from .variance_swap import (
+    VarianceSwapStrike,
+    realized_variance,
+    replication_strikes,
+    variance_notional,
+    variance_swap_payoff,
+    variance_swap_strike,
+    variance_swap_value,
+    vega_notional,
+)
 
 __all__ = [
     "PER_BASIS_POINT",
@@ -43,12 +59,16 @@ __all__ = [
     "PnLSteps",
     "PnLSummary",
     "Regimes",
+    "VarianceSwapStrike",
     "WeightsWarning",
     "average_correlation",
     "breakeven_correlation",
     "bs_greeks",
     "bs_price",
     "check_correlation",
+    "correlation_swap_payoff",
+    "correlation_swap_strike",
+    "correlation_swap_value",
     "hedged_pnl",
     "implied_correlation",
     "implied_vol",
@@ -57,8 +77,16 @@ __all__ = [
     "nearest_correlation",
     "random_correlation",
     "realized_correlation",
+    "realized_variance",
     "realized_vol",
+    "replication_strikes",
     "simulate_market",
     "straddle",
     "stress_correlation",
+    "swap_realized_correlation",
+    "variance_notional",
+    "variance_swap_payoff",
+    "variance_swap_strike",
+    "variance_swap_value",
+    "vega_notional",
 ]

@@ -6,6 +6,7 @@ fits), with the same signatures, conventions and element policies as the public 
 
 from . import surface
 from .book import hedged_pnl
+from .book_risk import book_risk
 from .correlation import (
     average_correlation,
     breakeven_correlation,
@@ -18,9 +19,11 @@ from .implied_vol import implied_vol
 from .paths import simulate_market
 from .realized import realized_correlation, realized_vol
 from .stress import stress_grid
+from .variance_swap import variance_swap_strike
 
 __all__ = [
     "average_correlation",
+    "book_risk",
     "breakeven_correlation",
     "bs_greeks",
     "bs_price",
@@ -34,4 +37,5 @@ __all__ = [
     "simulate_market",
     "stress_grid",
     "surface",
+    "variance_swap_strike",
 ]
