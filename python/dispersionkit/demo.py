@@ -22,9 +22,11 @@ from .market.market_data import MarketData
 from .market.signal_series import forward_premium, signal_series
 from .market.vol_model import ImpliedVolModel
 from .numeric.hedge_policy import HedgePolicy
+from .strategy.book_risk import book_risk
 from .strategy.risk import survivability
 from .strategy.signals import MarketState, RegimeClassifier
 from .strategy.trade import DispersionTrade
+from .strategy.variance_dispersion import fair_strikes
 
 DEFAULT_PREMIA = (0.0, 0.05, 0.10)
 """Constant correlation premia (implied minus realized correlation) the demo assumes side by side."""
@@ -112,6 +114,8 @@ def demo_sections(settings: DemoSettings | None = None) -> list[DemoSection]:
         regime_section(demo),
         correlation_section(demo),
         trade_section(demo),
+        swap_strikes_section(demo),
+        book_risk_section(demo),
         premium_sweep_section(demo),
         subperiod_section(demo),
         explain_section(demo),
@@ -281,6 +285,33 @@ def trade_section(demo: DemoRun) -> DemoSection:
         ]
     )
     return DemoSection(f"The trade on {date.date()} (capital {s.capital:,.0f})", {"trade": table}, text)
+
+
+def swap_strikes_section(demo: DemoRun) -> DemoSection:
+    """Fair variance-swap strikes of the index and each name, and the correlation strikes they imply."""
+    s, market = demo.settings, demo.default
+    date = demo.results[DEFAULT_LABEL].equity.index[-1]
+    strikes = fair_strikes(market, date, s.tenor_days / 365.0)
+    return DemoSection(
+        f"Fair variance and correlation strikes on {date.date()} ({s.tenor_days:g}-day)",
+        {"variance strikes": strikes.variance, "correlation strikes": strikes.correlation.to_frame()},
+        strikes.text(),
+    )
+
+
+BOOK_RISK_PATHS = 2_000
+"""Paths of the demo's book-risk table (seeded: the same table every run)."""
+
+
+def book_risk_section(demo: DemoRun, paths: int = BOOK_RISK_PATHS) -> DemoSection:
+    """P&L distribution of the last date's trade held to expiry under the named scenarios."""
+    s, market = demo.settings, demo.default
+    date = demo.results[DEFAULT_LABEL].equity.index[-1]
+    position = s.trade().position(market, date, s.capital)
+    risk = book_risk(position, market, paths=paths, policy=s.policy(), seed=0)
+    return DemoSection(
+        f"Path risk of the trade on {date.date()}, held to expiry", {"book risk": risk.to_frame()}, risk.text()
+    )
 
 
 _SWEEP_ROWS = (
