@@ -47,7 +47,10 @@ from .._validation import as_call_flags, as_float_array, broadcast, check_output
 
 
 class IVStatus(enum.IntEnum):
-    """Per-element outcome of :func:`implied_vol` (int8 codes; see the module docstring)."""
+    """Per-element outcome of :func:`implied_vol` (int8 codes; see the module docstring).
+
+    The codes are the ones the core writes (``_core.IV_STATUS``, checked at import).
+    """
 
     OK = 0
     AT_INTRINSIC = 1
@@ -55,6 +58,13 @@ class IVStatus(enum.IntEnum):
     ABOVE_MAX = 3
     NO_INFORMATION = 4
     INVALID_INPUT = 5
+
+
+if {status.name: status.value for status in IVStatus} != _core.IV_STATUS:
+    raise ImportError(
+        f"dispersionkit.IVStatus {[(s.name, s.value) for s in IVStatus]} differs from the compiled core's "
+        f"status codes {sorted(_core.IV_STATUS.items(), key=lambda item: item[1])}: rebuild the extension"
+    )
 
 
 @dataclass(frozen=True)
@@ -65,19 +75,19 @@ class ImpliedVolResult:
     status: np.ndarray
 
 
-def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call):
-    """Validated float64 inputs broadcast to one shape (stride-0 views, no copies)."""
-    return broadcast(
-        {
-            "price": as_float_array(price, "price"),
-            "spot": as_float_array(spot, "spot"),
-            "strike": as_float_array(strike, "strike"),
-            "tau": as_float_array(tau, "tau"),
-            "rate": as_float_array(rate, "rate"),
-            "div_yield": as_float_array(div_yield, "div_yield"),
-            "is_call": as_call_flags(is_call),
-        }
-    )
+def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """The broadcast shape and the validated float64 inputs by name (stride-0 views, no copies)."""
+    named = {
+        "price": as_float_array(price, "price"),
+        "spot": as_float_array(spot, "spot"),
+        "strike": as_float_array(strike, "strike"),
+        "tau": as_float_array(tau, "tau"),
+        "rate": as_float_array(rate, "rate"),
+        "div_yield": as_float_array(div_yield, "div_yield"),
+        "is_call": as_call_flags(is_call),
+    }
+    shape, views = broadcast(named)
+    return shape, dict(zip(named, views))
 
 
 def implied_vol(
@@ -99,13 +109,13 @@ def implied_vol(
     nthreads = resolve_threads(threads)
     if not isinstance(return_status, bool):
         raise TypeError(f"return_status: expected a bool, got {type(return_status).__name__}")
-    shape, views = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
+    shape, inputs = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
     if out is None:
         out = np.empty(shape, dtype=np.float64)
     else:
-        check_output(out, shape, "out", views)
+        check_output(out, shape, "out", list(inputs.values()))
     status = np.empty(shape, dtype=np.int8) if return_status else None
-    _core.implied_vol(views, out, status, nthreads)
+    _core.implied_vol(**inputs, out=out, status=status, threads=nthreads)
     if return_status:
         return ImpliedVolResult(out, status)
     return out
