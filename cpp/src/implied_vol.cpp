@@ -313,7 +313,8 @@ void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::c
         const double finite = (P - P) + (S - S) + (K - K) + (T - T) + (r - r) + (q - q) + (call - call);
         const double fwd_disc = S * std::exp(-q * T);     // S e^{-q tau}
         const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
-        const double x = std::log(S / K) + (r - q) * T;
+        const double log_moneyness = std::log(S / K);
+        const double x = log_moneyness + (r - q) * T;
         const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
         const double bound = call != 0.0 ? fwd_disc : strike_disc;
         const double sign = call != 0.0 ? 1.0 : -1.0;
@@ -330,12 +331,14 @@ void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::c
         const double noise = kInfoUlps * kEps * beta;
         // At intrinsic within rounding (the rule in implied_vol.py): |t| <= window, the price's
         // own rounding plus that of an intrinsic value computed from the inputs, in the units
-        // of t; 2 cosh(x/2) = (S e^{-q tau} + K e^{-r tau}) / normalization. Out of the money
-        // by more than the window, only a zero price is at intrinsic.
+        // of t; 2 cosh(x/2) = (S e^{-q tau} + K e^{-r tau}) / normalization, and the exponents'
+        // sizes bound the rounding of e^{-q tau}, e^{-r tau} and of x. Out of the money by more
+        // than the window, only a zero price is at intrinsic.
         const double intrinsic = itm ? distance : 0.0;
         const double cosh2 = (1.0 + u) + 1.0 / (1.0 + u);
-        const double window =
-            kEps * (kIntrinsicUlps * cosh2 + kPriceUlps * (beta > intrinsic ? beta : intrinsic));
+        const double exponents = std::fabs(log_moneyness) + std::fabs(r * T) + std::fabs(q * T);
+        const double window = kEps * (cosh2 * (kIntrinsicUlps + exponents) +
+                                      kPriceUlps * (beta > intrinsic ? beta : intrinsic));
         const bool at_intrinsic = itm || distance <= window ? std::fabs(t) <= window : P == 0.0;
         // Later rules take precedence; the order mirrors the documented status rules.
         double c = solve;

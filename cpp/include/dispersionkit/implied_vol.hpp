@@ -47,9 +47,10 @@ constexpr const char* kIvInputNames[IvInput::count] = {DK_IV_INPUT_LIST(DK_NAME)
 constexpr std::size_t kIvMinChunk = 1 << 11;
 
 // A price is at intrinsic when it is within kPriceUlps ulps of max(price, intrinsic value)
-// plus kIntrinsicUlps ulps of (S e^{-q tau} + K e^{-r tau}) of the discounted intrinsic value:
-// its own rounding, and that of an intrinsic value computed from the inputs in double precision
-// (this kernel's and a caller's, each with its own exp, differ by up to ~2 ulps of that sum).
+// plus (kIntrinsicUlps + |ln(S/K)| + |r tau| + |q tau|) ulps of (S e^{-q tau} + K e^{-r tau})
+// of the discounted intrinsic value: its own rounding, and that of an intrinsic value computed
+// from the inputs in double precision (this kernel's and a caller's, each with its own exp,
+// whose errors grow with the size of the exponents).
 constexpr double kPriceUlps = 8.0;
 constexpr double kIntrinsicUlps = 2.0;
 

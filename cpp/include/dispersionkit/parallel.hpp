@@ -255,7 +255,9 @@ void run_chunks(std::size_t n, std::size_t chunks, Interrupt* interrupt, Fn&& fn
         for (std::size_t c = 0; c < chunks && !stop_requested(interrupt); ++c) fn(bound(c), bound(c + 1));
     } else {
         auto call = std::make_shared<detail::Call>(chunks);
-        call->run = [&](std::size_t c) { fn(bound(c), bound(c + 1)); };
+        call->run = [&](std::size_t c) {
+            if (interrupt == nullptr || !interrupt->stopped()) fn(bound(c), bound(c + 1));
+        };
         ThreadPool& pool = ThreadPool::instance();
         for (std::size_t h = 0; h < helpers; ++h) pool.submit([call] { call->work(); });
         {

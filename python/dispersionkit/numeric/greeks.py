@@ -97,6 +97,9 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
     identical for any thread count. ``out`` (a :class:`Greeks`, e.g. ``Greeks.empty(shape)``)
     receives the results in place. Returns a :class:`Greeks` of float64 arrays (0-d for
     all-scalar input). Units and the NaN / limit policy are in the module docstring.
+
+    Ctrl-C stops a long call within about 0.1 s with KeyboardInterrupt; ``out`` then holds
+    partial results and can be reused (docs/methodology.md, "Threads and interrupts").
     """
     nthreads = resolve_threads(threads)
     shape, inputs = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
@@ -114,8 +117,8 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
 def bs_price(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None) -> np.ndarray:
     """Black-Scholes-Merton price only, on a faster path than :func:`bs_greeks`.
 
-    Same inputs, broadcasting, threading and element policy as :func:`bs_greeks`; ``out`` is
-    an optional preallocated float64 array of the broadcast shape.
+    Same inputs, broadcasting, threading, interrupt and element policy as :func:`bs_greeks`;
+    ``out`` is an optional preallocated float64 array of the broadcast shape.
     """
     nthreads = resolve_threads(threads)
     shape, inputs = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)

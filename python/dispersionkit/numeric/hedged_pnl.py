@@ -84,6 +84,8 @@ def hedged_pnl(
     threads: None = all cores; results are identical for any thread count and any split of
         the paths into calls.
     Returns a :class:`PnLResult`; every array keeps the path axis (P = 1 for one history).
+    Ctrl-C stops a long run within about 0.1 s with KeyboardInterrupt (docs/methodology.md,
+    "Threads and interrupts").
     """
     nthreads = resolve_threads(threads)
     inputs = prepare(

@@ -136,7 +136,7 @@ def simulate_market(
     ``seed``. ``threads=None`` uses every core; results are identical for any thread count.
 
     Returns a :class:`MarketPaths`. Model, index construction, RNG and NaN policy are in the
-    module docstring.
+    module docstring. Ctrl-C stops a long simulation within about 0.1 s with KeyboardInterrupt.
     """
     nthreads = resolve_threads(threads)
     model = prepare(

@@ -16,7 +16,8 @@ from ..numeric.implied_vol import ImpliedVolResult, IVStatus, prepare_inputs
 _EPS = np.finfo(np.float64).eps
 _TINY_TIME_VALUE = np.finfo(np.float64).tiny / _EPS
 _INFO_ULPS = 16.0
-# At intrinsic within _PRICE_ULPS ulps of max(price, intrinsic) + _INTRINSIC_ULPS ulps of S e^{-q tau} + K e^{-r tau}.
+# At intrinsic within _PRICE_ULPS ulps of max(price, intrinsic) plus (_INTRINSIC_ULPS + |ln(S/K)| + |r tau| +
+# |q tau|) ulps of S e^{-q tau} + K e^{-r tau} (as in the core).
 _PRICE_ULPS = 8.0
 _INTRINSIC_ULPS = 2.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -185,7 +186,10 @@ def implied_vol(
         # At intrinsic within rounding, in normalized units (the rule in dispersionkit.implied_vol).
         distance = 2.0 * np.sinh(0.5 * np.abs(x))
         intrinsic = np.where(itm, distance, 0.0)
-        window = _EPS * (_INTRINSIC_ULPS * 2.0 * np.cosh(0.5 * x) + _PRICE_ULPS * np.maximum(beta, intrinsic))
+        exponents = np.abs(np.log(S / K)) + np.abs(r * T) + np.abs(q * T)
+        window = _EPS * (
+            2.0 * np.cosh(0.5 * x) * (_INTRINSIC_ULPS + exponents) + _PRICE_ULPS * np.maximum(beta, intrinsic)
+        )
         at_intrinsic = np.where(itm | (distance <= window), np.abs(tv) <= window, P == 0.0)
 
         settle(P < 0.0, IVStatus.BELOW_INTRINSIC, np.nan)
