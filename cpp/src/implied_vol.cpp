@@ -325,8 +325,7 @@ void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::c
         const double distance = u + u / (1.0 + u);  // |S e^{-q tau} - K e^{-r tau}|, normalized
         const double derived =
             (fwd_disc - fwd_disc) + (strike_disc - strike_disc) + (x - x) + (beta - beta) + (u - u);
-        const bool itm = sign * x > 0.0;
-        const double t = itm ? beta - distance : beta;
+        const double t = sign * x > 0.0 ? beta - distance : beta;
         const double upper = std::exp(-0.5 * ax);
         const double noise = kInfoUlps * kEps * beta;
         // At intrinsic within rounding (the rule in implied_vol.py): |t| <= window, the price's
@@ -334,12 +333,15 @@ void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::c
         // of t; 2 cosh(x/2) = (S e^{-q tau} + K e^{-r tau}) / normalization, and the exponents'
         // sizes bound the rounding of e^{-q tau}, e^{-r tau} and of x. Out of the money by more
         // than the window, only a zero price is at intrinsic.
-        const double intrinsic = itm ? distance : 0.0;
+        const double intrinsic = sign * x > 0.0 ? distance : 0.0;
         const double cosh2 = (1.0 + u) + 1.0 / (1.0 + u);
         const double exponents = std::fabs(log_moneyness) + std::fabs(r * T) + std::fabs(q * T);
         const double window = kEps * (cosh2 * (kIntrinsicUlps + exponents) +
                                       kPriceUlps * (beta > intrinsic ? beta : intrinsic));
-        const bool at_intrinsic = itm || distance <= window ? std::fabs(t) <= window : P == 0.0;
+        // (Written as selects between doubles, the form GCC vectorizes.)
+        const double near = (sign * x > 0.0) | (distance <= window) ? 1.0 : 0.0;
+        const double at_intrinsic =
+            near == 1.0 ? (std::fabs(t) <= window ? 1.0 : 0.0) : (P == 0.0 ? 1.0 : 0.0);
         // Later rules take precedence; the order mirrors the documented status rules.
         double c = solve;
         c = t <= noise ? kNoInformation : c;                             // rounding noise
@@ -348,7 +350,7 @@ void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::c
         c = t >= upper ? kAboveMax : c;
         c = t < -window ? kBelowIntrinsic : c;
         c = P >= bound ? kAboveMax : c;
-        c = at_intrinsic ? kAtIntrinsic : c;
+        c = at_intrinsic == 1.0 ? kAtIntrinsic : c;
         c = P < 0.0 ? kBelowIntrinsic : c;
         // Discounting that overflows or underflows leaves nothing to invert.
         c = derived == 0.0 && fwd_disc > 0.0 && strike_disc > 0.0 ? c : kInvalidInput;
