@@ -167,6 +167,7 @@ def hedged_pnl(
 
 # Volatility surfaces (register_surface.cpp); ``surface`` maps array names to arrays.
 def surface_sort(
+    *,
     group: np.ndarray,
     tau: np.ndarray,
     k: np.ndarray,
@@ -182,9 +183,10 @@ def surface_sort(
     threads: int,
 ) -> None: ...
 def surface_slopes(
-    surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int
+    *, surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int
 ) -> None: ...
 def surface_query(
+    *,
     surface: dict[str, np.ndarray],
     group: np.ndarray,
     tau: np.ndarray,
@@ -195,6 +197,7 @@ def surface_query(
     threads: int,
 ) -> None: ...
 def surface_delta_strike(
+    *,
     surface: dict[str, np.ndarray],
     group: np.ndarray,
     tau: np.ndarray,

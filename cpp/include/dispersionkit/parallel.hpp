@@ -238,7 +238,7 @@ struct Call {
 
 }  // namespace detail
 
-// Calls fn(begin, end) for `chunks` contiguous chunks covering [0, n); chunk c covers
+// Calls fn(c, begin, end) for `chunks` contiguous chunks covering [0, n); chunk c covers
 // [n*c/chunks, n*(c+1)/chunks). Runs on the calling thread and up to (cores - 1) pool
 // workers; throws Interrupted if `interrupt` (may be null) stopped the call.
 template <class Fn>
@@ -252,11 +252,11 @@ void run_chunks(std::size_t n, std::size_t chunks, Interrupt* interrupt, Fn&& fn
 
     if (helpers == 0) {
         detail::RegionGuard region;
-        for (std::size_t c = 0; c < chunks && !stop_requested(interrupt); ++c) fn(bound(c), bound(c + 1));
+        for (std::size_t c = 0; c < chunks && !stop_requested(interrupt); ++c) fn(c, bound(c), bound(c + 1));
     } else {
         auto call = std::make_shared<detail::Call>(chunks);
         call->run = [&](std::size_t c) {
-            if (interrupt == nullptr || !interrupt->stopped()) fn(bound(c), bound(c + 1));
+            if (interrupt == nullptr || !interrupt->stopped()) fn(c, bound(c), bound(c + 1));
         };
         ThreadPool& pool = ThreadPool::instance();
         for (std::size_t h = 0; h < helpers; ++h) pool.submit([call] { call->work(); });
@@ -283,7 +283,8 @@ void run_chunks(std::size_t n, std::size_t chunks, Interrupt* interrupt, Fn&& fn
 // Elementwise parallel loop: fn(begin, end) over [0, n).
 template <class Fn>
 void parallel_for(std::size_t n, int threads, std::size_t min_chunk, Interrupt* interrupt, Fn&& fn) {
-    run_chunks(n, chunk_count(n, resolve_threads(threads), min_chunk), interrupt, std::forward<Fn>(fn));
+    run_chunks(n, chunk_count(n, resolve_threads(threads), min_chunk), interrupt,
+               [&](std::size_t, std::size_t begin, std::size_t end) { fn(begin, end); });
 }
 
 }  // namespace dk

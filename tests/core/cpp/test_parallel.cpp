@@ -26,7 +26,7 @@ void covers_every_index_once() {
     for (std::size_t chunks : {1, 2, 3, 7, 64, 1000}) {
         const std::size_t n = 997;
         std::vector<std::atomic<int>> seen(n);
-        dk::run_chunks(n, chunks, nullptr, [&](std::size_t b, std::size_t e) {
+        dk::run_chunks(n, chunks, nullptr, [&](std::size_t, std::size_t b, std::size_t e) {
             for (std::size_t i = b; i < e; ++i) seen[i].fetch_add(1);
         });
         bool once = true;
@@ -47,10 +47,10 @@ void worker_count_is_bounded() {
 void nested_call_runs_inline() {
     std::atomic<bool> inline_everywhere{true};
     std::atomic<int> inner_total{0};
-    dk::run_chunks(64, 64, nullptr, [&](std::size_t, std::size_t) {
+    dk::run_chunks(64, 64, nullptr, [&](std::size_t, std::size_t, std::size_t) {
         const auto outer = std::this_thread::get_id();
         std::size_t expected_begin = 0;
-        dk::run_chunks(100, 8, nullptr, [&](std::size_t b, std::size_t e) {
+        dk::run_chunks(100, 8, nullptr, [&](std::size_t, std::size_t b, std::size_t e) {
             if (std::this_thread::get_id() != outer || b != expected_begin) inline_everywhere = false;
             expected_begin = e;
             inner_total.fetch_add(static_cast<int>(e - b));
@@ -84,7 +84,7 @@ void concurrent_callers() {
 void exceptions_propagate() {
     bool caught = false;
     try {
-        dk::run_chunks(100, 10, nullptr, [](std::size_t b, std::size_t) {
+        dk::run_chunks(100, 10, nullptr, [](std::size_t, std::size_t b, std::size_t) {
             if (b >= 50) throw std::runtime_error("chunk failed");
         });
     } catch (const std::runtime_error&) {
@@ -92,7 +92,7 @@ void exceptions_propagate() {
     }
     check(caught, "an exception in a chunk is rethrown on the caller");
     std::atomic<std::size_t> sum{0};
-    dk::run_chunks(100, 10, nullptr, [&](std::size_t b, std::size_t e) { sum += e - b; });
+    dk::run_chunks(100, 10, nullptr, [&](std::size_t, std::size_t b, std::size_t e) { sum += e - b; });
     check(sum.load() == 100, "the pool works after a failed call");
 }
 
@@ -109,7 +109,7 @@ void interrupt_stops_the_call() {
     std::atomic<std::size_t> started{0};
     bool interrupted = false;
     try {
-        dk::run_chunks(1000, 1000, &interrupt, [&](std::size_t, std::size_t) {
+        dk::run_chunks(1000, 1000, &interrupt, [&](std::size_t, std::size_t, std::size_t) {
             started.fetch_add(1);
             // A long chunk that checks between blocks of work.
             for (int block = 0; block < 1000 && !interrupt.stop_requested(); ++block)
@@ -122,7 +122,7 @@ void interrupt_stops_the_call() {
     check(polls == 1, "the caller is polled once, then stops polling");
     check(started.load() < 1000, "chunks not started when the call stopped never run");
     std::atomic<std::size_t> sum{0};
-    dk::run_chunks(100, 10, nullptr, [&](std::size_t b, std::size_t e) { sum += e - b; });
+    dk::run_chunks(100, 10, nullptr, [&](std::size_t, std::size_t b, std::size_t e) { sum += e - b; });
     check(sum.load() == 100, "the pool works after an interrupted call");
 }
 
@@ -142,7 +142,7 @@ void polls_only_on_the_caller() {
             return false;
         },
         &context);
-    dk::run_chunks(16, 16, &interrupt, [&](std::size_t, std::size_t) {
+    dk::run_chunks(16, 16, &interrupt, [&](std::size_t, std::size_t, std::size_t) {
         for (int i = 0; i < 60; ++i) {
             interrupt.stop_requested();
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
