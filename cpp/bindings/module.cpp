@@ -11,9 +11,18 @@ void register_paths(py::module_& m);
 void register_surface(py::module_& m);
 void register_swaps(py::module_& m);
 
+namespace {
+unsigned long main_thread = 0;
+}
+
+unsigned long dk::bind::main_thread_id() { return main_thread; }
+
 PYBIND11_MODULE(_core, m) {
     m.doc() = "dispersionkit C++ core: batched kernels on raw pointers, GIL released during compute";
-    m.def("hardware_threads", &dk::hardware_threads, "Number of hardware threads threads=None uses.");
+    main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+    m.def("hardware_threads", &dk::hardware_threads,
+          "Number of cores in the process's affinity mask: the threads threads=None uses, and one more than "
+          "the most worker threads the pool ever starts.");
     register_book(m);
     register_correlation(m);
     register_greeks(m);

@@ -1,9 +1,6 @@
 // Batched implied volatility.
 #include "prelude.hpp"
 
-#include <cstdint>
-#include <optional>
-
 #include "dispersionkit/implied_vol.hpp"
 
 namespace {
@@ -11,28 +8,49 @@ namespace {
 using namespace dk;
 using namespace dk::bind;
 
-constexpr const char* kInputNames[kIvArgs] = {"price", "spot",      "strike", "tau",
-                                              "rate",  "div_yield", "is_call"};
-
-void implied_vol_binding(const std::vector<py::array>& inputs, py::array& vol_out,
-                         std::optional<py::array>& status_out, int threads) {
-    if (inputs.size() != kIvArgs) throw py::value_error("expected 7 inputs");
-    const auto shape = shape_of(vol_out);
+void implied_vol_binding(const py::object& price, const py::object& spot, const py::object& strike,
+                         const py::object& tau, const py::object& rate, const py::object& div_yield,
+                         const py::object& is_call, const py::object& out, const py::object& status,
+                         const py::object& threads) {
+    const int nthreads = integer_arg<int>(threads, "threads", 0);
+    py::array vol_array = array_arg(out, "out");
+    std::optional<py::array> status_array = optional_array_arg(status, "status");
+    const auto shape = shape_of(vol_array);
     const Layout layout = layout_of(shape);
-    std::array<StridedArg, kIvArgs> args;
-    for (std::size_t a = 0; a < kIvArgs; ++a)
-        args[a] = strided_input<double>(inputs[a], layout, kInputNames[a]);
-    double* vol = contiguous_output<double>(vol_out, shape, "out");
-    std::int8_t* status = status_out ? contiguous_output<std::int8_t>(*status_out, shape, "status") : nullptr;
-    py::gil_scoped_release release;
-    implied_vol(layout, args, vol, status, threads);
+    std::array<py::object, IvInput::count> inputs;
+    inputs[IvInput::price] = price;
+    inputs[IvInput::spot] = spot;
+    inputs[IvInput::strike] = strike;
+    inputs[IvInput::tau] = tau;
+    inputs[IvInput::rate] = rate;
+    inputs[IvInput::div_yield] = div_yield;
+    inputs[IvInput::is_call] = is_call;
+    std::array<StridedArg, IvInput::count> args;
+    for (std::size_t a = 0; a < IvInput::count; ++a)
+        args[a] = strided_input<double>(array_arg(inputs[a], kIvInputNames[a]), layout, kIvInputNames[a]);
+    double* vol = contiguous_output<double>(vol_array, shape, "out");
+    // int8 status codes are IVStatus values (its underlying type).
+    auto* codes =
+        status_array
+            ? reinterpret_cast<IVStatus*>(contiguous_output<std::int8_t>(*status_array, shape, "status"))
+            : nullptr;
+    run_without_gil(
+        [&](Interrupt* interrupt) { implied_vol(layout, args, vol, codes, nthreads, interrupt); });
 }
 
 }  // namespace
 
 void register_implied_vol(py::module_& m) {
-    m.def("implied_vol", &implied_vol_binding, py::arg("inputs"), py::arg("out"), py::arg("status"),
-          py::arg("threads"),
-          "Fill a preallocated C-contiguous float64 vol array (and an int8 status array, or None) from 7 "
-          "broadcast float64 inputs (price, spot, strike, tau, rate, div_yield, is_call as 0/1).");
+    py::dict codes;
+    for (std::size_t s = 0; s < kIVStatusCount; ++s) codes[py::str(kIVStatusNames[s])] = py::int_(s);
+    m.attr("IV_STATUS") = codes;
+
+    m.def("implied_vol", &implied_vol_binding, py::kw_only(), py::arg(kIvInputNames[IvInput::price]),
+          py::arg(kIvInputNames[IvInput::spot]), py::arg(kIvInputNames[IvInput::strike]),
+          py::arg(kIvInputNames[IvInput::tau]), py::arg(kIvInputNames[IvInput::rate]),
+          py::arg(kIvInputNames[IvInput::div_yield]), py::arg(kIvInputNames[IvInput::is_call]),
+          py::arg("out"), py::arg("status"), py::arg("threads"),
+          "Fill a preallocated C-contiguous float64 vol array `out` (and an int8 `status` array of IV_STATUS "
+          "codes, or None) from float64 inputs broadcast to its shape (is_call as 0/1). threads: 0 = all "
+          "cores. Ctrl-C stops the call (KeyboardInterrupt; outputs partly written).");
 }

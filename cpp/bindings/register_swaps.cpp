@@ -14,6 +14,7 @@ std::ptrdiff_t row_stride(const py::array& a, py::ssize_t rows, py::ssize_t n, c
     require_dtype<double>(a, name);
     if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != n)
         throw py::value_error(std::string(name) + ": expected shape (rows, strikes) like the output");
+    if (rows == 0) return 0;  // nothing to read: any strides NumPy gave the empty array are fine
     constexpr auto item = static_cast<py::ssize_t>(sizeof(double));
     if (a.strides(1) != item || a.strides(0) % item != 0)
         throw py::value_error(std::string(name) + ": rows must be contiguous");
@@ -26,15 +27,23 @@ std::ptrdiff_t element_stride(const py::array& a, py::ssize_t rows, const char* 
     require_dtype<double>(a, name);
     if (a.ndim() != 1 || a.shape(0) != rows)
         throw py::value_error(std::string(name) + ": expected shape (rows,)");
+    if (rows == 0) return 0;
     constexpr auto item = static_cast<py::ssize_t>(sizeof(double));
     if (a.strides(0) % item != 0) throw py::value_error(std::string(name) + ": misaligned stride");
     require_aligned(a, name);
     return a.strides(0) / item;
 }
 
-void variance_swap_strike_py(const py::array& strikes, const py::array& vols, const py::array& forward,
-                             const py::array& tau, py::array& strike, py::array& truncation_error,
-                             py::array& discretisation_error, int threads) {
+void variance_swap_strike_py(const py::object& strikes_arg, const py::object& vols_arg,
+                             const py::object& forward_arg, const py::object& tau_arg,
+                             const py::object& strike_arg, const py::object& truncation_arg,
+                             const py::object& discretisation_arg, const py::object& threads) {
+    const int nthreads = integer_arg<int>(threads, "threads", 0);
+    const py::array strikes = array_arg(strikes_arg, "strikes"), vols = array_arg(vols_arg, "vols");
+    const py::array forward = array_arg(forward_arg, "forward"), tau = array_arg(tau_arg, "tau");
+    py::array strike = array_arg(strike_arg, "strike");
+    py::array truncation_error = array_arg(truncation_arg, "truncation_error");
+    py::array discretisation_error = array_arg(discretisation_arg, "discretisation_error");
     if (strikes.ndim() != 2) throw py::value_error("strikes: expected shape (rows, strikes)");
     const py::ssize_t rows = strikes.shape(0), n = strikes.shape(1);
     if (n < 2) throw py::value_error("strikes: a strip needs at least 2 strikes");
@@ -54,8 +63,7 @@ void variance_swap_strike_py(const py::array& strikes, const py::array& vols, co
     out.truncation_error = contiguous_output<double>(truncation_error, {rows}, "truncation_error");
     out.discretisation_error =
         contiguous_output<double>(discretisation_error, {rows}, "discretisation_error");
-    py::gil_scoped_release release;
-    variance_swap_strike(in, out, threads);
+    run_without_gil([&](Interrupt* interrupt) { variance_swap_strike(in, out, nthreads, interrupt); });
 }
 
 }  // namespace

@@ -1,18 +1,13 @@
 #include "dispersionkit/black_scholes.hpp"
 
 #include <cmath>
-#include <limits>
 
 #include "dispersionkit/bs_terms.hpp"
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
-#include "dispersionkit/vector_math.hpp"
 
 namespace dk {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 inline bool valid_inputs(double S, double K, double T, double v, double r, double q) {
     return S > 0.0 && K > 0.0 && T >= 0.0 && v >= 0.0 && std::isfinite(S) && std::isfinite(K) &&
@@ -23,9 +18,7 @@ inline bool valid_inputs(double S, double K, double T, double v, double r, doubl
 void greeks_limit(double S, double K, double T, double v, double r, double q, double call,
                   const GreeksOut& out, std::size_t i) {
     if (!valid_inputs(S, K, T, v, r, q)) {
-        for (double* p : {out.price, out.delta, out.gamma, out.vega, out.theta, out.rho, out.epsilon,
-                          out.vanna, out.volga, out.charm})
-            p[i] = kNaN;
+        for (double* p : out.at) p[i] = kNaN;
         return;
     }
     const double s = call != 0.0 ? 1.0 : -1.0;
@@ -35,16 +28,16 @@ void greeks_limit(double S, double K, double T, double v, double r, double q, do
     const bool at_forward = diff == 0.0;
     const double w = diff > 0.0 ? 1.0 : (at_forward ? 0.5 : 0.0);  // N(s*d1) = N(s*d2) in the limit
 
-    out.price[i] = diff > 0.0 ? diff : 0.0;
-    out.delta[i] = s * dq * w;
-    out.gamma[i] = at_forward ? kInf : 0.0;
-    out.vega[i] = at_forward ? fwd * std::sqrt(T) * kInvSqrt2Pi : 0.0;
-    out.theta[i] = (at_forward && T == 0.0 && v > 0.0) ? -kInf : s * w * (q * fwd - r * strike);
-    out.rho[i] = s * w * T * strike;
-    out.epsilon[i] = -s * w * T * fwd;
-    out.vanna[i] = at_forward ? kNaN : 0.0;
-    out.volga[i] = at_forward ? kNaN : 0.0;
-    out.charm[i] = at_forward ? kNaN : s * q * dq * w;
+    out[Greek::price][i] = diff > 0.0 ? diff : 0.0;
+    out[Greek::delta][i] = s * dq * w;
+    out[Greek::gamma][i] = at_forward ? kInf : 0.0;
+    out[Greek::vega][i] = at_forward ? fwd * std::sqrt(T) * kInvSqrt2Pi : 0.0;
+    out[Greek::theta][i] = (at_forward && T == 0.0 && v > 0.0) ? -kInf : s * w * (q * fwd - r * strike);
+    out[Greek::rho][i] = s * w * T * strike;
+    out[Greek::epsilon][i] = -s * w * T * fwd;
+    out[Greek::vanna][i] = at_forward ? kNaN : 0.0;
+    out[Greek::volga][i] = at_forward ? kNaN : 0.0;
+    out[Greek::charm][i] = at_forward ? kNaN : s * q * dq * w;
 }
 
 double price_limit(double S, double K, double T, double v, double r, double q, double call) {
@@ -58,37 +51,40 @@ inline bool regular(double S, double K, double T, double v, double r, double q) 
     return valid_inputs(S, K, T, v, r, q) && v * std::sqrt(T) > 0.0;
 }
 
-// Elements per padded tail. Every element goes through the vector loop: the compiler's scalar
-// epilogue would call scalar libm, whose last-bit results differ from libmvec's, and then an
-// element's value would depend on where block or thread boundaries fall.
-constexpr std::size_t kLanes = 8;
+// Input pointers by BsInput.
+using BsIn = std::array<const double*, BsInput::count>;
 
-struct BsIn {
-    const double* spot;
-    const double* strike;
-    const double* tau;
-    const double* vol;
-    const double* rate;
-    const double* div;
-    const double* is_call;
-};
+BsIn bs_in(const double* spot, const double* strike, const double* tau, const double* vol, const double* rate,
+           const double* div, const double* is_call) {
+    BsIn in;
+    in[BsInput::spot] = spot;
+    in[BsInput::strike] = strike;
+    in[BsInput::tau] = tau;
+    in[BsInput::vol] = vol;
+    in[BsInput::rate] = rate;
+    in[BsInput::div_yield] = div;
+    in[BsInput::is_call] = is_call;
+    return in;
+}
 
-// Runs `loop(n_full, in, out_offset)` on the multiple-of-kLanes head of the block, and on the
-// tail padded to kLanes lanes (filled with copies of the tail's first element) into scratch.
+// Runs `loop(n_full, in, out_offset)` on the multiple-of-kSimdLanes head of the block, and on the
+// tail padded to kSimdLanes lanes (filled with copies of the tail's first element) into scratch.
 template <std::size_t NOut, class Loop>
 [[gnu::always_inline]] inline void run_padded(std::size_t n, const BsIn& in,
                                               const std::array<double*, NOut>& out, Loop&& loop) {
-    const std::size_t head = n - n % kLanes;
+    const std::size_t head = n - n % kSimdLanes;
     if (head > 0) loop(head, in, out);
     if (head == n) return;
-    double pad[kBsArgs][kLanes];
-    double scratch[NOut][kLanes];
-    const double* src[kBsArgs] = {in.spot, in.strike, in.tau, in.vol, in.rate, in.div, in.is_call};
-    for (std::size_t a = 0; a < kBsArgs; ++a)
-        for (std::size_t i = 0; i < kLanes; ++i) pad[a][i] = src[a][head + (head + i < n ? i : 0)];
+    double pad[BsInput::count][kSimdLanes];
+    double scratch[NOut][kSimdLanes];
+    BsIn padded;
+    for (std::size_t a = 0; a < BsInput::count; ++a) {
+        for (std::size_t i = 0; i < kSimdLanes; ++i) pad[a][i] = in[a][head + (head + i < n ? i : 0)];
+        padded[a] = pad[a];
+    }
     std::array<double*, NOut> tmp;
     for (std::size_t k = 0; k < NOut; ++k) tmp[k] = scratch[k];
-    loop(kLanes, BsIn{pad[0], pad[1], pad[2], pad[3], pad[4], pad[5], pad[6]}, tmp);
+    loop(kSimdLanes, padded, tmp);
     for (std::size_t k = 0; k < NOut; ++k)
         for (std::size_t i = head; i < n; ++i) out[k][i] = scratch[k][i - head];
 }
@@ -97,24 +93,24 @@ template <std::size_t NOut, class Loop>
 // into each ISA clone of the block functions.
 struct GreeksLoop {
     __attribute__((always_inline)) void operator()(std::size_t n, const BsIn& in,
-                                                   const std::array<double*, 10>& o) const {
-        const double* __restrict spot = in.spot;
-        const double* __restrict strike = in.strike;
-        const double* __restrict tau = in.tau;
-        const double* __restrict vol = in.vol;
-        const double* __restrict rate = in.rate;
-        const double* __restrict div = in.div;
-        const double* __restrict is_call = in.is_call;
-        double* __restrict price = o[0];
-        double* __restrict delta = o[1];
-        double* __restrict gamma = o[2];
-        double* __restrict vega = o[3];
-        double* __restrict theta = o[4];
-        double* __restrict rho = o[5];
-        double* __restrict epsilon = o[6];
-        double* __restrict vanna = o[7];
-        double* __restrict volga = o[8];
-        double* __restrict charm = o[9];
+                                                   const std::array<double*, Greek::count>& o) const {
+        const double* __restrict spot = in[BsInput::spot];
+        const double* __restrict strike = in[BsInput::strike];
+        const double* __restrict tau = in[BsInput::tau];
+        const double* __restrict vol = in[BsInput::vol];
+        const double* __restrict rate = in[BsInput::rate];
+        const double* __restrict div = in[BsInput::div_yield];
+        const double* __restrict is_call = in[BsInput::is_call];
+        double* __restrict price = o[Greek::price];
+        double* __restrict delta = o[Greek::delta];
+        double* __restrict gamma = o[Greek::gamma];
+        double* __restrict vega = o[Greek::vega];
+        double* __restrict theta = o[Greek::theta];
+        double* __restrict rho = o[Greek::rho];
+        double* __restrict epsilon = o[Greek::epsilon];
+        double* __restrict vanna = o[Greek::vanna];
+        double* __restrict volga = o[Greek::volga];
+        double* __restrict charm = o[Greek::charm];
 
 #pragma omp simd
         for (std::size_t i = 0; i < n; ++i) {
@@ -143,14 +139,14 @@ struct GreeksLoop {
 struct PriceLoop {
     __attribute__((always_inline)) void operator()(std::size_t n, const BsIn& in,
                                                    const std::array<double*, 1>& o) const {
-        const double* __restrict spot = in.spot;
-        const double* __restrict strike = in.strike;
-        const double* __restrict tau = in.tau;
-        const double* __restrict vol = in.vol;
-        const double* __restrict rate = in.rate;
-        const double* __restrict div = in.div;
-        const double* __restrict is_call = in.is_call;
-        double* __restrict price = o[0];
+        const double* __restrict spot = in[BsInput::spot];
+        const double* __restrict strike = in[BsInput::strike];
+        const double* __restrict tau = in[BsInput::tau];
+        const double* __restrict vol = in[BsInput::vol];
+        const double* __restrict rate = in[BsInput::rate];
+        const double* __restrict div = in[BsInput::div_yield];
+        const double* __restrict is_call = in[BsInput::is_call];
+        double* __restrict price = o.front();
         // The same bs_terms expression as GreeksLoop (the unused density is dropped by the
         // compiler), so bs_price equals bs_greeks' price bit for bit.
 #pragma omp simd
@@ -170,10 +166,9 @@ DK_SIMD_CLONES
 void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                      const double* vol, const double* rate, const double* div, const double* is_call,
                      const GreeksOut& o, std::size_t offset) {
-    const std::array<double*, 10> out = {
-        o.price + offset, o.delta + offset,   o.gamma + offset, o.vega + offset,  o.theta + offset,
-        o.rho + offset,   o.epsilon + offset, o.vanna + offset, o.volga + offset, o.charm + offset};
-    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, out, GreeksLoop{});
+    std::array<double*, Greek::count> out;
+    for (std::size_t g = 0; g < Greek::count; ++g) out[g] = o.at[g] + offset;
+    run_padded(n, bs_in(spot, strike, tau, vol, rate, div, is_call), out, GreeksLoop{});
     // The vector pass computed 0/0 for degenerate and invalid elements; overwrite them.
     for (std::size_t i = 0; i < n; ++i) {
         if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
@@ -185,7 +180,7 @@ DK_SIMD_CLONES
 void bs_price_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                     const double* vol, const double* rate, const double* div, const double* is_call,
                     double* price) {
-    run_padded(n, BsIn{spot, strike, tau, vol, rate, div, is_call}, std::array<double*, 1>{price},
+    run_padded(n, bs_in(spot, strike, tau, vol, rate, div, is_call), std::array<double*, 1>{price},
                PriceLoop{});
     for (std::size_t i = 0; i < n; ++i) {
         if (!regular(spot[i], strike[i], tau[i], vol[i], rate[i], div[i]))
@@ -193,21 +188,27 @@ void bs_price_block(std::size_t n, const double* spot, const double* strike, con
     }
 }
 
-void bs_greeks(Layout layout, std::array<StridedArg, kBsArgs> args, const GreeksOut& out, int threads) {
+void bs_greeks(Layout layout, std::array<StridedArg, BsInput::count> args, const GreeksOut& out, int threads,
+               Interrupt* interrupt) {
     coalesce(layout, args);
-    parallel_for(layout_size(layout), threads, kBsMinChunk, [&](std::size_t b, std::size_t e) {
-        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
-            bs_greeks_block(n, p[0], p[1], p[2], p[3], p[4], p[5], p[6], out, flat);
-        });
+    parallel_for(layout_size(layout), threads, kBsMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(
+            layout, args, b, e, interrupt, [&](std::size_t n, const auto& p, std::size_t flat) {
+                bs_greeks_block(n, p[BsInput::spot], p[BsInput::strike], p[BsInput::tau], p[BsInput::vol],
+                                p[BsInput::rate], p[BsInput::div_yield], p[BsInput::is_call], out, flat);
+            });
     });
 }
 
-void bs_price(Layout layout, std::array<StridedArg, kBsArgs> args, double* price, int threads) {
+void bs_price(Layout layout, std::array<StridedArg, BsInput::count> args, double* price, int threads,
+              Interrupt* interrupt) {
     coalesce(layout, args);
-    parallel_for(layout_size(layout), threads, kBsMinChunk, [&](std::size_t b, std::size_t e) {
-        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
-            bs_price_block(n, p[0], p[1], p[2], p[3], p[4], p[5], p[6], price + flat);
-        });
+    parallel_for(layout_size(layout), threads, kBsMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(
+            layout, args, b, e, interrupt, [&](std::size_t n, const auto& p, std::size_t flat) {
+                bs_price_block(n, p[BsInput::spot], p[BsInput::strike], p[BsInput::tau], p[BsInput::vol],
+                               p[BsInput::rate], p[BsInput::div_yield], p[BsInput::is_call], price + flat);
+            });
     });
 }
 

@@ -8,8 +8,8 @@
 
 #include "dispersionkit/black_scholes.hpp"
 #include "dispersionkit/bs_terms.hpp"
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
 
 namespace dk {
 namespace {
@@ -28,6 +28,8 @@ constexpr std::size_t kStageSteps = 16;
 // Hedge trades of at most this many shares are rounding noise (e.g. the delta of an option
 // pinned at 0 or 1 recomputed at the next step): not executed, not counted.
 constexpr double kMinTrade = 1e-12;
+// Steps of a batch between two interrupt checks (each step is ~10 us for 32 paths x 42 legs).
+constexpr std::size_t kStepsPerCheck = 8;
 
 // Market of the padding paths: spot 1 and this vol make a regular option for any strike.
 constexpr double kDummyVol = 0.2;
@@ -62,19 +64,29 @@ struct StepState {
         : batch(batch_size), price(n), delta(n), gamma(n), vega(n), theta(n), vanna(n), volga(n) {}
 };
 
+// The Greeks the engine uses, of one leg along a batch of paths.
+struct EngineGreeks {
+    double *price, *delta, *gamma, *vega, *theta, *vanna, *volga;
+};
+
 // Zero vol (vol * sqrt(T) == 0, or NaN): the deterministic limits and NaN policy of the
 // general kernel, element by element (rare: the vectorized pass computed 0/0 there).
 void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K, double T, double r,
-                  double q, double s, const std::array<double*, 7>& out) {
+                  double q, double s, const EngineGreeks& out) {
     const double sqT = std::sqrt(T), call = s > 0.0 ? 1.0 : 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         if (vol[i] * sqT > 0.0) continue;
-        double g[10];
-        const GreeksOut one{&g[0], &g[1], &g[2], &g[3], &g[4], &g[5], &g[6], &g[7], &g[8], &g[9]};
+        double g[Greek::count];
+        GreeksOut one;
+        for (std::size_t k = 0; k < Greek::count; ++k) one.at[k] = &g[k];
         bs_greeks_block(1, &spot[i], &K, &T, &vol[i], &r, &q, &call, one, 0);
-        for (std::size_t k = 0; k < 5; ++k) out[k][i] = g[k];
-        out[5][i] = g[7];
-        out[6][i] = g[8];
+        out.price[i] = g[Greek::price];
+        out.delta[i] = g[Greek::delta];
+        out.gamma[i] = g[Greek::gamma];
+        out.vega[i] = g[Greek::vega];
+        out.theta[i] = g[Greek::theta];
+        out.vanna[i] = g[Greek::vanna];
+        out.volga[i] = g[Greek::volga];
     }
 }
 
@@ -82,16 +94,16 @@ void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K
 // One expression for leg_greeks and both legs of pair_greeks, so a leg's numbers match its
 // straddle's bit for bit.
 [[gnu::always_inline]] inline void store_greeks(const BsTerms& b, double S, double v, double r, double q,
-                                                double s, double sqT, double dq,
-                                                const std::array<double*, 7>& out, std::size_t i) {
+                                                double s, double sqT, double dq, const EngineGreeks& out,
+                                                std::size_t i) {
     const double vg = bs_vega_of(b, sqT);
-    out[0][i] = bs_price_of(b, s);
-    out[1][i] = bs_delta_of(b, s, dq);
-    out[2][i] = bs_gamma_of(b, S, dq);
-    out[3][i] = vg;
-    out[4][i] = bs_theta_of(b, v, r, q, s, sqT);
-    out[5][i] = bs_vanna_of(b, v, dq);
-    out[6][i] = bs_volga_of(b, v, vg);
+    out.price[i] = bs_price_of(b, s);
+    out.delta[i] = bs_delta_of(b, s, dq);
+    out.gamma[i] = bs_gamma_of(b, S, dq);
+    out.vega[i] = vg;
+    out.theta[i] = bs_theta_of(b, v, r, q, s, sqT);
+    out.vanna[i] = bs_vanna_of(b, v, dq);
+    out.volga[i] = bs_volga_of(b, v, vg);
 }
 
 // Greeks of one leg (strike K, time to expiry T, call sign s) along n paths into out =
@@ -99,7 +111,7 @@ void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K
 // by the whole block; the formulas are bs_terms.hpp's.
 DK_SIMD_CLONES
 void leg_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K,
-                double T, double r, double q, double s, const std::array<double*, 7>& out) {
+                double T, double r, double q, double s, const EngineGreeks& out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
     const bool is_call = s > 0.0;
 #pragma omp simd
@@ -120,8 +132,7 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
 // one log, one exp and two erfc for both.
 DK_SIMD_CLONES
 void pair_greeks(std::size_t n, const double* __restrict spot, const double* __restrict vol, double K,
-                 double T, double r, double q, const std::array<double*, 7>& call_out,
-                 const std::array<double*, 7>& put_out) {
+                 double T, double r, double q, const EngineGreeks& call_out, const EngineGreeks& put_out) {
     const double sqT = std::sqrt(T), dq = std::exp(-q * T), dr = std::exp(-r * T);
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
@@ -186,8 +197,9 @@ void leg_step(std::size_t n, double q, double exit_rate, double dt, const LegSte
 class BatchEngine {
   public:
     BatchEngine(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
-                std::size_t batch)
-        : L_(legs),
+                std::size_t batch, Interrupt* interrupt)
+        : interrupt_(interrupt),
+          L_(legs),
           M_(market),
           R_(rules),
           O_(out),
@@ -209,8 +221,10 @@ class BatchEngine {
         for (auto& s : sums_) s.assign(B_, 0.0);
     }
 
+    // Paths [begin, end); returns early (their outputs partly written) when the call is stopped.
     void run(std::size_t begin, std::size_t end) {
-        for (std::size_t p0 = begin; p0 < end; p0 += B_) run_batch(p0, std::min(B_, end - p0));
+        for (std::size_t p0 = begin; p0 < end; p0 += B_)
+            if (!run_batch(p0, std::min(B_, end - p0))) return;
     }
 
   private:
@@ -249,10 +263,17 @@ class BatchEngine {
     const double* staged_vols(std::size_t t, std::size_t col) const {
         return stage_vol_.data() + ((t - staged_) * M_.vol_columns + col) * B_;
     }
-    static std::array<double*, 7> outputs(StepState& s, std::size_t l) {
+    static EngineGreeks outputs(StepState& s, std::size_t l) {
         const std::size_t i0 = l * s.batch;
-        return {s.price.data() + i0, s.delta.data() + i0, s.gamma.data() + i0, s.vega.data() + i0,
-                s.theta.data() + i0, s.vanna.data() + i0, s.volga.data() + i0};
+        EngineGreeks out;
+        out.price = s.price.data() + i0;
+        out.delta = s.delta.data() + i0;
+        out.gamma = s.gamma.data() + i0;
+        out.vega = s.vega.data() + i0;
+        out.theta = s.theta.data() + i0;
+        out.vanna = s.vanna.data() + i0;
+        out.volga = s.volga.data() + i0;
+        return out;
     }
 
     // Legs priced together: a call and a put on the same underlying, strike, expiry and vol
@@ -318,8 +339,8 @@ class BatchEngine {
     // Moves hedges to -net delta where the rules say so, at the spots of step t; adds the trade
     // costs to cost_ (charged to the next step) and pays trades and costs from cash_.
     void rebalance(std::size_t t, bool scheduled) {
-        const double rate = R_.cost_bps * 1e-4, band = R_.band;
-        const bool use_band = band >= 0.0;
+        const double rate = R_.cost_bps * 1e-4, band = R_.band.value_or(0.0);
+        const bool use_band = R_.band.has_value();
         for (std::size_t j = 0; j < m_; ++j) {
             const bool always = scheduled || forced_[j];
             double* __restrict H = hedge_.data() + j * B_;
@@ -426,7 +447,8 @@ class BatchEngine {
         }
     }
 
-    void run_batch(std::size_t p0, std::size_t nb) {
+    // False when the call was stopped before the batch finished.
+    bool run_batch(std::size_t p0, std::size_t nb) {
         const std::size_t T = M_.steps;
         const double spread = R_.half_spread_vol * 0.01;
         for (auto* acc : {&cash_, &cum_, &peak_, &cost_, &rebalances_})
@@ -458,6 +480,7 @@ class BatchEngine {
         }
 
         for (std::size_t t = 0; t < T; ++t) {
+            if (t % kStepsPerCheck == 0 && stop_requested(interrupt_)) return false;
             stage(p0, nb, t, t + 1);
             price_step(t + 1, *next);
             // This step pays for the trades made at the close of t; cost_ collects those at t+1.
@@ -474,19 +497,20 @@ class BatchEngine {
                 unwind_costs(t + 1);
             } else if (R_.hedge) {
                 option_delta(t + 1, *next);
-                rebalance(t + 1, R_.every > 0 && (t + 1) % static_cast<std::size_t>(R_.every) == 0);
+                rebalance(t + 1, R_.every && (t + 1) % static_cast<std::size_t>(*R_.every) == 0);
             }
             record_step(p0, nb, t);
             std::swap(now, next);
         }
         for (std::size_t b = 0; b < nb; ++b) {
             const std::size_t p = p0 + b;
-            sums_[kSumTotal][b] = cum_[b];
-            sums_[kSumRebalances][b] = rebalances_[b];
-            for (std::size_t row = 0; row < kSummaryRows; ++row)
+            sums_[SummaryRow::total][b] = cum_[b];
+            sums_[SummaryRow::n_rebalances][b] = rebalances_[b];
+            for (std::size_t row = 0; row < SummaryRow::count; ++row)
                 O_.summary[row * M_.paths + p] = sums_[row][b];
             for (std::size_t l = 0; l < nl_; ++l) O_.leg_gamma_theta[p * nl_ + l] = gt_sum_[l * B_ + b];
         }
+        return true;
     }
 
     // Net P&L, drawdown, attribution residual; per-path sums and the optional per-step rows.
@@ -496,32 +520,48 @@ class BatchEngine {
             cum_[b] += net;
             if (cum_[b] > peak_[b]) peak_[b] = cum_[b];
             const double drawdown = peak_[b] - cum_[b];
-            if (!(drawdown <= sums_[kSumMaxDrawdown][b])) sums_[kSumMaxDrawdown][b] = drawdown;
+            if (!(drawdown <= sums_[SummaryRow::max_drawdown][b]))
+                sums_[SummaryRow::max_drawdown][b] = drawdown;
             const double delta_pnl = a_delta_[b] + hedge_pnl_[b];
             const double residual =
                 mtm_[b] - (a_delta_[b] + a_gamma_[b] + a_theta_[b] + a_vega_[b] + a_vanna_[b] + a_volga_[b]);
-            sums_[kSumCosts][b] += step_cost_[b];
-            sums_[kSumOptionMtm][b] += mtm_[b];
-            sums_[kSumHedge][b] += hedge_pnl_[b];
-            sums_[kSumFinancing][b] += financing_[b];
-            sums_[kSumDelta][b] += delta_pnl;
-            sums_[kSumGamma][b] += a_gamma_[b];
-            sums_[kSumTheta][b] += a_theta_[b];
-            sums_[kSumVega][b] += a_vega_[b];
-            sums_[kSumVanna][b] += a_vanna_[b];
-            sums_[kSumVolga][b] += a_volga_[b];
-            sums_[kSumResidual][b] += residual;
+            sums_[SummaryRow::total_costs][b] += step_cost_[b];
+            sums_[SummaryRow::option_mtm][b] += mtm_[b];
+            sums_[SummaryRow::hedge_pnl][b] += hedge_pnl_[b];
+            sums_[SummaryRow::financing][b] += financing_[b];
+            sums_[SummaryRow::delta][b] += delta_pnl;
+            sums_[SummaryRow::gamma][b] += a_gamma_[b];
+            sums_[SummaryRow::theta][b] += a_theta_[b];
+            sums_[SummaryRow::vega][b] += a_vega_[b];
+            sums_[SummaryRow::vanna][b] += a_vanna_[b];
+            sums_[SummaryRow::volga][b] += a_volga_[b];
+            sums_[SummaryRow::residual][b] += residual;
             if (O_.steps && b < nb) {
                 const std::size_t plane = M_.paths * M_.steps, at = (p0 + b) * M_.steps + t;
-                const double row[kStepRows] = {
-                    mtm_[b],          hedge_pnl_[b],    financing_[b], step_cost_[b],  net,       cum_[b],
-                    dollar_delta_[b], dollar_gamma_[b], book_vega_[b], book_theta_[b], delta_pnl, a_gamma_[b],
-                    a_theta_[b],      a_vega_[b],       a_vanna_[b],   a_volga_[b],    residual};
-                for (std::size_t k = 0; k < kStepRows; ++k) O_.steps[k * plane + at] = row[k];
+                double row[StepRow::count];
+                row[StepRow::option_mtm] = mtm_[b];
+                row[StepRow::hedge_pnl] = hedge_pnl_[b];
+                row[StepRow::financing] = financing_[b];
+                row[StepRow::costs] = step_cost_[b];
+                row[StepRow::net] = net;
+                row[StepRow::cumulative] = cum_[b];
+                row[StepRow::dollar_delta] = dollar_delta_[b];
+                row[StepRow::dollar_gamma] = dollar_gamma_[b];
+                row[StepRow::vega] = book_vega_[b];
+                row[StepRow::theta] = book_theta_[b];
+                row[StepRow::delta_pnl] = delta_pnl;
+                row[StepRow::gamma_pnl] = a_gamma_[b];
+                row[StepRow::theta_pnl] = a_theta_[b];
+                row[StepRow::vega_pnl] = a_vega_[b];
+                row[StepRow::vanna_pnl] = a_vanna_[b];
+                row[StepRow::volga_pnl] = a_volga_[b];
+                row[StepRow::residual] = residual;
+                for (std::size_t k = 0; k < StepRow::count; ++k) O_.steps[k * plane + at] = row[k];
             }
         }
     }
 
+    Interrupt* const interrupt_;
     const BookLegs& L_;
     const BookMarket& M_;
     const HedgeRules& R_;
@@ -537,17 +577,17 @@ class BatchEngine {
     std::vector<double> cash_, step_cost_, financing_, cum_, peak_, cost_, mtm_, hedge_pnl_, dividends_,
         settle_, a_delta_, a_gamma_, a_theta_, a_vega_, a_vanna_, a_volga_, dollar_delta_, dollar_gamma_,
         book_vega_, book_theta_, rebalances_;
-    std::array<std::vector<double>, kSummaryRows> sums_;
+    std::array<std::vector<double>, SummaryRow::count> sums_;
 };
 
 }  // namespace
 
 void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
-                int threads) {
-    parallel_for(market.paths, threads, kBookMinChunk, [&](std::size_t begin, std::size_t end) {
+                int threads, Interrupt* interrupt) {
+    parallel_for(market.paths, threads, kBookMinChunk, interrupt, [&](std::size_t begin, std::size_t end) {
         const std::size_t count = end - begin;
         const std::size_t batch = std::min(kMaxBatch, (count + kLaneGroup - 1) / kLaneGroup * kLaneGroup);
-        BatchEngine engine(legs, market, rules, out, batch);
+        BatchEngine engine(legs, market, rules, out, batch, interrupt);
         engine.run(begin, end);
     });
 }

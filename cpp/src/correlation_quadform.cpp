@@ -3,9 +3,9 @@
 #include <cstring>
 #include <vector>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/correlation.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
 
 namespace dk {
 namespace {
@@ -15,6 +15,10 @@ namespace {
 typedef double v8d __attribute__((vector_size(64), aligned(8)));
 constexpr std::size_t kLanes = kQuadDates / 8;  // v8d per packed row
 constexpr std::size_t kTile = 4;                // rows of R sharing each load of u_j
+// Date blocks (quadform_shared) or dates (quadform_per_date) between two interrupt checks, and
+// dates of the O(n) equicorrelation formula.
+constexpr std::size_t kItemsPerCheck = 16;
+constexpr std::size_t kDatesPerCheck = 1024;
 
 // u'Ru for kQuadDates dates at once. ut holds u transposed: ut[j*kLanes + k] = u_j for dates
 // 8k..8k+7. Uses u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one
@@ -108,16 +112,17 @@ double equicorrelation_one(std::size_t n, double index_vol, const double* __rest
 }  // namespace
 
 void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const double* u,
-                     std::ptrdiff_t u_stride, double* out, int threads) {
+                     std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt) {
     if (S == 0 || T == 0) return;
     const std::size_t blocks = (T + kQuadDates - 1) / kQuadDates;
     const std::size_t work_per_item = kQuadDates * std::max<std::size_t>(1, n * n / 2);
     const std::size_t min_items = std::max<std::size_t>(1, kQuadMinWork / work_per_item);
-    parallel_for(S * blocks, threads, min_items, [&](std::size_t begin, std::size_t end) {
+    parallel_for(S * blocks, threads, min_items, interrupt, [&](std::size_t begin, std::size_t end) {
         std::vector<double> packed_rows(std::max<std::size_t>(1, n) * kQuadDates);
         double* packed = packed_rows.data();
         double result[kQuadDates];
         for (std::size_t item = begin; item < end; ++item) {
+            if ((item - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
             const std::size_t s = item / blocks, b = item % blocks;
             const std::size_t t0 = b * kQuadDates, count = std::min(kQuadDates, T - t0);
             // Dates past T are zero lanes: they never mix with real dates.
@@ -133,22 +138,25 @@ void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* 
 }
 
 void quadform_per_date(std::size_t T, std::size_t n, const double* R, const double* u,
-                       std::ptrdiff_t u_stride, double* out, int threads) {
+                       std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt) {
     const std::size_t min_dates = std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, n * n));
-    parallel_for(T, threads, min_dates, [&](std::size_t begin, std::size_t end) {
+    parallel_for(T, threads, min_dates, interrupt, [&](std::size_t begin, std::size_t end) {
         std::vector<double> combo(n);
-        for (std::size_t t = begin; t < end; ++t)
+        for (std::size_t t = begin; t < end; ++t) {
+            if ((t - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
             out[t] =
                 quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride, combo.data());
+        }
     });
 }
 
 void equicorrelation(std::size_t T, std::size_t n, const double* index_vol, std::ptrdiff_t iv_stride,
                      const double* vols, std::ptrdiff_t vol_stride, const double* weights,
-                     std::ptrdiff_t w_stride, double* out, int threads) {
+                     std::ptrdiff_t w_stride, double* out, int threads, Interrupt* interrupt) {
     const std::size_t min_dates = std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, n));
-    parallel_for(T, threads, min_dates, [&](std::size_t begin, std::size_t end) {
+    parallel_for(T, threads, min_dates, interrupt, [&](std::size_t begin, std::size_t end) {
         for (std::size_t t = begin; t < end; ++t) {
+            if ((t - begin) % kDatesPerCheck == 0 && stop_requested(interrupt)) return;
             const auto ts = static_cast<std::ptrdiff_t>(t);
             out[t] = equicorrelation_one(n, index_vol[ts * iv_stride], vols + ts * vol_stride,
                                          weights + ts * w_stride);

@@ -15,14 +15,13 @@
 #include <limits>
 #include <vector>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/correlation.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
 
 namespace dk {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Below this many pair-updates a rolling call stays on the calling thread.
 constexpr std::size_t kRollingMinWork = 1 << 20;
 
@@ -340,8 +339,10 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
 
 // Runs `step(add_row, remove_row_or_null, emit, t)` over the blocks in [first, last).
 template <class Step>
-void for_blocks(const Blocks& blocks, std::size_t first, std::size_t last, Step&& step) {
+void for_blocks(const Blocks& blocks, std::size_t first, std::size_t last, Interrupt* interrupt,
+                Step&& step) {
     for (std::size_t b = first; b < last; ++b) {
+        if (stop_requested(interrupt)) return;
         const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
         step.restart(lo, t1);
         for (std::size_t t = lo; t < t1; ++t) {
@@ -476,60 +477,63 @@ std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
 }  // namespace
 
 void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window, std::size_t min_periods,
-                 double scale, double* out, int threads) {
+                 double scale, double* out, int threads, Interrupt* interrupt) {
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(blocks.count, threads, min_blocks(blocks, n), [&](std::size_t first, std::size_t last) {
-        std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n), flat(n),
-            redo(n);
-        Runs runs(n);
-        struct Step {
-            std::size_t n;
-            const double* x;
-            std::vector<double>&shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
-            Runs& runs;
-            double min_count, scale;
-            double* out;
-            std::size_t blocks_window;
-            void restart(std::size_t lo, std::size_t hi) {
-                column_means(n, x, lo, hi, shift);
-                for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
-                runs.clear();
-            }
-            void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
-                load_row(n, x + add * n, shift.data(), xa.data(), va.data());
-                if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
-                const double* rx = leaves ? xr.data() : zero.data();
-                const double* rv = leaves ? vr.data() : zero.data();
-                std_step(n, xa.data(), va.data(), rx, rv, c.data(), s.data(), ss.data());
-                runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
-                if (!emit) return;
-                runs.flat(n, flat.data());
-                double* o = out + add * n;
-                if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale,
-                             kMaxCancellation, blocks_window <= kExactWindow, o, redo.data()) == 0.0)
-                    return;
-                const std::size_t first = add + 1 >= blocks_window ? add + 1 - blocks_window : 0;
-                for (std::size_t j = 0; j < n; ++j)
-                    if (redo[j] != 0.0) o[j] = exact_std(n, x, first, add + 1, j) * scale;
-            }
-        } step{n, x, shift, xa, va, xr, vr, zero, c, s, ss, flat, redo, runs, min_count, scale, out, window};
-        for_blocks(blocks, first, last, step);
-    });
+    parallel_for(
+        blocks.count, threads, min_blocks(blocks, n), interrupt, [&](std::size_t first, std::size_t last) {
+            std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n),
+                flat(n), redo(n);
+            Runs runs(n);
+            struct Step {
+                std::size_t n;
+                const double* x;
+                std::vector<double>&shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
+                Runs& runs;
+                double min_count, scale;
+                double* out;
+                std::size_t blocks_window;
+                void restart(std::size_t lo, std::size_t hi) {
+                    column_means(n, x, lo, hi, shift);
+                    for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
+                    runs.clear();
+                }
+                void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
+                    load_row(n, x + add * n, shift.data(), xa.data(), va.data());
+                    if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
+                    const double* rx = leaves ? xr.data() : zero.data();
+                    const double* rv = leaves ? vr.data() : zero.data();
+                    std_step(n, xa.data(), va.data(), rx, rv, c.data(), s.data(), ss.data());
+                    runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
+                    if (!emit) return;
+                    runs.flat(n, flat.data());
+                    double* o = out + add * n;
+                    if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale,
+                                 kMaxCancellation, blocks_window <= kExactWindow, o, redo.data()) == 0.0)
+                        return;
+                    const std::size_t first = add + 1 >= blocks_window ? add + 1 - blocks_window : 0;
+                    for (std::size_t j = 0; j < n; ++j)
+                        if (redo[j] != 0.0) o[j] = exact_std(n, x, first, add + 1, j) * scale;
+                }
+            } step{n, x,  shift, xa,   va,   xr,        vr,    zero, c,
+                   s, ss, flat,  redo, runs, min_count, scale, out,  window};
+            for_blocks(blocks, first, last, interrupt, step);
+        });
 }
 
 void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::size_t window,
                            std::size_t min_periods, const double* weights, double* avg, double* matrix,
-                           int threads) {
+                           int threads, Interrupt* interrupt) {
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2),
+    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
                  [&](std::size_t first, std::size_t last) {
                      PairWorkspace ws;
                      std::vector<double> shift(n), xs, scratch;
                      for (std::size_t b = first; b < last; ++b) {
+                         if (stop_requested(interrupt)) return;
                          const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
                          // The path depends only on the block's data, so the output never depends on threads.
                          if (!matrix && !has_missing(n, x, lo, t1) &&

@@ -3,29 +3,12 @@
 #include <cmath>
 #include <limits>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/normalized_black.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
-#include "dispersionkit/vector_math.hpp"
-
-// libmvec's expm1 and log1p as well (same conditions as vector_math.hpp), for the classification loop and the
-// solver.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
-extern "C" {
-#pragma omp declare simd notinbranch
-double expm1(double) noexcept;
-#pragma omp declare simd notinbranch
-double log1p(double) noexcept;
-}
-#endif
 
 namespace dk {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kEps = std::numeric_limits<double>::epsilon();
 
 // Below this normalized time value b(x, s) and its derivatives leave the normal range of
 // doubles during the solve and lose relative precision: the price carries no information.
@@ -33,8 +16,17 @@ constexpr double kTinyTimeValue = std::numeric_limits<double>::min() / kEps;  //
 // A time value within this many ulps of the normalized price is rounding noise.
 constexpr double kInfoUlps = 16.0;
 constexpr int kMaxIterations = 64;
-// Block-stage code for "solve this one" (status codes are 0-5).
-constexpr int kSolve = 6;
+// Status codes travel through the vectorized classification loop as doubles.
+constexpr double status_code(IVStatus status) {
+    return static_cast<double>(static_cast<std::int8_t>(status));
+}
+constexpr double kOk = status_code(IVStatus::OK), kAtIntrinsic = status_code(IVStatus::AT_INTRINSIC);
+constexpr double kBelowIntrinsic = status_code(IVStatus::BELOW_INTRINSIC);
+constexpr double kAboveMax = status_code(IVStatus::ABOVE_MAX);
+constexpr double kNoInformation = status_code(IVStatus::NO_INFORMATION);
+constexpr double kInvalidInput = status_code(IVStatus::INVALID_INPUT);
+// Block-stage code for "solve this one": past every status code.
+constexpr double kSolve = static_cast<double>(kIVStatusCount);
 // Relative Householder step after which the iteration stops (see the solver).
 constexpr double kConvergedStep = 3e-5;
 // The middle objective is used for beta in [kMiddleRatio * b(s_c), b(s_c)).
@@ -73,8 +65,8 @@ struct SolverStart {
 inline SolverStart solver_start(double beta, double x, double ex) {
     const double sc = std::sqrt(-2.0 * x);
     // At s_c: h + t = 0, h - t = -s_c, h^2 + t^2 = |x|.
-    const double bc = 0.5 * ex - 0.5 * std::erfc(sc * nb::kInvSqrt2_) / ex;
-    const double vc = nb::kInvSqrt2Pi_ * ex;
+    const double bc = 0.5 * ex - 0.5 * std::erfc(sc * kInvSqrt2) / ex;
+    const double vc = kInvSqrt2Pi * ex;
     const double ln_beta = std::log(beta);
     const double tangent = sc + (beta - bc) / vc;
 
@@ -97,8 +89,7 @@ inline SolverStart solver_start(double beta, double x, double ex) {
         const double corr0 = 1.0 - (3.0 * a2 + t2) * inv_gap2;
         const double corr = corr0 > 0.5 ? corr0 : 0.5;
         // ln(2t/gap * corr / sqrt(2 pi)) from squares.
-        L = -ln_beta +
-            0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (nb::kInvSqrt2Pi_ * nb::kInvSqrt2Pi_));
+        L = -ln_beta + 0.5 * std::log(4.0 * t2 * inv_gap2 * corr * corr * (kInvSqrt2Pi * kInvSqrt2Pi));
     }
     const double low = std::sqrt(low2);
 
@@ -128,7 +119,7 @@ struct Lanes {
 };
 
 // Prices, vegas and complements at the current iterates of lanes [0, m), m a multiple of
-// nb::kLanes. Each option goes to the evaluation its own (h, t) calls for; each sub-batch is
+// kSimdLanes. Each option goes to the evaluation its own (h, t) calls for; each sub-batch is
 // gathered, padded with copies of its first option, evaluated on vector lanes and scattered back.
 void evaluate(Lanes& L, std::size_t m) {
     alignas(64) double form_of[kBlock];
@@ -196,7 +187,7 @@ void evaluate(Lanes& L, std::size_t m) {
     }
 }
 
-// One safeguarded Householder(3) step for lanes [0, m) (m a multiple of nb::kLanes) on the
+// One safeguarded Householder(3) step for lanes [0, m) (m a multiple of kSimdLanes) on the
 // objective of each lane's branch; sets done[i] when lane i has converged. Branch-free, so
 // every lane runs the same vector code.
 DK_SIMD_CLONES
@@ -295,22 +286,26 @@ void solve_lanes(Lanes& L, std::size_t m, double* s_out) {
 // libmvec; the block is padded to whole vectors so every element takes the same (vector) code
 // path wherever chunk boundaries fall, keeping results identical for any thread count.
 DK_SIMD_CLONES
-void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status) {
-    alignas(64) double buf[kIvArgs][kBlock];
+void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::count>& in, double* vol,
+                       IVStatus* status) {
+    alignas(64) double buf[IvInput::count][kBlock];
     alignas(64) double tv[kBlock], xo[kBlock], sqrt_tau[kBlock], code[kBlock], upper_bound[kBlock];
     const std::size_t padded = nb::padded_to_lanes(n);
     // Whole vectors are read in place; a ragged block is copied and padded with a valid option.
-    const double* src[kIvArgs];
-    for (std::size_t a = 0; a < kIvArgs; ++a) {
+    std::array<const double*, IvInput::count> src;
+    for (std::size_t a = 0; a < IvInput::count; ++a) {
         src[a] = in[a];
         if (padded == n) continue;
         for (std::size_t i = 0; i < n; ++i) buf[a][i] = in[a][i];
         for (std::size_t i = n; i < padded; ++i) buf[a][i] = 1.0;
         src[a] = buf[a];
     }
-    const double *const Pb = src[0], *const Sb = src[1], *const Kb = src[2], *const Tb = src[3];
-    const double *const rb = src[4], *const qb = src[5], *const cb = src[6];
-    const double solve = static_cast<double>(kSolve);
+    const double *const Pb = src[IvInput::price], *const Sb = src[IvInput::spot],
+                        *const Kb = src[IvInput::strike];
+    const double *const Tb = src[IvInput::tau], *const rb = src[IvInput::rate],
+                        *const qb = src[IvInput::div_yield];
+    const double* const cb = src[IvInput::is_call];
+    const double solve = kSolve;
 #pragma omp simd
     for (std::size_t i = 0; i < padded; ++i) {
         const double P = Pb[i], S = Sb[i], K = Kb[i], T = Tb[i], r = rb[i], q = qb[i], call = cb[i];
@@ -318,31 +313,48 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
         const double finite = (P - P) + (S - S) + (K - K) + (T - T) + (r - r) + (q - q) + (call - call);
         const double fwd_disc = S * std::exp(-q * T);     // S e^{-q tau}
         const double strike_disc = K * std::exp(-r * T);  // K e^{-r tau}
-        const double x = std::log(S / K) + (r - q) * T;
+        const double log_moneyness = std::log(S / K);
+        const double x = log_moneyness + (r - q) * T;
         const double beta = P / (std::sqrt(fwd_disc) * std::sqrt(strike_disc));
-        const double derived = (fwd_disc - fwd_disc) + (strike_disc - strike_disc) + (x - x) + (beta - beta);
         const double bound = call != 0.0 ? fwd_disc : strike_disc;
         const double sign = call != 0.0 ? 1.0 : -1.0;
         // Put-call parity in normalized form: the ITM price minus 2 sinh(|x|/2) is the OTM price
         // at -|x|, which is where the solver works. 2 sinh(a) = u + u / (1 + u), u = e^a - 1.
         const double ax = std::fabs(x);
         const double u = std::expm1(0.5 * ax);
-        const double t = sign * x > 0.0 ? beta - (u + u / (1.0 + u)) : beta;
+        const double distance = u + u / (1.0 + u);  // |S e^{-q tau} - K e^{-r tau}|, normalized
+        const double derived =
+            (fwd_disc - fwd_disc) + (strike_disc - strike_disc) + (x - x) + (beta - beta) + (u - u);
+        const double t = sign * x > 0.0 ? beta - distance : beta;
         const double upper = std::exp(-0.5 * ax);
         const double noise = kInfoUlps * kEps * beta;
+        // At intrinsic within rounding (the rule in implied_vol.py): |t| <= window, the price's
+        // own rounding plus that of an intrinsic value computed from the inputs, in the units
+        // of t; 2 cosh(x/2) = (S e^{-q tau} + K e^{-r tau}) / normalization, and the exponents'
+        // sizes bound the rounding of e^{-q tau}, e^{-r tau} and of x. Out of the money by more
+        // than the window, only a zero price is at intrinsic.
+        const double intrinsic = sign * x > 0.0 ? distance : 0.0;
+        const double cosh2 = (1.0 + u) + 1.0 / (1.0 + u);
+        const double exponents = std::fabs(log_moneyness) + std::fabs(r * T) + std::fabs(q * T);
+        const double window = kEps * (cosh2 * (kIntrinsicUlps + exponents) +
+                                      kPriceUlps * (beta > intrinsic ? beta : intrinsic));
+        // (Written as selects between doubles, the form GCC vectorizes.)
+        const double near = (sign * x > 0.0) | (distance <= window) ? 1.0 : 0.0;
+        const double at_intrinsic =
+            near == 1.0 ? (std::fabs(t) <= window ? 1.0 : 0.0) : (P == 0.0 ? 1.0 : 0.0);
         // Later rules take precedence; the order mirrors the documented status rules.
         double c = solve;
-        c = t <= noise ? 4.0 : c;                                 // NoInformation: rounding noise
-        c = t < kTinyTimeValue ? 4.0 : c;                         //   or underflowing
-        c = upper - t <= kInfoUlps * kEps * upper ? 4.0 : c;      //   or at the upper bound
-        c = t >= upper ? 3.0 : c;                                 // AboveMax
-        c = t == 0.0 ? (beta == 0.0 && P > 0.0 ? 4.0 : 1.0) : c;  // AtIntrinsic, unless underflow
-        c = t < -noise ? 2.0 : c;                                 // BelowIntrinsic
-        c = P >= bound ? 3.0 : c;                                 // AboveMax
-        c = P < 0.0 ? 2.0 : c;                                    // BelowIntrinsic
+        c = t <= noise ? kNoInformation : c;                             // rounding noise
+        c = t < kTinyTimeValue ? kNoInformation : c;                     // or underflowing
+        c = upper - t <= kInfoUlps * kEps * upper ? kNoInformation : c;  // or at the upper bound
+        c = t >= upper ? kAboveMax : c;
+        c = t < -window ? kBelowIntrinsic : c;
+        c = P >= bound ? kAboveMax : c;
+        c = at_intrinsic == 1.0 ? kAtIntrinsic : c;
+        c = P < 0.0 ? kBelowIntrinsic : c;
         // Discounting that overflows or underflows leaves nothing to invert.
-        c = derived == 0.0 && fwd_disc > 0.0 && strike_disc > 0.0 ? c : 5.0;
-        c = finite == 0.0 && S > 0.0 && K > 0.0 && T > 0.0 ? c : 5.0;  // InvalidInput
+        c = derived == 0.0 && fwd_disc > 0.0 && strike_disc > 0.0 ? c : kInvalidInput;
+        c = finite == 0.0 && S > 0.0 && K > 0.0 && T > 0.0 ? c : kInvalidInput;
         code[i] = c;
         tv[i] = t;
         xo[i] = -ax;
@@ -375,19 +387,19 @@ void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* v
     solve_lanes(lanes, m, s);
     for (std::size_t i = 0; i < n; ++i) {
         const double c = code[i];
-        vol[i] = c == solve ? s[i] / sqrt_tau[i] : (c == 1.0 ? 0.0 : kNaN);
-        if (status) status[i] = static_cast<std::int8_t>(c == solve ? 0.0 : c);
+        vol[i] = c == solve ? s[i] / sqrt_tau[i] : (c == kAtIntrinsic ? 0.0 : kNaN);
+        if (status) status[i] = static_cast<IVStatus>(static_cast<std::int8_t>(c == solve ? kOk : c));
     }
 }
 
-void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
-                 int threads) {
+void implied_vol(Layout layout, std::array<StridedArg, IvInput::count> args, double* vol, IVStatus* status,
+                 int threads, Interrupt* interrupt) {
     coalesce(layout, args);
-    parallel_for(layout_size(layout), threads, kIvMinChunk, [&](std::size_t b, std::size_t e) {
-        for_each_block<double>(layout, args, b, e, [&](std::size_t n, const auto& p, std::size_t flat) {
-            const double* const in[kIvArgs] = {p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
-            implied_vol_block(n, in, vol + flat, status ? status + flat : nullptr);
-        });
+    parallel_for(layout_size(layout), threads, kIvMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
+        for_each_block<double>(layout, args, b, e, interrupt,
+                               [&](std::size_t n, const auto& p, std::size_t flat) {
+                                   implied_vol_block(n, p, vol + flat, status ? status + flat : nullptr);
+                               });
     });
 }
 

@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include "dispersionkit/simd_dispatch.hpp"
-#include "dispersionkit/vector_math.hpp"
+#include "dispersionkit/config.hpp"
 
 namespace dk::nb {
 namespace {
@@ -60,7 +59,7 @@ inline double erfcx_from(double y, double erfc_y) {
     return y < 26.0 ? small : series;
 }
 
-inline double normalized_vega(double h, double t) { return kInvSqrt2Pi_ * std::exp(-0.5 * (h * h + t * t)); }
+inline double normalized_vega(double h, double t) { return kInvSqrt2Pi * std::exp(-0.5 * (h * h + t * t)); }
 
 }  // namespace
 
@@ -73,7 +72,7 @@ void otm_values_direct(std::size_t m, const double* h, const double* t, const do
         const double v = normalized_vega(h[i], t[i]);
         // Near the money (up >= 0) erfc(up/sqrt2) = 2 Phi(-up) <= 1, a tail probability; below
         // it erfc(-up/sqrt2) feeds erfcx. Either way the argument is |up|/sqrt2.
-        const double y_up = std::fabs(up) * kInvSqrt2_, y_down = -down * kInvSqrt2_;
+        const double y_up = std::fabs(up) * kInvSqrt2, y_down = -down * kInvSqrt2;
         const double erfc_up = std::erfc(y_up), erfc_down = std::erfc(y_down);
         // Phi form: Phi(h + t) = 1 - Phi(-h - t), so the same two tail probabilities give the
         // price and the complement.
@@ -106,7 +105,7 @@ inline __attribute__((always_inline)) void quadrature(std::size_t m, const doubl
 #pragma GCC unroll 8
         for (int k = 0; k < N; ++k) {
             const double z = hi + ti * Rule::node[k];
-            const double y = -z * kInvSqrt2_;
+            const double y = -z * kInvSqrt2;
             const double yc = y < 26.0 ? y : 26.0;
             const double erfc_y = std::erfc(yc);
             const double ex = kFarTail ? erfcx_from(y, erfc_y) : erfcx_below_26(y, erfc_y);
@@ -154,7 +153,7 @@ void otm_values_series(std::size_t m, const double* h, const double* t, double* 
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
         const double hi = h[i], ti = t[i];
-        const double y = -hi * kInvSqrt2_;
+        const double y = -hi * kInvSqrt2;
         const double yc = y < 26.0 ? y : 26.0;
         double r[kOrder + 1];  // R^(k)(h)
         r[0] = kSqrtHalfPi * erfcx_from(y, std::erfc(yc));

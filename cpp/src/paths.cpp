@@ -4,28 +4,16 @@
 #include <cmath>
 #include <vector>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
 #include "dispersionkit/rng.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
-#include "dispersionkit/vector_math.hpp"
-
-// libmvec also has SIMD sin/cos; declaring them lets the Box-Muller loop vectorize without
-// -ffast-math (see vector_math.hpp for exp/log).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
-extern "C" {
-#pragma omp declare simd notinbranch
-double sin(double) noexcept;
-#pragma omp declare simd notinbranch
-double cos(double) noexcept;
-}
-#endif
 
 namespace dk {
 namespace {
 
 constexpr std::size_t L = kPathLanes;
-constexpr double kTwoPi = 6.28318530717958647693;
+// Steps of a lane group between two interrupt checks.
+constexpr std::size_t kStepsPerCheck = 8;
 
 // Per-chunk working memory, allocated once per chunk (never per path or step).
 struct Scratch {
@@ -71,10 +59,12 @@ inline void correlate(const double* __restrict chol, const double* __restrict ep
 }
 
 // One group of L paths starting at absolute path `g0` over all steps; lanes >= `count` are
-// padding and are not written. Output rows start at `row0`.
+// padding and are not written. Output rows start at `row0`. Returns false, the group partly
+// written, when the call is stopped.
 DK_SIMD_CLONES
-void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, std::uint64_t g0,
-                    std::size_t row0, std::size_t count, const PathsOut& out, Scratch& w) {
+bool simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, std::uint64_t g0,
+                    std::size_t row0, std::size_t count, const PathsOut& out, Scratch& w,
+                    Interrupt* interrupt) {
     const std::size_t n = m.n, steps = m.steps, nn = n * n, blocks = (n + 3) / 4;
     double* __restrict log_s = w.log_s.data();
     double* __restrict s = w.s.data();
@@ -106,6 +96,7 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
     }
 
     for (std::size_t t = 0; t < steps; ++t) {
+        if (t % kStepsPerCheck == 0 && stop_requested(interrupt)) return false;
         const auto step = static_cast<std::uint32_t>(t);
 
         if (m.schedule != nullptr) {
@@ -196,22 +187,25 @@ void simulate_group(const MarketModel& m, std::uint32_t k0, std::uint32_t k1, st
             out.index[row * (steps + 1) + t + 1] = level[p];
         }
     }
+    return true;
 }
 
 }  // namespace
 
 void simulate_market(const MarketModel& m, std::uint64_t seed, std::uint64_t first_path, std::size_t paths,
-                     const PathsOut& out, int threads) {
+                     const PathsOut& out, int threads, Interrupt* interrupt) {
     const auto k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
     // Chunks are whole lane groups, so only the last group of the call is padded.
     const std::size_t groups = (paths + L - 1) / L;
     const std::size_t per_group = std::max<std::size_t>(1, m.steps * m.n * L);
     const std::size_t min_chunk = std::max<std::size_t>(1, kPathsMinWork / per_group);
-    parallel_for(groups, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
+    parallel_for(groups, threads, min_chunk, interrupt, [&](std::size_t begin, std::size_t end) {
         Scratch w(m.n, (m.n + 3) / 4);
         for (std::size_t group = begin; group < end; ++group) {
             const std::size_t row = group * L;
-            simulate_group(m, k0, k1, first_path + row, row, std::min(L, paths - row), out, w);
+            if (!simulate_group(m, k0, k1, first_path + row, row, std::min(L, paths - row), out, w,
+                                interrupt))
+                return;
         }
     });
 }

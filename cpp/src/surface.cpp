@@ -2,17 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <vector>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
 
 namespace dk {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInvSqrt2 = 0.70710678118654752440;
+// Queries between two interrupt checks.
+constexpr std::size_t kQueriesPerCheck = 1024;
 
 inline double sign(double x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
 
@@ -207,15 +207,15 @@ double solve_delta_k(const SurfaceView& s, const Bracket& b, double target) {
 
 // Slices of groups [g_begin, g_end) and their first and last nodes.
 template <class Fn>
-void for_groups(const SurfaceView& s, int threads, Fn&& fn) {
+void for_groups(const SurfaceView& s, int threads, Interrupt* interrupt, Fn&& fn) {
     const std::size_t groups = static_cast<std::size_t>(s.n_groups);
     const std::size_t nodes =
         groups == 0 ? 0 : static_cast<std::size_t>(s.slice_start[s.group_start[groups]]);
     // Enough groups per chunk that a chunk holds ~kSurfaceMinChunk nodes on average.
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, nodes / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
-    parallel_for(groups, threads, min_groups, [&](std::size_t b, std::size_t e) {
-        for (std::size_t g = b; g < e; ++g) fn(static_cast<std::int64_t>(g));
+    parallel_for(groups, threads, min_groups, interrupt, [&](std::size_t b, std::size_t e) {
+        for (std::size_t g = b; g < e && !stop_requested(interrupt); ++g) fn(static_cast<std::int64_t>(g));
     });
 }
 
@@ -224,7 +224,7 @@ void for_groups(const SurfaceView& s, int threads, Fn&& fn) {
 void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
                   const double* w, const double* logfwd, std::int64_t n_groups, std::int64_t* group_start,
                   std::int64_t* order, double* tau_out, double* k_out, double* w_out, double* logfwd_out,
-                  int threads) {
+                  int threads, Interrupt* interrupt) {
     const auto groups = static_cast<std::size_t>(n_groups);
     // Counting sort by group into packed records, so the sort inside each group compares
     // neighbouring memory instead of chasing rows across the input arrays, and the sorted
@@ -238,7 +238,7 @@ void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, c
     };
     const std::size_t chunks = chunk_count(n, resolve_threads(threads), 4 * kSurfaceMinChunk);
     std::vector<std::int64_t> counts(chunks * groups, 0);
-    run_chunks(n, chunks, [&](std::size_t c, std::size_t b, std::size_t e) {
+    run_chunks(n, chunks, interrupt, [&](std::size_t c, std::size_t b, std::size_t e) {
         std::int64_t* own = counts.data() + c * groups;
         for (std::size_t i = b; i < e; ++i) ++own[static_cast<std::size_t>(group[i])];
     });
@@ -254,7 +254,7 @@ void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, c
     }
     start[groups] = total;
     const std::unique_ptr<Row[]> rows(new Row[n]);  // every slot is written below: no zeroing
-    run_chunks(n, chunks, [&](std::size_t c, std::size_t b, std::size_t e) {
+    run_chunks(n, chunks, interrupt, [&](std::size_t c, std::size_t b, std::size_t e) {
         std::int64_t* next = counts.data() + c * groups;
         for (std::size_t i = b; i < e; ++i) {
             const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(group[i])]++);
@@ -263,8 +263,8 @@ void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, c
     });
     const std::size_t per_group = groups == 0 ? 1 : std::max<std::size_t>(1, n / groups);
     const std::size_t min_groups = std::max<std::size_t>(1, kSurfaceMinChunk / per_group);
-    parallel_for(groups, threads, min_groups, [&](std::size_t b, std::size_t e) {
-        for (std::size_t g = b; g < e; ++g) {
+    parallel_for(groups, threads, min_groups, interrupt, [&](std::size_t b, std::size_t e) {
+        for (std::size_t g = b; g < e && !stop_requested(interrupt); ++g) {
             Row* first = rows.get() + start[g];
             Row* last = rows.get() + start[g + 1];
             std::sort(first, last, [](const Row& x, const Row& y) {
@@ -285,8 +285,8 @@ void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, c
 }
 
 void surface_slopes(const SurfaceView& view, double tolerance, double* node_slope, std::uint8_t* flags,
-                    int threads) {
-    for_groups(view, threads, [&](std::int64_t g) {
+                    int threads, Interrupt* interrupt) {
+    for_groups(view, threads, interrupt, [&](std::int64_t g) {
         const std::int64_t first = view.group_start[g], end = view.group_start[g + 1];
         for (std::int64_t j = first; j < end; ++j) {
             const std::int64_t lo = view.slice_start[j], hi = view.slice_start[j + 1];
@@ -321,18 +321,22 @@ std::vector<std::int64_t> group_order(const SurfaceView& view, std::size_t m, co
 
 template <class Fn>
 void for_queries(const SurfaceView& view, std::size_t m, const std::int64_t* group, int threads,
-                 std::size_t min_chunk, Fn&& fn) {
+                 Interrupt* interrupt, std::size_t min_chunk, Fn&& fn) {
     const std::vector<std::int64_t> visit = group_order(view, m, group);
-    parallel_for(m, threads, min_chunk, [&](std::size_t begin, std::size_t end) {
-        for (std::size_t i = begin; i < end; ++i) fn(visit.empty() ? i : static_cast<std::size_t>(visit[i]));
+    parallel_for(m, threads, min_chunk, interrupt, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            if ((i - begin) % kQueriesPerCheck == 0 && stop_requested(interrupt)) return;
+            fn(visit.empty() ? i : static_cast<std::size_t>(visit[i]));
+        }
     });
 }
 
 }  // namespace
 
 void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
-                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads) {
-    for_queries(view, m, group, threads, kSurfaceMinChunk, [&](std::size_t q) {
+                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads,
+                   Interrupt* interrupt) {
+    for_queries(view, m, group, threads, interrupt, kSurfaceMinChunk, [&](std::size_t q) {
         const Bracket b = bracket(view, group[q], tau[q]);
         logfwd[q] = b.logfwd;
         if (b.j0 < 0 || std::isnan(x[q])) {
@@ -347,8 +351,8 @@ void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* g
 
 void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group,
                           const double* tau, const double* d1_target, double* k, double* vol, double* logfwd,
-                          int threads) {
-    for_queries(view, m, group, threads, kSurfaceMinChunk / 16, [&](std::size_t q) {
+                          int threads, Interrupt* interrupt) {
+    for_queries(view, m, group, threads, interrupt, kSurfaceMinChunk / 16, [&](std::size_t q) {
         const Bracket b = bracket(view, group[q], tau[q]);
         logfwd[q] = b.logfwd;
         const double root = b.j0 < 0 ? kNaN : solve_delta_k(view, b, d1_target[q]);

@@ -3,21 +3,20 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
-#include "dispersionkit/simd_dispatch.hpp"
-#include "dispersionkit/vector_math.hpp"
 
 namespace dk {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Every element goes through the vector loops (tails padded to a whole number of 8-lane
-// vectors): the compiler's scalar epilogue would call scalar libm, whose last bits differ from
-// libmvec's, and a strike's result would then depend on where the strip ends.
-constexpr std::size_t kLanes = 8;
+// Every element goes through the vector loops (tails padded to whole kSimdLanes vectors, see
+// config.hpp), so a strike's result does not depend on where the strip ends.
+constexpr std::size_t kLanes = kSimdLanes;
+
+// Strips between two interrupt checks.
+constexpr std::size_t kRowsPerCheck = 64;
 
 constexpr std::size_t padded(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
@@ -191,13 +190,15 @@ void one_strip(const double* strikes, const double* vols, double forward, double
 
 }  // namespace
 
-void variance_swap_strike(const VarianceStrips& strips, const VarianceStrikeOut& out, int threads) {
+void variance_swap_strike(const VarianceStrips& strips, const VarianceStrikeOut& out, int threads,
+                          Interrupt* interrupt) {
     const std::size_t n = strips.n;
     if (strips.rows == 0 || n < 2) return;
     const std::size_t min_rows = std::max<std::size_t>(1, kVarianceMinWork / n);
-    parallel_for(strips.rows, threads, min_rows, [&](std::size_t begin, std::size_t end) {
+    parallel_for(strips.rows, threads, min_rows, interrupt, [&](std::size_t begin, std::size_t end) {
         Scratch scratch(n);
         for (std::size_t b = begin; b < end; ++b) {
+            if ((b - begin) % kRowsPerCheck == 0 && stop_requested(interrupt)) return;
             const auto row = static_cast<std::ptrdiff_t>(b);
             one_strip(strips.strikes + row * strips.strike_row_stride,
                       strips.vols + row * strips.vol_row_stride, strips.forward[row * strips.forward_stride],

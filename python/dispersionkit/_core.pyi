@@ -1,27 +1,76 @@
 """Type stubs for the C++ extension. The validated public API lives in the Python modules;
-these functions check dtypes/shapes again but expect already-validated, preallocated arrays."""
+these functions check their arguments again (errors name the argument) but expect validated,
+preallocated arrays. Every function takes keyword arguments only; ``threads=0`` means all
+cores. A long call stops on Ctrl-C (KeyboardInterrupt) with its outputs partly written."""
+
+from typing import Protocol
 
 import numpy as np
 
 def hardware_threads() -> int: ...
 
 # Black-Scholes-Merton (register_greeks.cpp)
-def bs_greeks(inputs: list[np.ndarray], outputs: list[np.ndarray], threads: int) -> None: ...
-def bs_price(inputs: list[np.ndarray], out: np.ndarray, threads: int) -> None: ...
+GREEK_NAMES: tuple[str, ...]
+
+class _GreekArrays(Protocol):
+    """One float64 array attribute per name in GREEK_NAMES (dispersionkit.Greeks)."""
+
+    @property
+    def price(self) -> np.ndarray: ...
+
+def bs_greeks(
+    *,
+    spot: np.ndarray,
+    strike: np.ndarray,
+    tau: np.ndarray,
+    vol: np.ndarray,
+    rate: np.ndarray,
+    div_yield: np.ndarray,
+    is_call: np.ndarray,
+    out: _GreekArrays,
+    threads: int,
+) -> None: ...
+def bs_price(
+    *,
+    spot: np.ndarray,
+    strike: np.ndarray,
+    tau: np.ndarray,
+    vol: np.ndarray,
+    rate: np.ndarray,
+    div_yield: np.ndarray,
+    is_call: np.ndarray,
+    out: np.ndarray,
+    threads: int,
+) -> None: ...
 
 # Implied volatility (register_implied_vol.cpp)
-def implied_vol(inputs: list[np.ndarray], out: np.ndarray, status: np.ndarray | None, threads: int) -> None: ...
+IV_STATUS: dict[str, int]
+
+def implied_vol(
+    *,
+    price: np.ndarray,
+    spot: np.ndarray,
+    strike: np.ndarray,
+    tau: np.ndarray,
+    rate: np.ndarray,
+    div_yield: np.ndarray,
+    is_call: np.ndarray,
+    out: np.ndarray,
+    status: np.ndarray | None,
+    threads: int,
+) -> None: ...
 
 # Correlation (register_correlation.cpp)
-def quadform_shared(corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
-def quadform_per_date(corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
+def quadform_shared(*, corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
+def quadform_per_date(*, corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
 def equicorrelation(
-    index_vol: np.ndarray, vols: np.ndarray, weights: np.ndarray, out: np.ndarray, threads: int
+    *, index_vol: np.ndarray, vols: np.ndarray, weights: np.ndarray, out: np.ndarray, threads: int
 ) -> None: ...
 def rolling_std(
-    returns: np.ndarray, window: int, min_periods: int, scale: float, out: np.ndarray, threads: int
+    *, returns: np.ndarray, window: int, min_periods: int, scale: float, out: np.ndarray, threads: int
 ) -> None: ...
 def rolling_pairwise_corr(
+    *,
     returns: np.ndarray,
     window: int,
     min_periods: int,
@@ -32,35 +81,83 @@ def rolling_pairwise_corr(
 ) -> None: ...
 
 # Correlated paths (register_paths.cpp)
+class _PathModel(Protocol):
+    """Read by attribute (dispersionkit.numeric._path_model.MarketModel)."""
+
+    @property
+    def spot0(self) -> np.ndarray: ...
+    @property
+    def log_spot0(self) -> np.ndarray: ...
+    @property
+    def drift_term(self) -> np.ndarray: ...
+    @property
+    def diffusion(self) -> np.ndarray: ...
+    @property
+    def chol(self) -> np.ndarray: ...
+    @property
+    def cum_transition(self) -> np.ndarray | None: ...
+    @property
+    def schedule(self) -> np.ndarray | None: ...
+    @property
+    def initial(self) -> int: ...
+    @property
+    def shares(self) -> np.ndarray: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def first_path(self) -> int: ...
+
 def simulate_market(
-    spot0: np.ndarray,
-    log_spot0: np.ndarray,
-    drift_term: np.ndarray,
-    diffusion: np.ndarray,
-    chol: np.ndarray,
-    cum_transition: np.ndarray | None,
-    schedule: np.ndarray | None,
-    initial: int,
-    shares: np.ndarray,
-    seed: int,
-    first_path: int,
-    components: np.ndarray,
-    index: np.ndarray,
-    regime: np.ndarray | None,
-    threads: int,
+    *, model: _PathModel, components: np.ndarray, index: np.ndarray, regime: np.ndarray | None, threads: int
 ) -> None: ...
-def philox4x32_10(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]: ...
+def philox4x32_10(*, counter: tuple[int, int, int, int], key: tuple[int, int]) -> tuple[int, int, int, int]: ...
 
 # Hedged book (register_book.cpp)
+PNL_SUMMARY_ROWS: tuple[str, ...]
+PNL_STEP_ROWS: tuple[str, ...]
+
+class HedgeRules:
+    def __init__(
+        self, *, hedge: bool, every: int | None, band: float | None, cost_bps: float, half_spread_vol: float
+    ) -> None: ...
+    @property
+    def hedge(self) -> bool: ...
+    @property
+    def every(self) -> int | None: ...
+    @property
+    def band(self) -> float | None: ...
+    @property
+    def cost_bps(self) -> float: ...
+    @property
+    def half_spread_vol(self) -> float: ...
+
+class _LegArrays(Protocol):
+    """Read by attribute (dispersionkit.numeric._hedged_pnl_inputs.LegArrays)."""
+
+    @property
+    def underlying(self) -> np.ndarray: ...
+    @property
+    def vol_column(self) -> np.ndarray: ...
+    @property
+    def expiry_step(self) -> np.ndarray: ...
+    @property
+    def strike(self) -> np.ndarray: ...
+    @property
+    def expiry(self) -> np.ndarray: ...
+    @property
+    def is_call(self) -> np.ndarray: ...
+    @property
+    def quantity(self) -> np.ndarray: ...
+
 def hedged_pnl(
+    *,
+    legs: _LegArrays,
     spots: np.ndarray,
     vols: np.ndarray,
-    leg_index: np.ndarray,
-    leg_terms: np.ndarray,
     div_yield: np.ndarray,
     rate: float,
     dt: float,
-    policy: tuple[bool, int, float, float, float],
+    rules: HedgeRules,
     summary: np.ndarray,
     leg_gamma_theta: np.ndarray,
     steps: np.ndarray | None,
@@ -70,6 +167,7 @@ def hedged_pnl(
 
 # Volatility surfaces (register_surface.cpp); ``surface`` maps array names to arrays.
 def surface_sort(
+    *,
     group: np.ndarray,
     tau: np.ndarray,
     k: np.ndarray,
@@ -85,9 +183,10 @@ def surface_sort(
     threads: int,
 ) -> None: ...
 def surface_slopes(
-    surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int
+    *, surface: dict[str, np.ndarray], tolerance: float, slope: np.ndarray, flags: np.ndarray, threads: int
 ) -> None: ...
 def surface_query(
+    *,
     surface: dict[str, np.ndarray],
     group: np.ndarray,
     tau: np.ndarray,
@@ -98,6 +197,7 @@ def surface_query(
     threads: int,
 ) -> None: ...
 def surface_delta_strike(
+    *,
     surface: dict[str, np.ndarray],
     group: np.ndarray,
     tau: np.ndarray,

@@ -126,8 +126,13 @@ def weight_sum_off(sums: np.ndarray) -> np.ndarray:
     return np.isfinite(sums) & (np.abs(sums - 1.0) > WEIGHT_SUM_TOLERANCE)
 
 
+MAX_THREADS = 2**31 - 1
+"""The largest ``threads=`` accepted. Any count is fine: the core never runs more threads at once
+than the cores in the process's affinity mask (more chunks queue), and results do not depend on it."""
+
+
 def resolve_threads(threads) -> int:
-    """None -> 0 (all cores, the core's convention); otherwise a positive int."""
+    """None -> 0 (all cores, the core's convention); otherwise an int in [1, MAX_THREADS]."""
     if threads is None:
         return 0
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
@@ -135,6 +140,8 @@ def resolve_threads(threads) -> int:
     threads = operator.index(threads)
     if threads < 1:
         raise ValueError(f"threads: must be >= 1 (or None for all cores), got {threads}")
+    if threads > MAX_THREADS:
+        raise ValueError(f"threads: must be <= {MAX_THREADS}, got {threads}")
     return threads
 
 

@@ -25,19 +25,24 @@ def returns():
 
 def test_contiguous_bindings_reject_unaligned_arrays(returns):
     out = np.empty_like(returns)
+    rolling = dict(window=20, min_periods=20, threads=1)
     with pytest.raises(ValueError, match="returns: not aligned"):
-        _core.rolling_std(unaligned(returns), 20, 20, 1.0, out, 1)
+        _core.rolling_std(returns=unaligned(returns), scale=1.0, out=out, **rolling)
     with pytest.raises(ValueError, match="out: not aligned"):
-        _core.rolling_std(returns, 20, 20, 1.0, unaligned(out), 1)
+        _core.rolling_std(returns=returns, scale=1.0, out=unaligned(out), **rolling)
     with pytest.raises(ValueError, match="returns: not aligned"):
-        _core.rolling_pairwise_corr(unaligned(returns), 20, 20, None, np.empty(300), None, 1)
+        _core.rolling_pairwise_corr(returns=unaligned(returns), weights=None, avg=np.empty(300), matrix=None, **rolling)
     n = returns.shape[1]
     with pytest.raises(ValueError, match="u: not aligned"):
-        _core.quadform_shared(np.eye(n)[None], unaligned(returns), np.empty((1, 300)), 1)
+        _core.quadform_shared(corr=np.eye(n)[None], u=unaligned(returns), out=np.empty((1, 300)), threads=1)
     with pytest.raises(ValueError, match="corr: not aligned"):
-        _core.quadform_per_date(unaligned(np.broadcast_to(np.eye(n), (300, n, n))), returns, np.empty(300), 1)
+        _core.quadform_per_date(
+            corr=unaligned(np.broadcast_to(np.eye(n), (300, n, n))), u=returns, out=np.empty(300), threads=1
+        )
     with pytest.raises(ValueError, match="index_vol: not aligned"):
-        _core.equicorrelation(unaligned(np.full(300, 0.2)), returns, returns, np.empty(300), 1)
+        _core.equicorrelation(
+            index_vol=unaligned(np.full(300, 0.2)), vols=returns, weights=returns, out=np.empty(300), threads=1
+        )
 
 
 def test_public_api_copies_unaligned_input(returns):
@@ -48,18 +53,17 @@ def test_public_api_copies_unaligned_input(returns):
 def test_strided_kernels_gather_unaligned_input():
     rng = np.random.default_rng(4)
     n = 1000
-    cols = [
-        rng.uniform(50, 150, n),
-        rng.uniform(50, 150, n),
-        rng.uniform(0.1, 2, n),
-        rng.uniform(0.1, 0.5, n),
-        np.full(n, 0.01),
-        np.zeros(n),
-        np.ones(n),
-    ]
-    want = [np.empty(n) for _ in range(10)]
-    got = [np.empty(n) for _ in range(10)]
-    _core.bs_greeks(cols, want, 1)
-    _core.bs_greeks([unaligned(c) for c in cols], got, 1)
-    for w, g in zip(want, got):
+    inputs = dict(
+        spot=rng.uniform(50, 150, n),
+        strike=rng.uniform(50, 150, n),
+        tau=rng.uniform(0.1, 2, n),
+        vol=rng.uniform(0.1, 0.5, n),
+        rate=np.full(n, 0.01),
+        div_yield=np.zeros(n),
+        is_call=np.ones(n),
+    )
+    want, got = dk.Greeks.empty(n), dk.Greeks.empty(n)
+    _core.bs_greeks(**inputs, out=want, threads=1)
+    _core.bs_greeks(**{name: unaligned(x) for name, x in inputs.items()}, out=got, threads=1)
+    for w, g in zip(want.arrays(), got.arrays()):
         np.testing.assert_array_equal(g, w)

@@ -307,9 +307,9 @@ def test_scalar_inputs_are_not_materialized(monkeypatch):
     seen = []
     original = dk.numeric.greeks._core.bs_greeks
 
-    def spy(inputs, outputs, threads):
-        seen.extend(a.strides for a in inputs)
-        return original(inputs, outputs, threads)
+    def spy(**kwargs):
+        seen.extend(kwargs[name].strides for name in ("spot", "strike", "tau", "vol", "rate", "div_yield", "is_call"))
+        return original(**kwargs)
 
     monkeypatch.setattr(dk.numeric.greeks._core, "bs_greeks", spy)
     dk.bs_greeks(np.ones(1000) * 100, 100.0, 1.0, 0.2)

@@ -1,6 +1,7 @@
 """Bad input to Leg, Book, HedgePolicy and hedged_pnl: named errors, never a crash."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -126,23 +127,27 @@ def test_core_rejects_out_of_range_indices_without_crashing():
 
     spots = np.full((1, 3, 1), 100.0)
     vols = np.full((1, 3, 1), 0.2)
-    terms = np.array([[100.0], [0.1], [1.0], [1.0]])
-    out = np.empty((14, 1)), np.empty((1, 1))
-    for bad in ([[1], [0], [1]], [[0], [1], [1]], [[0], [0], [0]]):
-        with pytest.raises(ValueError, match="leg_index"):
+    rules = _core.HedgeRules(hedge=True, every=1, band=None, cost_bps=0.0, half_spread_vol=0.0)
+    terms = dict(strike=np.array([100.0]), expiry=np.array([0.1]), is_call=np.ones(1), quantity=np.ones(1))
+    for field, bad in (("underlying", 1), ("vol_column", 1), ("expiry_step", 0)):
+        index = dict(
+            underlying=np.zeros(1, np.int64), vol_column=np.zeros(1, np.int64), expiry_step=np.ones(1, np.int64)
+        )
+        index[field] = np.array([bad], dtype=np.int64)
+        with pytest.raises(ValueError, match=f"legs.{field}"):
             _core.hedged_pnl(
-                spots,
-                vols,
-                np.array(bad, dtype=np.int64),
-                terms,
-                np.zeros(1),
-                0.0,
-                0.01,
-                (True, 1, -1.0, 0.0, 0.0),
-                *out,
-                None,
-                None,
-                1,
+                legs=SimpleNamespace(**index, **terms),
+                spots=spots,
+                vols=vols,
+                div_yield=np.zeros(1),
+                rate=0.0,
+                dt=0.01,
+                rules=rules,
+                summary=np.empty((len(_core.PNL_SUMMARY_ROWS), 1)),
+                leg_gamma_theta=np.empty((1, 1)),
+                steps=None,
+                leg_steps=None,
+                threads=1,
             )
 
 
@@ -153,21 +158,29 @@ def test_core_propagates_nan_spots_without_crashing():
     spots = np.full((2, 4, 1), 100.0)
     spots[1, 2, 0] = np.nan
     vols = np.full((2, 4, 1), 0.2)
-    summary, legs = np.empty((14, 2)), np.empty((2, 1))
+    summary, legs = np.empty((len(_core.PNL_SUMMARY_ROWS), 2)), np.empty((2, 1))
+    leg = SimpleNamespace(
+        underlying=np.zeros(1, np.int64),
+        vol_column=np.zeros(1, np.int64),
+        expiry_step=np.array([50], np.int64),
+        strike=np.array([100.0]),
+        expiry=np.array([0.2]),
+        is_call=np.ones(1),
+        quantity=np.ones(1),
+    )
     _core.hedged_pnl(
-        spots,
-        vols,
-        np.array([[0], [0], [50]], dtype=np.int64),
-        np.array([[100.0], [0.2], [1.0], [1.0]]),
-        np.zeros(1),
-        0.0,
-        0.01,
-        (True, 1, -1.0, 0.0, 0.0),
-        summary,
-        legs,
-        None,
-        None,
-        1,
+        legs=leg,
+        spots=spots,
+        vols=vols,
+        div_yield=np.zeros(1),
+        rate=0.0,
+        dt=0.01,
+        rules=_core.HedgeRules(hedge=True, every=1, band=None, cost_bps=0.0, half_spread_vol=0.0),
+        summary=summary,
+        leg_gamma_theta=legs,
+        steps=None,
+        leg_steps=None,
+        threads=1,
     )
     assert np.isfinite(summary[:, 0]).all()
     assert np.isnan(summary[0, 1]) and np.isnan(legs[1, 0])

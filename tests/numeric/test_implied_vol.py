@@ -171,7 +171,7 @@ def test_status_codes(iv):
         (itm_intrinsic * (1 - 1e-9), 80.0, T, S, True, IVStatus.BELOW_INTRINSIC),
         (fwd_disc, K, T, S, True, IVStatus.ABOVE_MAX),
         (strike_disc * 1.01, K, T, S, False, IVStatus.ABOVE_MAX),
-        (itm_intrinsic * (1 + 2e-16), 80.0, T, S, True, IVStatus.NO_INFORMATION),
+        (itm_intrinsic * (1 + 2e-16), 80.0, T, S, True, IVStatus.AT_INTRINSIC),  # within rounding
         (1e-310, 150.0, T, S, True, IVStatus.NO_INFORMATION),
         (5e-324, 150.0, T, S, True, IVStatus.NO_INFORMATION),  # normalizes to 0: not zero time value
         (np.nan, K, T, S, True, IVStatus.INVALID_INPUT),

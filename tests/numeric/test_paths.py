@@ -66,7 +66,7 @@ def sample_average_correlation(returns):
 
 @pytest.mark.parametrize("counter, key, expected", PHILOX_KAT)
 def test_philox_known_answers_core(counter, key, expected):
-    assert _core.philox4x32_10(*counter, *key) == expected
+    assert _core.philox4x32_10(counter=counter, key=key) == expected
 
 
 @pytest.mark.parametrize("counter, key, expected", PHILOX_KAT)

@@ -11,29 +11,37 @@
 // are reported as such: gamma +inf, vanna/volga/charm NaN; delta uses N(0) = 1/2.
 #pragma once
 
+#include <array>
 #include <cstddef>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/strided.hpp"
 
 namespace dk {
 
-// Output pointers; each is C-contiguous and indexed by flat position.
+// The outputs of bs_greeks, in order, spelled as Python's dispersionkit.Greeks fields (which
+// are checked against _core.GREEK_NAMES at import).
+#define DK_GREEK_LIST(X) \
+    X(price) X(delta) X(gamma) X(vega) X(theta) X(rho) X(epsilon) X(vanna) X(volga) X(charm)
+struct Greek {
+    enum Index : std::size_t { DK_GREEK_LIST(DK_ENUMERATOR) count };
+};
+constexpr const char* kGreekNames[Greek::count] = {DK_GREEK_LIST(DK_NAME)};
+
+// The inputs of the strided drivers, spelled as the keyword arguments of _core.bs_greeks.
+#define DK_BS_INPUT_LIST(X) X(spot) X(strike) X(tau) X(vol) X(rate) X(div_yield) X(is_call)
+struct BsInput {
+    enum Index : std::size_t { DK_BS_INPUT_LIST(DK_ENUMERATOR) count };
+};
+constexpr const char* kBsInputNames[BsInput::count] = {DK_BS_INPUT_LIST(DK_NAME)};
+
+// Output pointers by Greek; each is C-contiguous and indexed by flat position.
 struct GreeksOut {
-    double* price;
-    double* delta;
-    double* gamma;
-    double* vega;
-    double* theta;
-    double* rho;
-    double* epsilon;
-    double* vanna;
-    double* volga;
-    double* charm;
+    std::array<double*, Greek::count> at{};
+    double* operator[](Greek::Index g) const { return at[g]; }
 };
 
-// Inputs in order: spot, strike, tau, vol, rate, div_yield, is_call (nonzero = call).
-constexpr std::size_t kBsArgs = 7;
-
+// n contiguous options (is_call nonzero = call) into out[g] + offset.
 void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                      const double* vol, const double* rate, const double* div, const double* is_call,
                      const GreeksOut& out, std::size_t offset);
@@ -42,9 +50,12 @@ void bs_price_block(std::size_t n, const double* spot, const double* strike, con
                     const double* vol, const double* rate, const double* div, const double* is_call,
                     double* price);
 
-// Strided drivers over a broadcast layout, split over `threads` (<= 0: all cores).
-void bs_greeks(Layout layout, std::array<StridedArg, kBsArgs> args, const GreeksOut& out, int threads);
-void bs_price(Layout layout, std::array<StridedArg, kBsArgs> args, double* price, int threads);
+// Strided drivers over a broadcast layout (args indexed by BsInput), split over `threads`
+// (<= 0: all cores); throw Interrupted when `interrupt` (may be null) stops the call.
+void bs_greeks(Layout layout, std::array<StridedArg, BsInput::count> args, const GreeksOut& out, int threads,
+               Interrupt* interrupt);
+void bs_price(Layout layout, std::array<StridedArg, BsInput::count> args, double* price, int threads,
+              Interrupt* interrupt);
 
 // Below this many elements a call stays on the calling thread.
 constexpr std::size_t kBsMinChunk = 1 << 14;

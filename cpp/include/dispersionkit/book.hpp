@@ -9,11 +9,15 @@
 //
 // Timing: hedges are set at the close of step t from the Greeks at (S_t, vol_t, tau_t);
 // step t's P&L covers (t, t+1]. Conventions (financing, costs, settlement, attribution) are
-// documented in python/dispersionkit/book.py, which is the public face of this kernel.
+// documented in python/dispersionkit/numeric/hedged_pnl.py, which is the public face of this kernel.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+
+#include "dispersionkit/config.hpp"
+#include "dispersionkit/parallel.hpp"
 
 namespace dk {
 
@@ -41,66 +45,53 @@ struct BookMarket {
     double dt = 0.0;
 };
 
+// When the hedge is rebalanced and what trading costs. Bound to Python as _core.HedgeRules.
 struct HedgeRules {
-    bool hedge = true;             // false: options only, never trade the underlying
-    std::int64_t every = 1;        // scheduled rebalance when t % every == 0; 0 = no schedule
-    double band = -1.0;            // rebalance when |net delta| > band shares; < 0 = no band
-    double cost_bps = 0.0;         // per unit of traded hedge notional
-    double half_spread_vol = 0.0;  // option half-spread in vol points, charged as |q| vega x points / 100
+    bool hedge = true;                  // false: options only, never trade the underlying
+    std::optional<std::int64_t> every;  // scheduled rebalance when t % every == 0 (every >= 1)
+    std::optional<double> band;         // rebalance when |net delta| > band shares (band >= 0)
+    double cost_bps = 0.0;              // per unit of traded hedge notional
+    // Option half-spread in vol points, charged as |q| vega x points / 100.
+    double half_spread_vol = 0.0;
 };
 
-// Per-path summary rows, each of length paths.
-enum BookSummaryRow : std::size_t {
-    kSumTotal,
-    kSumMaxDrawdown,
-    kSumCosts,
-    kSumRebalances,
-    kSumOptionMtm,
-    kSumHedge,
-    kSumFinancing,
-    kSumDelta,
-    kSumGamma,
-    kSumTheta,
-    kSumVega,
-    kSumVanna,
-    kSumVolga,
-    kSumResidual,
-    kSummaryRows
+// Per-path summary rows, each of length paths, spelled as Python's PnLSummary fields
+// (exported as _core.PNL_SUMMARY_ROWS).
+// clang-format off
+#define DK_SUMMARY_ROW_LIST(X) \
+    X(total) X(max_drawdown) X(total_costs) X(n_rebalances) X(option_mtm) X(hedge_pnl) X(financing) \
+    X(delta) X(gamma) X(theta) X(vega) X(vanna) X(volga) X(residual)
+// clang-format on
+struct SummaryRow {
+    enum Index : std::size_t { DK_SUMMARY_ROW_LIST(DK_ENUMERATOR) count };
 };
+constexpr const char* kSummaryRowNames[SummaryRow::count] = {DK_SUMMARY_ROW_LIST(DK_NAME)};
 
-// Per-step rows, each (paths, steps).
-enum BookStepRow : std::size_t {
-    kStepOptionMtm,
-    kStepHedge,
-    kStepFinancing,
-    kStepCosts,
-    kStepNet,
-    kStepCumulative,
-    kStepDollarDelta,
-    kStepDollarGamma,
-    kStepVega,
-    kStepTheta,
-    kStepDelta,
-    kStepGamma,
-    kStepThetaPnl,
-    kStepVegaPnl,
-    kStepVanna,
-    kStepVolga,
-    kStepResidual,
-    kStepRows
+// Per-step rows, each (paths, steps), spelled as Python's PnLSteps fields (exported as
+// _core.PNL_STEP_ROWS).
+// clang-format off
+#define DK_STEP_ROW_LIST(X) \
+    X(option_mtm) X(hedge_pnl) X(financing) X(costs) X(net) X(cumulative) X(dollar_delta) X(dollar_gamma) \
+    X(vega) X(theta) X(delta_pnl) X(gamma_pnl) X(theta_pnl) X(vega_pnl) X(vanna_pnl) X(volga_pnl) X(residual)
+// clang-format on
+struct StepRow {
+    enum Index : std::size_t { DK_STEP_ROW_LIST(DK_ENUMERATOR) count };
 };
+constexpr const char* kStepRowNames[StepRow::count] = {DK_STEP_ROW_LIST(DK_NAME)};
 
 struct BookOut {
-    double* summary = nullptr;                // (kSummaryRows, paths)
+    double* summary = nullptr;                // (SummaryRow::count, paths)
     double* leg_gamma_theta = nullptr;        // (paths, n_legs): per-leg gamma-theta summed over steps
-    double* steps = nullptr;                  // (kStepRows, paths, steps) or nullptr
+    double* steps = nullptr;                  // (StepRow::count, paths, steps) or nullptr
     double* leg_gamma_theta_steps = nullptr;  // (paths, steps, n_legs) or nullptr
 };
 
 // Below this many paths per thread a call stays on the calling thread.
 constexpr std::size_t kBookMinChunk = 16;
 
+// Paths split over `threads` (<= 0: all cores); throws Interrupted when `interrupt` (may be
+// null) stops the call (checked between steps).
 void hedged_pnl(const BookLegs& legs, const BookMarket& market, const HedgeRules& rules, const BookOut& out,
-                int threads);
+                int threads, Interrupt* interrupt);
 
 }  // namespace dk

@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-#include "dispersionkit/vector_math.hpp"
+#include "dispersionkit/config.hpp"
 
 namespace dk {
 

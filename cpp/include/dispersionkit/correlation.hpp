@@ -3,10 +3,14 @@
 //
 // All arrays are float64. "Row stride" arguments are in elements and may be 0 (one row
 // broadcast over all dates). NaN in any input propagates to the outputs it touches; the
-// rolling kernels treat NaN returns as missing observations (pandas semantics).
+// rolling kernels treat NaN returns as missing observations (pandas semantics). Work is split
+// over `threads` (<= 0: all cores); each driver throws Interrupted when `interrupt` (may be
+// null) stops the call, checked between blocks of dates.
 #pragma once
 
 #include <cstddef>
+
+#include "dispersionkit/parallel.hpp"
 
 namespace dk {
 
@@ -14,12 +18,12 @@ namespace dk {
 // rows u_t = u + t*u_stride (each row contiguous). Only the upper triangle of each R is read
 // (the callers check symmetry), which halves the flops of the dense GEMM formulation.
 void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const double* u,
-                     std::ptrdiff_t u_stride, double* out, int threads);
+                     std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt);
 
 // out[t] = u_t' R_t u_t for per-date matrices R_t = R + t*n*n (C-contiguous, every element
 // read, so a non-symmetric R_t gives u'((R+R')/2)u exactly as the definition does).
 void quadform_per_date(std::size_t T, std::size_t n, const double* R, const double* u,
-                       std::ptrdiff_t u_stride, double* out, int threads);
+                       std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt);
 
 // Equicorrelation (CBOE) formula per date:
 //   out[t] = (iv_t^2 - sum_i (w_i s_i)^2) / ((sum_i w_i s_i)^2 - sum_i (w_i s_i)^2)
@@ -27,13 +31,13 @@ void quadform_per_date(std::size_t T, std::size_t n, const double* R, const doub
 // Names with weight exactly 0 do not enter (their vol may be NaN, e.g. before listing).
 void equicorrelation(std::size_t T, std::size_t n, const double* index_vol, std::ptrdiff_t iv_stride,
                      const double* vols, std::ptrdiff_t vol_stride, const double* weights,
-                     std::ptrdiff_t w_stride, double* out, int threads);
+                     std::ptrdiff_t w_stride, double* out, int threads, Interrupt* interrupt);
 
 // Rolling sample standard deviation (ddof = 1) of each column of x (T x n, C-contiguous) over
 // the trailing `window` rows, times `scale`; NaN where fewer than max(min_periods, 2) valid
 // observations. out is T x n.
 void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t window, std::size_t min_periods,
-                 double scale, double* out, int threads);
+                 double scale, double* out, int threads, Interrupt* interrupt);
 
 // Rolling pairwise correlations over pairwise-complete observations (pandas rolling corr).
 // avg (length T, may be null): mean of the defined off-diagonal correlations, weighted by
@@ -41,7 +45,7 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
 // may be null): the full correlation matrices, diagonal 1 where the column's variance is defined.
 void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::size_t window,
                            std::size_t min_periods, const double* weights, double* avg, double* matrix,
-                           int threads);
+                           int threads, Interrupt* interrupt);
 
 // Dates evaluated side by side by one quadratic-form block (see correlation_quadform.cpp).
 constexpr std::size_t kQuadDates = 32;

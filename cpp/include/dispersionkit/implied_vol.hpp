@@ -16,31 +16,51 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/strided.hpp"
 
 namespace dk {
 
-// Keep in sync with dispersionkit.IVStatus.
-enum class IVStatus : std::int8_t {
-    Ok = 0,              // solved; vol is accurate to ~1e-12 times the condition number
-    AtIntrinsic = 1,     // zero time value: vol 0
-    BelowIntrinsic = 2,  // price below intrinsic value (or negative): NaN
-    AboveMax = 3,        // price >= S e^{-q tau} (call) / K e^{-r tau} (put): NaN
-    NoInformation = 4,   // time value within rounding of 0 or of the upper bound, or underflowing: NaN
-    InvalidInput = 5,    // NaN/inf input, spot/strike <= 0, tau <= 0, unrepresentable discounting: NaN
-};
+// Per-element outcome, the code the kernel writes into the status array. Python's
+// dispersionkit.IVStatus mirrors these names and codes (checked against _core.IV_STATUS at
+// import); the rules are in python/dispersionkit/numeric/implied_vol.py and docs/methodology.md.
+//   OK               solved; vol is accurate to ~1e-12 times the condition number
+//   AT_INTRINSIC     price within rounding of the discounted intrinsic value: vol 0
+//   BELOW_INTRINSIC  price below intrinsic value by more than rounding, or negative: NaN
+//   ABOVE_MAX        price >= S e^{-q tau} (call) / K e^{-r tau} (put): NaN
+//   NO_INFORMATION   time value within rounding of 0 or of the upper bound, or underflowing: NaN
+//   INVALID_INPUT    NaN/inf input, spot/strike <= 0, tau <= 0, unrepresentable discounting: NaN
+#define DK_IV_STATUS_LIST(X) \
+    X(OK) X(AT_INTRINSIC) X(BELOW_INTRINSIC) X(ABOVE_MAX) X(NO_INFORMATION) X(INVALID_INPUT)
+enum class IVStatus : std::int8_t { DK_IV_STATUS_LIST(DK_ENUMERATOR) };
+constexpr const char* kIVStatusNames[] = {DK_IV_STATUS_LIST(DK_NAME)};
+constexpr std::size_t kIVStatusCount = sizeof(kIVStatusNames) / sizeof(kIVStatusNames[0]);
 
-// Inputs in order: price, spot, strike, tau, rate, div_yield, is_call.
-constexpr std::size_t kIvArgs = 7;
+// The inputs of the strided driver, spelled as the keyword arguments of _core.implied_vol.
+#define DK_IV_INPUT_LIST(X) X(price) X(spot) X(strike) X(tau) X(rate) X(div_yield) X(is_call)
+struct IvInput {
+    enum Index : std::size_t { DK_IV_INPUT_LIST(DK_ENUMERATOR) count };
+};
+constexpr const char* kIvInputNames[IvInput::count] = {DK_IV_INPUT_LIST(DK_NAME)};
 
 // Elements per chunk below which a call stays on the calling thread (~0.3 us per element).
 constexpr std::size_t kIvMinChunk = 1 << 11;
 
-// n <= kBlock contiguous options (inputs in the order above); status may be null.
-void implied_vol_block(std::size_t n, const double* const in[kIvArgs], double* vol, std::int8_t* status);
+// A price is at intrinsic when it is within kPriceUlps ulps of max(price, intrinsic value)
+// plus (kIntrinsicUlps + |ln(S/K)| + |r tau| + |q tau|) ulps of (S e^{-q tau} + K e^{-r tau})
+// of the discounted intrinsic value: its own rounding, and that of an intrinsic value computed
+// from the inputs in double precision (this kernel's and a caller's, each with its own exp,
+// whose errors grow with the size of the exponents).
+constexpr double kPriceUlps = 8.0;
+constexpr double kIntrinsicUlps = 2.0;
 
-// Fills vol (C-contiguous) and, if non-null, status over a broadcast layout.
-void implied_vol(Layout layout, std::array<StridedArg, kIvArgs> args, double* vol, std::int8_t* status,
-                 int threads);
+// n <= kBlock contiguous options (inputs indexed by IvInput); status may be null.
+void implied_vol_block(std::size_t n, const std::array<const double*, IvInput::count>& in, double* vol,
+                       IVStatus* status);
+
+// Fills vol (C-contiguous) and, if non-null, status over a broadcast layout; throws
+// Interrupted when `interrupt` (may be null) stops the call.
+void implied_vol(Layout layout, std::array<StridedArg, IvInput::count> args, double* vol, IVStatus* status,
+                 int threads, Interrupt* interrupt);
 
 }  // namespace dk

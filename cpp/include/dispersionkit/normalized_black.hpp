@@ -15,20 +15,13 @@
 
 #include <cstddef>
 
+#include "dispersionkit/config.hpp"
+
 namespace dk::nb {
 
-constexpr double kSqrtPi = 1.77245385090551602730;
-constexpr double kSqrtHalfPi = 1.25331413731550025121;  // sqrt(pi / 2)
-constexpr double kInvSqrt2Pi_ = 0.39894228040143267794;
-constexpr double kInvSqrt2_ = 0.70710678118654752440;
-
-// Batch lengths are multiples of this (the AVX-512 double width, a multiple of the narrower
-// clones' widths), so every option runs the vector loop body and never a scalar remainder
-// loop, whose libm results could differ in the last bits: an option's result then does not
-// depend on its position in the batch.
-constexpr std::size_t kLanes = 8;
-
-inline std::size_t padded_to_lanes(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+// Batches are padded to whole vectors (kSimdLanes, config.hpp), so an option's result does
+// not depend on its position in the batch.
+inline std::size_t padded_to_lanes(std::size_t n) { return (n + kSimdLanes - 1) / kSimdLanes * kSimdLanes; }
 
 // Quadrature replaces the difference of Mills ratios when t < kQuadWidth * max(1, |h|): the
 // difference would then cancel by more than ~3x, while on an interval this narrow relative
@@ -64,7 +57,7 @@ inline double evaluation_form(double h, double t) {
     return t < kQuadWidth * scale ? integral : kFormDirect;
 }
 
-// For m options (m a multiple of kLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
+// For m options (m a multiple of kSimdLanes) with x <= 0, s > 0, given h = x/s, t = s/2 and
 // ex = e^{x/2}: the price b, the vega db/ds and the distance to the upper bound e^{x/2} - b,
 // each to a few ulps relative (the complement as a sum of positive terms near the money,
 // never as e^{x/2} - b there). Phi form where h + t >= 0, difference of Mills ratios below.

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dispersionkit/parallel.hpp"
+
 namespace dk {
 
 struct MarketModel {
@@ -47,8 +49,9 @@ constexpr std::uint32_t kRegimeBlock = 0xFFFFFFFFu;
 
 // Simulates absolute paths [first_path, first_path + paths) into `out` (row 0 = first_path),
 // split over `threads` (<= 0: all cores). Model arrays must be valid (checked by the caller).
+// Throws Interrupted when `interrupt` (may be null) stops the call (checked between steps).
 void simulate_market(const MarketModel& model, std::uint64_t seed, std::uint64_t first_path,
-                     std::size_t paths, const PathsOut& out, int threads);
+                     std::size_t paths, const PathsOut& out, int threads, Interrupt* interrupt);
 
 // Paths are processed in lockstep groups of this many SIMD lanes; a partial group is padded
 // with extra paths that are computed by the same code and discarded, so every path goes

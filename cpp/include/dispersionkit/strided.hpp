@@ -12,10 +12,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dispersionkit/parallel.hpp"
+
 namespace dk {
 
 constexpr int kMaxDims = 64;
 constexpr std::size_t kBlock = 256;
+// Blocks between two interrupt checks (a few tens of microseconds of work).
+constexpr std::size_t kBlocksPerCheck = 16;
 
 struct Layout {
     int ndim = 0;
@@ -69,9 +73,11 @@ void coalesce(Layout& layout, std::array<StridedArg, NArgs>& args) {
 
 // Calls block(count, inputs, flat_begin) for consecutive blocks covering flat range
 // [begin, end) of the layout; inputs[a] points at `count` contiguous values of type T.
+// Returns early, leaving the rest of the range untouched, once `interrupt` (may be null)
+// asks the call to stop; it is checked every kBlocksPerCheck blocks.
 template <class T, std::size_t NArgs, class BlockFn>
 void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& args, std::size_t begin,
-                    std::size_t end, BlockFn&& block) {
+                    std::size_t end, Interrupt* interrupt, BlockFn&& block) {
     if (begin >= end) return;
     const int nd = layout.ndim;
     const std::size_t inner = static_cast<std::size_t>(layout.shape[nd - 1]);
@@ -87,7 +93,8 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
     alignas(64) T buffers[NArgs][kBlock];
     std::array<const T*, NArgs> ptrs{};
     std::size_t flat = begin;
-    while (flat < end) {
+    for (std::size_t blocks = 0; flat < end; ++blocks) {
+        if (blocks % kBlocksPerCheck == 0 && stop_requested(interrupt)) return;
         const std::size_t pos = static_cast<std::size_t>(index[nd - 1]);
         std::size_t count = inner - pos;
         if (count > end - flat) count = end - flat;

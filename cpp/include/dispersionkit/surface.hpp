@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dispersionkit/parallel.hpp"
+
 namespace dk {
 
 struct SurfaceView {
@@ -42,6 +44,9 @@ constexpr std::uint8_t kButterflyArbitrage =
 // Rows per chunk below which construction and queries stay on the calling thread.
 constexpr std::size_t kSurfaceMinChunk = 1 << 12;
 
+// Every driver splits its work over `threads` (<= 0: all cores) and throws Interrupted when
+// `interrupt` (may be null) stops the call, checked between groups or blocks of queries.
+
 // Sorts n rows by (group, tau, k), ties by row index: a counting sort by group, then a
 // comparison sort inside each group (in parallel over groups). Writes group_start
 // (n_groups + 1 offsets), order (the input row of each sorted position) and the sorted tau,
@@ -50,19 +55,20 @@ constexpr std::size_t kSurfaceMinChunk = 1 << 12;
 void surface_sort(std::size_t n, const std::int64_t* group, const double* tau, const double* k,
                   const double* w, const double* logfwd, std::int64_t n_groups, std::int64_t* group_start,
                   std::int64_t* order, double* tau_out, double* k_out, double* w_out, double* logfwd_out,
-                  int threads);
+                  int threads, Interrupt* interrupt);
 
 // Fills node_slope (PCHIP slopes) and flags (kCalendarArbitrage / kButterflyArbitrage, with
 // `tolerance` in total variance for calendar checks and in units of the forward for
 // butterflies and call spreads), in parallel over groups. `view.node_slope` is ignored.
 void surface_slopes(const SurfaceView& view, double tolerance, double* node_slope, std::uint8_t* flags,
-                    int threads);
+                    int threads, Interrupt* interrupt);
 
 // For m queries (group, tau, x): vol at tau years and, with x_is_log_spot_moneyness,
 // x = ln(K/S) (else x = k = ln(K/F)); logfwd = y(tau). NaN where group < 0, the group has
 // no slice, tau <= 0 or an input is NaN.
 void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* group, const double* tau,
-                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads);
+                   const double* x, bool x_is_log_spot_moneyness, double* vol, double* logfwd, int threads,
+                   Interrupt* interrupt);
 
 // For m queries (group, tau, d1_target): the log-forward-moneyness k at which the surface's
 // own vol gives d1 = -k / sqrt(w(k)) + sqrt(w(k)) / 2 = d1_target (a Black-Scholes delta
@@ -70,6 +76,6 @@ void surface_query(const SurfaceView& view, std::size_t m, const std::int64_t* g
 // method; vol at that k and logfwd = y(tau). NaN where no root is bracketed.
 void surface_delta_strike(const SurfaceView& view, std::size_t m, const std::int64_t* group,
                           const double* tau, const double* d1_target, double* k, double* vol, double* logfwd,
-                          int threads);
+                          int threads, Interrupt* interrupt);
 
 }  // namespace dk

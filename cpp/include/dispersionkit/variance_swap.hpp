@@ -23,6 +23,8 @@
 
 #include <cstddef>
 
+#include "dispersionkit/parallel.hpp"
+
 namespace dk {
 
 // Strips by row: row b's strikes start at strikes + b * strike_row_stride (elements, 0 = one
@@ -48,7 +50,10 @@ struct VarianceStrikeOut {
     double* discretisation_error = nullptr;
 };
 
-void variance_swap_strike(const VarianceStrips& strips, const VarianceStrikeOut& out, int threads);
+// Rows split over `threads` (<= 0: all cores); throws Interrupted when `interrupt` (may be null)
+// stops the call.
+void variance_swap_strike(const VarianceStrips& strips, const VarianceStrikeOut& out, int threads,
+                          Interrupt* interrupt);
 
 // Below this many strike evaluations (rows x n) a call stays on the calling thread.
 constexpr std::size_t kVarianceMinWork = 1 << 13;

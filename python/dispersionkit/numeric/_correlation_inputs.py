@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-import operator
 import warnings
 
 import numpy as np
 
-from .._validation import as_float_array, weight_sum_off
+from .._validation import as_count, as_float_array, weight_sum_off
 
 
 class WeightsWarning(UserWarning):
@@ -64,19 +62,19 @@ def check_weight_sums(weights: np.ndarray, name: str = "weights") -> None:
         )
 
 
+# Window lengths are int64 in the core; a window longer than the data covers every row so far.
+_MAX_WINDOW = 2**63 - 1
+
+
 def window_args(window, min_periods) -> tuple[int, int]:
-    """(window, min_periods) as ints: window >= 2, 1 <= min_periods <= window (default window)."""
-    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
-        raise TypeError(f"window: expected an int number of rows, got {type(window).__name__}")
-    window = operator.index(window)
-    if window < 2:
-        raise ValueError(f"window: must be >= 2 rows, got {window}")
+    """(window, min_periods) as ints: 2 <= window <= 2**63 - 1, 1 <= min_periods <= window (default window)."""
+    window = as_count(window, "window", 2)
+    if window > _MAX_WINDOW:
+        raise ValueError(f"window: must be <= 2**63 - 1 rows, got {window}")
     if min_periods is None:
         return window, window
-    if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
-        raise TypeError(f"min_periods: expected an int or None, got {type(min_periods).__name__}")
-    min_periods = operator.index(min_periods)
-    if not 1 <= min_periods <= window:
+    min_periods = as_count(min_periods, "min_periods", 1)
+    if min_periods > window:
         raise ValueError(f"min_periods: must be in [1, window={window}], got {min_periods}")
     return window, min_periods
 

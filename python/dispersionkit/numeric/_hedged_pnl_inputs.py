@@ -17,11 +17,23 @@ _STEP_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
+class LegArrays:
+    """One (L,) array per leg field, read by name by ``_core.hedged_pnl`` and the NumPy twin."""
+
+    underlying: np.ndarray  # int64 spot column
+    vol_column: np.ndarray  # int64 column of vols
+    expiry_step: np.ndarray  # int64 first step on or after expiry (>= 1)
+    strike: np.ndarray  # float64
+    expiry: np.ndarray  # float64 years from the first date
+    is_call: np.ndarray  # float64 0/1
+    quantity: np.ndarray  # float64 signed
+
+
+@dataclass(frozen=True)
 class BookInputs:
     spots: np.ndarray  # (P, T+1, m) float64, C-contiguous
     vols: np.ndarray  # (P, T+1, K) float64 view, stride 0 on broadcast axes
-    leg_index: np.ndarray  # (3, L) int64: underlying, vol column, expiry step
-    leg_terms: np.ndarray  # (4, L) float64: strike, expiry (years), is_call, quantity
+    legs: LegArrays
     div_yield: np.ndarray  # (m,)
     rate: float
     dt: float
@@ -156,21 +168,20 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
 
     underlying = np.array([_resolve_underlying(leg, names, m) for leg in book], dtype=np.int64)
     expiry = np.array([_expiry_years(leg, dates) for leg in book], dtype=np.float64)
-    expiry_step = np.ceil(expiry / dt - _STEP_TOLERANCE).astype(np.int64)
-    vol_column = underlying if vols_by == "underlying" else np.arange(L, dtype=np.int64)
-    leg_index = np.ascontiguousarray(np.stack([underlying, vol_column, np.maximum(expiry_step, 1)]))
-    leg_terms = np.ascontiguousarray(
-        np.stack(
-            [
-                np.array([leg.strike for leg in book]),
-                expiry,
-                np.array([float(leg.is_call) for leg in book]),
-                np.array([leg.quantity for leg in book]),
-            ]
-        )
+    # Any step past the last (T) means "does not expire within the run"; clipping before the
+    # cast keeps expiries like 1e300 years from overflowing int64.
+    steps_to_expiry = np.minimum(np.ceil(expiry / dt - _STEP_TOLERANCE), T1)
+    legs = LegArrays(
+        underlying=underlying,
+        vol_column=underlying.copy() if vols_by == "underlying" else np.arange(L, dtype=np.int64),
+        expiry_step=np.maximum(steps_to_expiry, 1).astype(np.int64),
+        strike=np.array([leg.strike for leg in book], dtype=np.float64),
+        expiry=expiry,
+        is_call=np.array([float(leg.is_call) for leg in book], dtype=np.float64),
+        quantity=np.array([leg.quantity for leg in book], dtype=np.float64),
     )
 
     steps = detail == "steps" or (detail == "auto" and single)
     step_labels = pd.Index(dates[1:], name="date") if dates is not None else pd.RangeIndex(1, T1, name="step")
     leg_labels = tuple(leg.label() for leg in book)
-    return BookInputs(spot_array, vol_view, leg_index, leg_terms, div, rate, dt, policy, steps, step_labels, leg_labels)
+    return BookInputs(spot_array, vol_view, legs, div, rate, dt, policy, steps, step_labels, leg_labels)

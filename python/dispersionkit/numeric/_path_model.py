@@ -16,7 +16,8 @@ _MAX_U64 = 2**64 - 1
 
 @dataclass(frozen=True)
 class MarketModel:
-    """Everything a simulation needs, validated; both implementations consume exactly this."""
+    """Everything a simulation needs, validated; both implementations consume exactly this
+    (``_core.simulate_market`` reads its fields by name)."""
 
     spot0: np.ndarray  # (n,)
     log_spot0: np.ndarray  # (n,)

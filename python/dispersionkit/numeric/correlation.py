@@ -106,12 +106,12 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
 
     if per_date:
         out = np.empty(T)
-        _core.quadform_per_date(np.ascontiguousarray(R), u, out, nthreads)
+        _core.quadform_per_date(corr=np.ascontiguousarray(R), u=u, out=out, threads=nthreads)
         return as_series(out, index)
     _check_shared(R)
     shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
     out = np.empty((shared.shape[0], T))
-    _core.quadform_shared(shared, u, out, nthreads)
+    _core.quadform_shared(corr=shared, u=u, out=out, threads=nthreads)
     if not scenarios:
         return as_series(out[0], index) if has_dates else float(out[0, 0])
     if not has_dates:
@@ -156,11 +156,11 @@ def equicorrelation_values(index_vol, vols, weights, *, threads=None) -> np.ndar
     n = s.shape[-1]
     out = np.empty(T)
     _core.equicorrelation(
-        np.broadcast_to(iv, (T,)),
-        np.broadcast_to(np.ascontiguousarray(s), (T, n)),
-        np.broadcast_to(np.ascontiguousarray(w), (T, n)),
-        out,
-        resolve_threads(threads),
+        index_vol=np.broadcast_to(iv, (T,)),
+        vols=np.broadcast_to(np.ascontiguousarray(s), (T, n)),
+        weights=np.broadcast_to(np.ascontiguousarray(w), (T, n)),
+        out=out,
+        threads=resolve_threads(threads),
     )
     return out
 
@@ -264,7 +264,7 @@ def average_correlation(corr, weights=None, *, threads=None):
     lead = R.shape[:-2]
     flat = np.ascontiguousarray(R.reshape((-1, n, n)))
     total = np.empty(flat.shape[0])
-    _core.quadform_per_date(flat, np.broadcast_to(w, (flat.shape[0], n)), total, nthreads)
+    _core.quadform_per_date(corr=flat, u=np.broadcast_to(w, (flat.shape[0], n)), out=total, threads=nthreads)
     diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
     pair_weight = w.sum() ** 2 - (w * w).sum()
     if pair_weight <= 0:

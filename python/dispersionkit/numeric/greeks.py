@@ -32,7 +32,11 @@ PER_BASIS_POINT = 1e-4
 
 @dataclass(frozen=True)
 class Greeks:
-    """Prices and first/second-order Greeks, float64 arrays of the broadcast input shape."""
+    """Prices and first/second-order Greeks, float64 arrays of the broadcast input shape.
+
+    The fields are the core's list of Greeks (``_core.GREEK_NAMES``, checked at import), and
+    :func:`bs_greeks` hands them to the core by name.
+    """
 
     price: np.ndarray
     delta: np.ndarray
@@ -63,7 +67,14 @@ class Greeks:
         return [getattr(self, f.name) for f in fields(self)]
 
 
-def _prepare(spot, strike, tau, vol, rate, div_yield, is_call):
+if tuple(f.name for f in fields(Greeks)) != _core.GREEK_NAMES:
+    raise ImportError(
+        f"dispersionkit.Greeks fields {[f.name for f in fields(Greeks)]} differ from the compiled core's "
+        f"Greeks {list(_core.GREEK_NAMES)}: rebuild the extension (pip install .)"
+    )
+
+
+def _prepare(spot, strike, tau, vol, rate, div_yield, is_call) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
     named = {
         "spot": as_float_array(spot, "spot"),
         "strike": as_float_array(strike, "strike"),
@@ -73,7 +84,8 @@ def _prepare(spot, strike, tau, vol, rate, div_yield, is_call):
         "div_yield": as_float_array(div_yield, "div_yield"),
         "is_call": as_call_flags(is_call),
     }
-    return broadcast(named)
+    shape, views = broadcast(named)
+    return shape, dict(zip(named, views))
 
 
 def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None) -> Greeks:
@@ -85,31 +97,34 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
     identical for any thread count. ``out`` (a :class:`Greeks`, e.g. ``Greeks.empty(shape)``)
     receives the results in place. Returns a :class:`Greeks` of float64 arrays (0-d for
     all-scalar input). Units and the NaN / limit policy are in the module docstring.
+
+    Ctrl-C stops a long call within about 0.1 s with KeyboardInterrupt; ``out`` then holds
+    partial results and can be reused (docs/methodology.md, "Threads and interrupts").
     """
     nthreads = resolve_threads(threads)
-    shape, views = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
+    shape, inputs = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
     if out is None:
         out = Greeks.empty(shape)
     elif not isinstance(out, Greeks):
         raise TypeError(f"out: expected a dispersionkit.Greeks, got {type(out).__name__}")
     else:
         for f in fields(Greeks):
-            check_output(getattr(out, f.name), shape, f"out.{f.name}", views)
-    _core.bs_greeks(views, out.arrays(), nthreads)
+            check_output(getattr(out, f.name), shape, f"out.{f.name}", list(inputs.values()))
+    _core.bs_greeks(**inputs, out=out, threads=nthreads)
     return out
 
 
 def bs_price(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None) -> np.ndarray:
     """Black-Scholes-Merton price only, on a faster path than :func:`bs_greeks`.
 
-    Same inputs, broadcasting, threading and element policy as :func:`bs_greeks`; ``out`` is
-    an optional preallocated float64 array of the broadcast shape.
+    Same inputs, broadcasting, threading, interrupt and element policy as :func:`bs_greeks`;
+    ``out`` is an optional preallocated float64 array of the broadcast shape.
     """
     nthreads = resolve_threads(threads)
-    shape, views = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
+    shape, inputs = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
     if out is None:
         out = np.empty(shape, dtype=np.float64)
     else:
-        check_output(out, shape, "out", views)
-    _core.bs_price(views, out, nthreads)
+        check_output(out, shape, "out", list(inputs.values()))
+    _core.bs_price(**inputs, out=out, threads=nthreads)
     return out

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
-from .._validation import as_real
+from .. import _core
+from .._validation import as_count, as_non_negative
 
 _INSTRUMENTS = ("underlying", "none")
-
-
-def _nonneg_real(value, name: str) -> float:
-    value = as_real(value, name, finite=False)
-    if not math.isfinite(value) or value < 0.0:
-        raise ValueError(f"{name}: must be finite and >= 0, got {value}")
-    return value
+_MAX_EVERY = 2**63 - 1  # steps are int64 in the core
 
 
 @dataclass(frozen=True)
@@ -49,25 +42,22 @@ class HedgePolicy:
 
     def __post_init__(self):
         if self.every is not None:
-            if isinstance(self.every, bool) or not isinstance(self.every, numbers.Integral):
-                raise TypeError(f"every: expected a positive int or None, got {type(self.every).__name__}")
-            if self.every < 1:
-                raise ValueError(f"every: must be >= 1 (or None for no schedule), got {self.every}")
+            object.__setattr__(self, "every", as_count(self.every, "every", 1, _MAX_EVERY))
         if self.band is not None:
-            object.__setattr__(self, "band", _nonneg_real(self.band, "band"))
+            object.__setattr__(self, "band", as_non_negative(self.band, "band"))
         if self.every is None and self.band is None and self.hedge_instrument != "none":
             raise ValueError("every and band are both None: give a schedule, a band, or hedge_instrument='none'")
-        object.__setattr__(self, "hedge_cost_bps", _nonneg_real(self.hedge_cost_bps, "hedge_cost_bps"))
-        object.__setattr__(self, "option_half_spread", _nonneg_real(self.option_half_spread, "option_half_spread"))
+        object.__setattr__(self, "hedge_cost_bps", as_non_negative(self.hedge_cost_bps, "hedge_cost_bps"))
+        object.__setattr__(self, "option_half_spread", as_non_negative(self.option_half_spread, "option_half_spread"))
         if self.hedge_instrument not in _INSTRUMENTS:
             raise ValueError(f"hedge_instrument: expected one of {_INSTRUMENTS}, got {self.hedge_instrument!r}")
 
-    def core_rules(self) -> tuple[bool, int, float, float, float]:
-        """(hedge, every, band, cost_bps, half_spread_vol) as _core.hedged_pnl takes them; 0 / -1 mean 'none'."""
-        return (
-            self.hedge_instrument == "underlying",
-            0 if self.every is None else int(self.every),
-            -1.0 if self.band is None else self.band,
-            self.hedge_cost_bps,
-            self.option_half_spread,
+    def core_rules(self) -> _core.HedgeRules:
+        """The rules as ``_core.hedged_pnl`` takes them."""
+        return _core.HedgeRules(
+            hedge=self.hedge_instrument == "underlying",
+            every=self.every,
+            band=self.band,
+            cost_bps=self.hedge_cost_bps,
+            half_spread_vol=self.option_half_spread,
         )

@@ -45,7 +45,7 @@ from .pnl_result import STEP_ROWS, SUMMARY_ROWS, PnLResult, PnLSteps, PnLSummary
 
 def _outputs(inputs: BookInputs):
     P, T1, _ = inputs.spots.shape
-    L = inputs.leg_index.shape[1]
+    L = inputs.legs.strike.size
     summary = np.empty((len(SUMMARY_ROWS), P))
     legs = np.empty((P, L))
     steps = np.empty((len(STEP_ROWS), P, T1 - 1)) if inputs.steps else None
@@ -84,6 +84,8 @@ def hedged_pnl(
     threads: None = all cores; results are identical for any thread count and any split of
         the paths into calls.
     Returns a :class:`PnLResult`; every array keeps the path axis (P = 1 for one history).
+    Ctrl-C stops a long run within about 0.1 s with KeyboardInterrupt (docs/methodology.md,
+    "Threads and interrupts").
     """
     nthreads = resolve_threads(threads)
     inputs = prepare(
@@ -101,19 +103,18 @@ def hedged_pnl(
     )
     summary, legs, steps, leg_steps = _outputs(inputs)
     _core.hedged_pnl(
-        inputs.spots,
-        inputs.vols,
-        inputs.leg_index,
-        inputs.leg_terms,
-        inputs.div_yield,
-        inputs.rate,
-        inputs.dt,
-        policy.core_rules(),
-        summary,
-        legs,
-        steps,
-        leg_steps,
-        nthreads,
+        legs=inputs.legs,
+        spots=inputs.spots,
+        vols=inputs.vols,
+        div_yield=inputs.div_yield,
+        rate=inputs.rate,
+        dt=inputs.dt,
+        rules=policy.core_rules(),
+        summary=summary,
+        leg_gamma_theta=legs,
+        steps=steps,
+        leg_steps=leg_steps,
+        threads=nthreads,
     )
     return PnLResult(
         summary=PnLSummary.from_core(summary, legs),

@@ -23,16 +23,28 @@ more than 16 eps of it (the price is distinguishable from S e^{-q tau} or K e^{-
 There the returned vol reprices to ~1e-14 relative and differs from the true vol by at most
 ~1e-12 times the condition number cond = price / (vol * vega) (the relative change of vol per relative change of price).
 
-Status codes (:class:`IVStatus`), one per element; no element raises:
+At intrinsic within rounding: with the discounted intrinsic value
+I = max(+-(S e^{-q tau} - K e^{-r tau}), 0) (+ call, - put), a price is at intrinsic when
 
-- ``OK`` (0): solved.
-- ``AT_INTRINSIC`` (1): time value exactly zero (e.g. a zero OTM price): vol 0.
-- ``BELOW_INTRINSIC`` (2): price below intrinsic value by more than rounding, or negative: NaN.
-- ``ABOVE_MAX`` (3): price >= S e^{-q tau} for a call, >= K e^{-r tau} for a put: NaN.
-- ``NO_INFORMATION`` (4): 0 < |time value| <= 16 eps beta, time value below ~1e-292, or price
-  within 16 eps of the upper bound: NaN.
+    |price - I| <= eps * (8 max(price, I) + (2 + |ln(S/K)| + |r tau| + |q tau|) (S e^{-q tau} + K e^{-r tau}))
+
+(eps = 2**-52): the price's own rounding plus the rounding of an intrinsic value computed from
+the inputs in double precision, here or by the caller. The window applies to options in the
+money or out of it by no more than the window; further out of the money only a zero price is
+at intrinsic. Details in docs/methodology.md.
+
+Status codes (:class:`IVStatus`), one per element; no element raises. The first that applies:
+
 - ``INVALID_INPUT`` (5): NaN/inf in any input, spot <= 0, strike <= 0 or tau <= 0, or discount
   factors / normalized price that overflow or underflow (e.g. rate * tau ~ 1e3): NaN.
+- ``BELOW_INTRINSIC`` (2): a negative price: NaN.
+- ``AT_INTRINSIC`` (1): price within rounding of the intrinsic value (above), e.g. a zero OTM
+  price or bs_price(..., vol=0): vol 0 (never a tiny positive vol).
+- ``ABOVE_MAX`` (3): price >= S e^{-q tau} for a call, >= K e^{-r tau} for a put: NaN.
+- ``BELOW_INTRINSIC`` (2): price below the intrinsic value by more than rounding: NaN.
+- ``NO_INFORMATION`` (4): time value above the rounding window but <= 16 eps beta, time value
+  below ~1e-292, or price within 16 eps of the upper bound: NaN.
+- ``OK`` (0): solved.
 """
 
 from __future__ import annotations
@@ -47,7 +59,10 @@ from .._validation import as_call_flags, as_float_array, broadcast, check_output
 
 
 class IVStatus(enum.IntEnum):
-    """Per-element outcome of :func:`implied_vol` (int8 codes; see the module docstring)."""
+    """Per-element outcome of :func:`implied_vol` (int8 codes; see the module docstring).
+
+    The codes are the ones the core writes (``_core.IV_STATUS``, checked at import).
+    """
 
     OK = 0
     AT_INTRINSIC = 1
@@ -55,6 +70,13 @@ class IVStatus(enum.IntEnum):
     ABOVE_MAX = 3
     NO_INFORMATION = 4
     INVALID_INPUT = 5
+
+
+if {status.name: status.value for status in IVStatus} != _core.IV_STATUS:
+    raise ImportError(
+        f"dispersionkit.IVStatus {[(s.name, s.value) for s in IVStatus]} differs from the compiled core's "
+        f"status codes {sorted(_core.IV_STATUS.items(), key=lambda item: item[1])}: rebuild the extension"
+    )
 
 
 @dataclass(frozen=True)
@@ -65,19 +87,19 @@ class ImpliedVolResult:
     status: np.ndarray
 
 
-def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call):
-    """Validated float64 inputs broadcast to one shape (stride-0 views, no copies)."""
-    return broadcast(
-        {
-            "price": as_float_array(price, "price"),
-            "spot": as_float_array(spot, "spot"),
-            "strike": as_float_array(strike, "strike"),
-            "tau": as_float_array(tau, "tau"),
-            "rate": as_float_array(rate, "rate"),
-            "div_yield": as_float_array(div_yield, "div_yield"),
-            "is_call": as_call_flags(is_call),
-        }
-    )
+def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """The broadcast shape and the validated float64 inputs by name (stride-0 views, no copies)."""
+    named = {
+        "price": as_float_array(price, "price"),
+        "spot": as_float_array(spot, "spot"),
+        "strike": as_float_array(strike, "strike"),
+        "tau": as_float_array(tau, "tau"),
+        "rate": as_float_array(rate, "rate"),
+        "div_yield": as_float_array(div_yield, "div_yield"),
+        "is_call": as_call_flags(is_call),
+    }
+    shape, views = broadcast(named)
+    return shape, dict(zip(named, views))
 
 
 def implied_vol(
@@ -94,18 +116,19 @@ def implied_vol(
     ``return_status=True`` an :class:`ImpliedVolResult` with an int8 :class:`IVStatus` array.
     Prices outside the no-arbitrage bounds, invalid inputs and prices without information
     give NaN with a status instead of raising; accuracy and status rules are in the module
-    docstring.
+    docstring. Ctrl-C stops a long call within about 0.1 s with KeyboardInterrupt (``out``
+    then holds partial results; docs/methodology.md, "Threads and interrupts").
     """
     nthreads = resolve_threads(threads)
     if not isinstance(return_status, bool):
         raise TypeError(f"return_status: expected a bool, got {type(return_status).__name__}")
-    shape, views = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
+    shape, inputs = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
     if out is None:
         out = np.empty(shape, dtype=np.float64)
     else:
-        check_output(out, shape, "out", views)
+        check_output(out, shape, "out", list(inputs.values()))
     status = np.empty(shape, dtype=np.int8) if return_status else None
-    _core.implied_vol(views, out, status, nthreads)
+    _core.implied_vol(**inputs, out=out, status=status, threads=nthreads)
     if return_status:
         return ImpliedVolResult(out, status)
     return out

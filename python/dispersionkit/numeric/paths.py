@@ -136,7 +136,7 @@ def simulate_market(
     ``seed``. ``threads=None`` uses every core; results are identical for any thread count.
 
     Returns a :class:`MarketPaths`. Model, index construction, RNG and NaN policy are in the
-    module docstring.
+    module docstring. Ctrl-C stops a long simulation within about 0.1 s with KeyboardInterrupt.
     """
     nthreads = resolve_threads(threads)
     model = prepare(
@@ -157,21 +157,5 @@ def simulate_market(
     components = np.empty((model.paths, model.steps + 1, n))
     index = np.empty((model.paths, model.steps + 1))
     regime = None if model.regimes is None else np.empty((model.paths, model.steps), dtype=np.int32)
-    _core.simulate_market(
-        model.spot0,
-        model.log_spot0,
-        model.drift_term,
-        model.diffusion,
-        model.chol,
-        model.cum_transition,
-        model.schedule,
-        model.initial,
-        model.shares,
-        model.seed,
-        model.first_path,
-        components,
-        index,
-        regime,
-        nthreads,
-    )
+    _core.simulate_market(model=model, components=components, index=index, regime=regime, threads=nthreads)
     return wrap(model, components, index, regime)

@@ -7,42 +7,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-# Row order of the core's summary (14, P) and steps (17, P, T) outputs.
-SUMMARY_ROWS = (
-    "total",
-    "max_drawdown",
-    "total_costs",
-    "n_rebalances",
-    "option_mtm",
-    "hedge_pnl",
-    "financing",
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "vanna",
-    "volga",
-    "residual",
-)
-STEP_ROWS = (
-    "option_mtm",
-    "hedge_pnl",
-    "financing",
-    "costs",
-    "net",
-    "cumulative",
-    "dollar_delta",
-    "dollar_gamma",
-    "vega",
-    "theta",
-    "delta_pnl",
-    "gamma_pnl",
-    "theta_pnl",
-    "vega_pnl",
-    "vanna_pnl",
-    "volga_pnl",
-    "residual",
-)
+from .. import _core
+
+# The core's row layouts, by name in row order: summary (len(SUMMARY_ROWS), P) and steps
+# (len(STEP_ROWS), P, T). The result classes below are filled by name from them.
+SUMMARY_ROWS: tuple[str, ...] = _core.PNL_SUMMARY_ROWS
+STEP_ROWS: tuple[str, ...] = _core.PNL_STEP_ROWS
 
 
 @dataclass(frozen=True)
@@ -75,8 +45,9 @@ class PnLSummary:
 
     @classmethod
     def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> PnLSummary:
+        """From the core's (len(SUMMARY_ROWS), P) rows, each field taken by its row's name."""
         values = {name: rows[k] for k, name in enumerate(SUMMARY_ROWS)}
-        values["n_rebalances"] = rows[SUMMARY_ROWS.index("n_rebalances")].astype(np.int64)
+        values["n_rebalances"] = values["n_rebalances"].astype(np.int64)
         return cls(**values, gamma_theta_legs=gamma_theta_legs)
 
 
@@ -121,7 +92,21 @@ class PnLSteps:
 
     @classmethod
     def from_core(cls, rows: np.ndarray, gamma_theta_legs: np.ndarray) -> PnLSteps:
+        """From the core's (len(STEP_ROWS), P, T) rows, each field taken by its row's name."""
         return cls(**{name: rows[k] for k, name in enumerate(STEP_ROWS)}, gamma_theta_legs=gamma_theta_legs)
+
+
+def _check_rows(cls, rows: tuple[str, ...]) -> None:
+    fields_ = {f.name for f in fields(cls)} - {"gamma_theta_legs"}
+    if fields_ != set(rows):
+        raise ImportError(
+            f"dispersionkit.{cls.__name__} fields {sorted(fields_)} differ from the compiled core's rows "
+            f"{sorted(rows)}: rebuild the extension (pip install .)"
+        )
+
+
+_check_rows(PnLSummary, SUMMARY_ROWS)
+_check_rows(PnLSteps, STEP_ROWS)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,14 @@ def rolling_vol_values(
     (NaN = missing, no inf) and int ``window`` >= 2, 1 <= ``min_periods`` <= window, already
     checked; returns float64 (T, n), no labels. For callers that hold validated arrays."""
     out = np.empty_like(returns)
-    _core.rolling_std(returns, window, min_periods, float(np.sqrt(annualization)), out, resolve_threads(threads))
+    _core.rolling_std(
+        returns=returns,
+        window=window,
+        min_periods=min_periods,
+        scale=float(np.sqrt(annualization)),
+        out=out,
+        threads=resolve_threads(threads),
+    )
     return out
 
 
@@ -84,9 +91,18 @@ def _implied_formula(x, w, index_returns, window, min_periods, nthreads):
     both = np.empty((T, n + 1))
     both[:, :n], both[:, n] = x, index_x
     vols = np.empty_like(both)
-    _core.rolling_std(both, window, min_periods, float(np.sqrt(TRADING_DAYS)), vols, nthreads)
+    _core.rolling_std(
+        returns=both,
+        window=window,
+        min_periods=min_periods,
+        scale=float(np.sqrt(TRADING_DAYS)),
+        out=vols,
+        threads=nthreads,
+    )
     out = np.empty(T)
-    _core.equicorrelation(vols[:, n], vols[:, :n], np.broadcast_to(w, (T, n)), out, nthreads)
+    _core.equicorrelation(
+        index_vol=vols[:, n], vols=vols[:, :n], weights=np.broadcast_to(w, (T, n)), out=out, threads=nthreads
+    )
     return out
 
 
@@ -138,10 +154,14 @@ def realized_correlation(
         raise ValueError(f"index_returns: only used by method='implied_formula', not {method!r}")
     if method == "pairwise":
         avg = np.empty(T)
-        _core.rolling_pairwise_corr(x, window, min_periods, w, avg, None, nthreads)
+        _core.rolling_pairwise_corr(
+            returns=x, window=window, min_periods=min_periods, weights=w, avg=avg, matrix=None, threads=nthreads
+        )
         return as_series(avg, index)
     matrix = np.empty((T, n, n))
-    _core.rolling_pairwise_corr(x, window, min_periods, w, None, matrix, nthreads)
+    _core.rolling_pairwise_corr(
+        returns=x, window=window, min_periods=min_periods, weights=w, avg=None, matrix=matrix, threads=nthreads
+    )
     if index is None:
         return matrix
     columns = columns_of(returns)

@@ -52,12 +52,13 @@ def hedged_pnl(
     S, V = x.spots, x.vols
     P, T1, m = S.shape
     T = T1 - 1
-    u, col, expiry_step = x.leg_index
-    K, expiry, call, q = x.leg_terms
+    legs = x.legs
+    u, col, expiry_step = legs.underlying, legs.vol_column, legs.expiry_step
+    K, expiry, q = legs.strike, legs.expiry, legs.quantity
     L = K.shape[0]
-    is_call = call != 0.0
-    hedging, every, band, bps, spread_points = policy.core_rules()
-    cost_rate, spread = bps * 1e-4, spread_points * 0.01
+    is_call = legs.is_call != 0.0
+    hedging, every, band = policy.hedge_instrument == "underlying", policy.every, policy.band
+    cost_rate, spread = policy.hedge_cost_bps * 1e-4, policy.option_half_spread * 0.01
     incidence = np.zeros((L, m))
     incidence[np.arange(L), u] = 1.0
     div = x.div_yield
@@ -108,7 +109,7 @@ def hedged_pnl(
             s0, s1 = S[:, t, u], S[:, t + 1, u]
             dS, dv = s1 - s0, V[:, t + 1, col] - V[:, t, col]
             v0 = V[:, t, col]
-            intrinsic = np.maximum(np.where(call != 0.0, s1 - K, K - s1), 0.0)
+            intrinsic = np.maximum(np.where(is_call, s1 - K, K - s1), 0.0)
             value_next = np.where(alive_next, gn.price, intrinsic)
 
             mtm = (w * (value_next - g.price)).sum(1)
@@ -132,9 +133,9 @@ def hedged_pnl(
                 step_cost = step_cost + (cost_rate * np.abs(hedge) * Sn).sum(1)
             elif hedging:
                 net_delta = (np.where(alive_next, q, 0.0) * gn.delta) @ incidence
-                scheduled = every > 0 and (t + 1) % every == 0
+                scheduled = every is not None and (t + 1) % every == 0
                 forced = (settle.astype(float) @ incidence) > 0
-                need = scheduled | forced | ((band >= 0.0) & (np.abs(net_delta + hedge) > band))
+                need = scheduled | forced | (band is not None and np.abs(net_delta + hedge) > band)
                 pending = rebalance(net_delta, Sn, need)
                 cash -= pending
             else:

@@ -69,8 +69,19 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
         volga = np.where(limit, np.where(at_fwd, nan, 0.0), volga)
         charm = np.where(limit, np.where(at_fwd, nan, s * q * dq * w), charm)
 
-    outputs = [price, delta, gamma, vega, theta, rho, epsilon, vanna, volga, charm]
-    return Greeks(*(np.where(valid, x, np.nan).astype(np.float64) for x in outputs))
+    outputs = dict(
+        price=price,
+        delta=delta,
+        gamma=gamma,
+        vega=vega,
+        theta=theta,
+        rho=rho,
+        epsilon=epsilon,
+        vanna=vanna,
+        volga=volga,
+        charm=charm,
+    )
+    return Greeks(**{name: np.where(valid, x, np.nan).astype(np.float64) for name, x in outputs.items()})
 
 
 def bs_price(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, threads=None) -> np.ndarray:

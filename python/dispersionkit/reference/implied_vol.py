@@ -16,6 +16,10 @@ from ..numeric.implied_vol import ImpliedVolResult, IVStatus, prepare_inputs
 _EPS = np.finfo(np.float64).eps
 _TINY_TIME_VALUE = np.finfo(np.float64).tiny / _EPS
 _INFO_ULPS = 16.0
+# At intrinsic within _PRICE_ULPS ulps of max(price, intrinsic) plus (_INTRINSIC_ULPS + |ln(S/K)| + |r tau| +
+# |q tau|) ulps of S e^{-q tau} + K e^{-r tau} (as in the core).
+_PRICE_ULPS = 8.0
+_INTRINSIC_ULPS = 2.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
 _QUAD_WIDTH = 0.15
@@ -151,8 +155,9 @@ def implied_vol(
     price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None, return_status=False
 ):
     """NumPy twin of :func:`dispersionkit.implied_vol` (``threads`` is accepted and ignored)."""
-    shape, (P, S, K, T, r, q, c) = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
-    P, S, K, T, r, q, c = (np.ravel(a) for a in (P, S, K, T, r, q, c))
+    shape, inputs = prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call)
+    P, S, K, T = (np.ravel(inputs[name]) for name in ("price", "spot", "strike", "tau"))
+    r, q, c = (np.ravel(inputs[name]) for name in ("rate", "div_yield", "is_call"))
     vol = np.full(P.shape, np.nan)
     status = np.full(P.shape, IVStatus.INVALID_INPUT, dtype=np.int8)
     with np.errstate(all="ignore"):
@@ -178,10 +183,19 @@ def implied_vol(
             vol[mask] = value
             undecided = undecided & ~mask
 
+        # At intrinsic within rounding, in normalized units (the rule in dispersionkit.implied_vol).
+        distance = 2.0 * np.sinh(0.5 * np.abs(x))
+        intrinsic = np.where(itm, distance, 0.0)
+        exponents = np.abs(np.log(S / K)) + np.abs(r * T) + np.abs(q * T)
+        window = _EPS * (
+            2.0 * np.cosh(0.5 * x) * (_INTRINSIC_ULPS + exponents) + _PRICE_ULPS * np.maximum(beta, intrinsic)
+        )
+        at_intrinsic = np.where(itm | (distance <= window), np.abs(tv) <= window, P == 0.0)
+
         settle(P < 0.0, IVStatus.BELOW_INTRINSIC, np.nan)
+        settle(at_intrinsic, IVStatus.AT_INTRINSIC, 0.0)
         settle(np.where(call, fwd_disc, strike_disc) <= P, IVStatus.ABOVE_MAX, np.nan)
-        settle(tv < -noise, IVStatus.BELOW_INTRINSIC, np.nan)
-        settle((tv == 0.0) & ~((beta == 0.0) & (P > 0.0)), IVStatus.AT_INTRINSIC, 0.0)  # not an underflow
+        settle(tv < -window, IVStatus.BELOW_INTRINSIC, np.nan)
         upper = np.exp(0.5 * xo)
         settle(tv >= upper, IVStatus.ABOVE_MAX, np.nan)
         no_info = (tv <= noise) | (tv < _TINY_TIME_VALUE) | (upper - tv <= _INFO_ULPS * _EPS * upper)
@@ -190,8 +204,8 @@ def implied_vol(
         status[solve] = IVStatus.OK
         vol[solve] = normalized_implied_stddev(tv[solve], xo[solve]) / np.sqrt(T[solve])
 
-    vol, status = vol.reshape(shape), status.reshape(shape)
+    vols, codes = np.reshape(vol, shape), np.reshape(status, shape)
     if out is not None:
-        out[...] = vol
-        vol = out
-    return ImpliedVolResult(vol, status) if return_status else vol
+        out[...] = vols
+        vols = out
+    return ImpliedVolResult(vols, codes) if return_status else vols
