@@ -61,10 +61,14 @@ def test_core_matches_reference_hypothesis(spot, log_moneyness, tau, vol, rate, 
     strike = spot * np.exp(log_moneyness)
     core = dk.bs_greeks(spot, strike, tau, vol, rate, div, call)
     expected = ref.bs_greeks(spot, strike, tau, vol, rate, div, call)
+    # d1 = (ln(S/K) + (r - q) tau) / (vol sqrt(tau)) + ...: rounding in the numerator is amplified
+    # by 1 / (vol sqrt(tau)), and cancels when ln(S/K) ~ -(r - q) tau. Both implementations then
+    # carry that error (e.g. vanna 1e-10 relative at vol 0.001, ln(K/S) = r tau = 0.125).
+    amplification = 1.0 + (abs(log_moneyness) + (abs(rate) + abs(div)) * tau) / (vol * np.sqrt(tau))
     for name in NAMES:
         x, y = float(getattr(core, name)), float(getattr(expected, name))
         # The natural scale of each Greek: spot-sized for money values.
-        assert abs(x - y) <= 1e-11 * (abs(y) + spot * (1 + tau)), name
+        assert abs(x - y) <= 1e-13 * amplification * (abs(y) + spot * (1 + tau)), name
 
 
 def test_price_path_matches_greeks_path():
