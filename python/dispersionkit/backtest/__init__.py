@@ -10,11 +10,22 @@ import inspect
 import sys
 import types
 
+from .cost_stress import cost_stress
 from .engine import BacktestRules, backtest
-from .metrics import Metrics, compute_metrics
+from .metrics import Metrics, compute_metrics, deflated_sharpe, sub_period_metrics, value_at_risk
 from .result import BacktestResult
 
-__all__ = ["BacktestResult", "BacktestRules", "Metrics", "backtest", "compute_metrics"]
+__all__ = [
+    "BacktestResult",
+    "BacktestRules",
+    "Metrics",
+    "backtest",
+    "compute_metrics",
+    "cost_stress",
+    "deflated_sharpe",
+    "sub_period_metrics",
+    "value_at_risk",
+]
 
 
 class _CallablePackage(types.ModuleType):
