@@ -23,10 +23,21 @@ import importlib.abc
 import importlib.util
 import sys
 
-from . import backtest, data, market
+from . import backtest, data, market, report
 from ._core import hardware_threads
+from ._persist import load as _load
 from ._version import __version__ as __version__
-from .backtest import BacktestResult, BacktestRules, Metrics, compute_metrics, metrics
+from .backtest import (
+    BacktestResult,
+    BacktestRules,
+    Metrics,
+    compute_metrics,
+    cost_stress,
+    deflated_sharpe,
+    metrics,
+    sub_period_metrics,
+    value_at_risk,
+)
 from .market import (
     ImpliedVolModel,
     MarketData,
@@ -105,6 +116,7 @@ from .strategy import (
     VarianceVsStraddles,
     book_risk,
     compare_variance_and_straddles,
+    correlation_profile,
     correlation_swap_gap,
     correlation_swap_payoff,
     fair_strikes,
@@ -154,6 +166,11 @@ from .strategy.sizing import (
     theta_neutral,
     vega_neutral,
 )
+
+
+def load_result(path):
+    """A result saved with ``.save(path)`` (BacktestResult, PnLResult or StressResult), whichever it is."""
+    return _load(path)
 
 
 def __getattr__(name: str):
@@ -287,12 +304,15 @@ __all__ = [
     "check_greek_limits",
     "compare_variance_and_straddles",
     "compute_metrics",
+    "correlation_profile",
     "correlation_swap_gap",
     "correlation_swap_payoff",
     "correlation_swap_strike",
     "correlation_swap_value",
+    "cost_stress",
     "data",
     "default_exit_rules",
+    "deflated_sharpe",
     "evaluate_rules",
     "fair_strikes",
     "first_firing",
@@ -304,6 +324,7 @@ __all__ = [
     "implied_vol",
     "index_variance",
     "index_vol",
+    "load_result",
     "market",
     "metrics",
     "nearest_correlation",
@@ -320,6 +341,7 @@ __all__ = [
     "realized_vol",
     "reference",
     "replication_strikes",
+    "report",
     "risk",
     "scale_to_budget",
     "signals",
@@ -329,10 +351,12 @@ __all__ = [
     "straddle_greeks",
     "stress_correlation",
     "stress_grid",
+    "sub_period_metrics",
     "surface_strips",
     "survivability",
     "swap_realized_correlation",
     "theta_neutral",
+    "value_at_risk",
     "variance_notional",
     "variance_strikes",
     "variance_swap_payoff",

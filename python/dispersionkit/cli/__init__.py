@@ -1,83 +1,108 @@
-"""The ``dispersionkit`` command. Subcommands live in ``_COMMANDS``: add a (configure, run) pair
-to extend it.
+"""The ``dispersionkit`` command.
 
-    dispersionkit demo [--start 2015-01-01] [--end 2018-12-31] [--direction long] [--capital 1e6]
+    dispersionkit demo [--out DIR]                 the bundled data end to end, report in DIR
+    dispersionkit backtest --spots F --index F ... a backtest on your files (--config F.toml)
+    dispersionkit scan                             today's regime, correlations, premium, signals
+    dispersionkit stress                           spot x vol x correlation grid of today's trade
+    dispersionkit risk                             path risk of today's book (when available)
+    dispersionkit report DIR                       rebuild the report from a saved result
+    dispersionkit bench                            speedup of the core over the NumPy reference
 
 ``demo`` runs offline on the bundled S&P 500 data and prints, after what it assumes (implied
 vols are modelled: VIX where available), the regime on the last date, implied vs realized and
 forward-realized correlation, the last date's book, and the backtest under several assumed
 correlation premia side by side, by sub-period, with its complete P&L explain
-(:mod:`dispersionkit.demo`).
+(:mod:`dispersionkit.demo`); then it writes the report.
+
+Every command takes ``--quiet`` (no progress bars); bars go to stderr and only when it is a
+terminal. Bad input exits with status 2 and a one-line message on stderr; a closed pipe
+(``dispersionkit demo | head``) ends quietly with status 141. docs/cli.md has the details.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from .backtest.engine import DEFAULT_POLICY
-from .demo import DemoSettings, demo_sections
+from .._version import __version__
+from . import commands, demo
 
-
-def _configure_demo(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--start", default=None, help="first date of the backtest (default: first date of the data)")
-    parser.add_argument("--end", default=None, help="last date of the backtest and the 'today' of the regime")
-    parser.add_argument("--direction", choices=("long", "short"), default="long", help="dispersion direction")
-    parser.add_argument("--capital", type=float, default=1_000_000.0, help="starting capital (USD)")
-    parser.add_argument("--budget", type=float, default=0.05, help="premium per trade as a fraction of equity")
-    parser.add_argument(
-        "--budget-basis", choices=("gross", "net"), default="gross", help="premium the budget applies to"
-    )
-    parser.add_argument("--tenor-days", type=float, default=30.0, help="option tenor in calendar days")
-    parser.add_argument(
-        "--cost-bps", type=float, default=DEFAULT_POLICY.hedge_cost_bps, help="hedge trading cost, bps of notional"
-    )
-    parser.add_argument(
-        "--half-spread", type=float, default=DEFAULT_POLICY.option_half_spread, help="option half-spread, vol points"
-    )
-    parser.add_argument(
-        "--index",
-        choices=("sp500", "basket"),
-        default="sp500",
-        help="traded index: the S&P 500, or the equal-weighted basket of the 20 stocks as its own index",
-    )
-
-
-def _run_demo(args: argparse.Namespace, out) -> int:
-    settings = DemoSettings(
-        start=args.start,
-        end=args.end,
-        direction=args.direction,
-        capital=args.capital,
-        budget=args.budget,
-        budget_basis=args.budget_basis,
-        tenor_days=args.tenor_days,
-        cost_bps=args.cost_bps,
-        half_spread=args.half_spread,
-        index=args.index,
-    )
-    sections = demo_sections(settings)
-    index = "S&P 500" if args.index == "sp500" else "basket of the 20 stocks (equal weights)"
-    print(f"dispersionkit demo: bundled data (20 S&P 500 stocks, equal weights; traded index: {index})", file=out)
-    for section in sections:
-        print(f"\n== {section.title} ==", file=out)
-        print(section.text, file=out)
-    return 0
-
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 _COMMANDS = {
-    "demo": ("backtest the bundled data and print regime, correlations, metrics", _configure_demo, _run_demo),
+    "demo": ("backtest the bundled data, print the results and write a report", demo.configure, demo.run),
+    "backtest": ("backtest your own data files", commands.configure_backtest, commands.run_backtest),
+    "scan": (
+        "today's regime, implied vs realized correlation, premium and signals",
+        commands.configure_scan,
+        commands.run_scan,
+    ),
+    "stress": ("spot x vol x correlation stress grid of today's trade", commands.configure_stress, commands.run_stress),
+    "risk": ("P&L distribution of today's book held to expiry", commands.configure_risk, commands.run_risk),
+    "report": ("rebuild the HTML report from a saved result", commands.configure_report, commands.run_report),
+    "bench": ("speedup of the C++ core over the NumPy reference", commands.configure_bench, commands.run_bench),
 }
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (unless the help states it, or there is none to show)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+            or isinstance(action, argparse._VersionAction)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dispersionkit",
+        description="Equity dispersion trading toolkit.",
+        epilog="Run 'dispersionkit COMMAND --help' for a command's options.",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dispersionkit {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (help_text, configure, _) in _COMMANDS.items():
+        sub = subparsers.add_parser(
+            name, help=help_text, description=help_text, parents=[common], formatter_class=_Formatter
+        )
+        configure(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None, out=None) -> int:
     """Entry point of the ``dispersionkit`` console script; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="dispersionkit", description="Equity dispersion trading toolkit.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for name, (help_text, configure, _) in _COMMANDS.items():
-        configure(commands.add_parser(name, help=help_text, description=help_text))
+    parser = build_parser()
     args = parser.parse_args(argv)
+    stream = sys.stdout if out is None else out
     try:
-        return _COMMANDS[args.command][2](args, sys.stdout if out is None else out)
-    except ValueError as error:  # the library's named input errors (e.g. --budget 2): a message, not a traceback
-        parser.exit(2, f"dispersionkit {args.command}: error: {error}\n")
+        status = _COMMANDS[args.command][2](args, stream)
+        stream.flush()
+        return status
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop writing, and keep Python's exit-time flush of
+        # stdout from raising again on the closed pipe.
+        if out is None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print(f"dispersionkit {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, TypeError, OSError, ImportError) as error:
+        # The library's named input errors (e.g. --budget 2, a bad file): a message, not a traceback.
+        message = " ".join(str(error).split())
+        parser.exit(EXIT_BAD_INPUT, f"dispersionkit {args.command}: error: {message}\n")
+    raise AssertionError("unreachable")  # parser.exit raises SystemExit

@@ -1,0 +1,398 @@
+"""``dispersionkit backtest | scan | stress | risk | report | bench``: each a configure(parser) and run(args, out)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .. import _persist
+from ..backtest.engine import backtest
+from ..backtest.result import BacktestResult
+from ..data import sample_market
+from ..market.market_data import MarketData
+from ..market.signal_series import signal_series
+from ..market.snapshot import resolve_date
+from ..strategy.risk import survivability
+from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
+from . import outputs
+from .config import build, load_config
+from .demo import parse_numbers
+from .progress import progress
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    group = parser.add_argument_group(
+        "market data (CSV or Parquet: a date column, then one column per ticker or one value column)"
+    )
+    default = "" if required else " (default: the bundled S&P 500 data)"
+    group.add_argument("--spots", required=required, metavar="F", help="component prices, dates x tickers" + default)
+    group.add_argument("--index", required=required, metavar="F", help="index levels, one value column")
+    group.add_argument(
+        "--vols", metavar="F", help="component implied vols (decimals), dates x tickers (default: model)"
+    )
+    group.add_argument(
+        "--index-vol", metavar="F", help="index implied vol (decimal) (default: from --vix or the model)"
+    )
+    group.add_argument("--vix", metavar="F", help="VIX in points, for the modelled index vol where present")
+    group.add_argument("--weights", metavar="F", help="index weights, dates x tickers (default: equal)")
+    group.add_argument("--options", metavar="F", help="option quotes to imply the vols from")
+    parser.add_argument("--config", metavar="F.toml", help="settings file (keys and defaults: docs/cli.md)")
+
+
+def load_market(args, values) -> tuple[MarketData, list[str]]:
+    """The market the data options describe (or the bundled one) and notes on where it came from."""
+    setup = build(values)
+    if args.options:
+        raise ValueError(
+            "--options: reading option quotes is not in this version of dispersionkit; give implied vols "
+            "with --vols and --index-vol, or leave them out to use the vol model"
+        )
+    if args.spots is None and args.index is None:
+        for flag in ("vols", "index_vol", "vix", "weights"):
+            if getattr(args, flag):
+                raise ValueError(f"--{flag.replace('_', '-')}: give --spots and --index with it")
+        from .demo import DATA_NOTE
+
+        return sample_market(setup.vol_model), [DATA_NOTE]
+    if args.spots is None or args.index is None:
+        raise ValueError("--spots and --index: give both (or neither, for the bundled data)")
+    data = values["data"]
+    modelled = args.vols is None or args.index_vol is None
+    market = MarketData.from_files(
+        args.spots,
+        args.index,
+        vols=args.vols,
+        index_vol=args.index_vol,
+        weights=args.weights,
+        rate=float(data["rate"]),
+        div_yields=float(data["div_yield"]),
+        vix=args.vix,
+        vol_model=setup.vol_model if modelled else None,
+        date_column=data.get("date_column"),
+        index_column=data.get("index_column"),
+    )
+    files = ", ".join(
+        f"{name} {value}"
+        for name, value in (
+            ("spots", args.spots),
+            ("index", args.index),
+            ("vols", args.vols),
+            ("index vol", args.index_vol),
+            ("VIX", args.vix),
+            ("weights", args.weights),
+        )
+        if value
+    )
+    notes = [
+        f"Data: {files}; {len(market.tickers)} components, {len(market.dates)} dates "
+        f"{market.dates[0].date()}..{market.dates[-1].date()}; weights "
+        f"{'from the file' if args.weights else 'equal'}; rate {float(data['rate']):g}, dividend yield "
+        f"{float(data['div_yield']):g}."
+    ]
+    missing = int(market.missing["count"].sum())
+    if missing:
+        notes.append(f"{missing} missing values in the inputs (kept as missing; dates without data are not traded).")
+    return market, notes
+
+
+# -- backtest ---------------------------------------------------------------------------------
+
+
+def configure_backtest(parser: argparse.ArgumentParser) -> None:
+    add_data_options(parser, required=True)
+    parser.add_argument("--out", metavar="DIR", help="write report.html, figures/ and the saved result here")
+    parser.add_argument("--json", action="store_true", help="print metrics, tables and the explain as JSON")
+
+
+def run_backtest(args, out) -> int:
+    values = load_config(args.config)
+    setup = build(values)
+    market, notes = load_market(args, values)
+    analyse = bool(args.out or args.json)
+    units = 1 + (len({1.0, *setup.cost_multipliers}) + 1 if analyse else 0) + (2 if args.out else 0)
+    with progress(units, "backtest", quiet=args.quiet) as bar:
+        result = backtest(
+            market,
+            setup.trade,
+            setup.rules,
+            policy=setup.policy,
+            capital=setup.capital,
+            start=setup.start,
+            end=setup.end,
+            progress=bar.days(),
+        ).with_notes(*notes)
+        bar.to(1)
+        result = result.with_metrics(**setup.metrics)
+        if analyse:
+            result = outputs.analyse(
+                result,
+                market,
+                setup.trade,
+                setup.rules,
+                policy=setup.policy,
+                capital=setup.capital,
+                start=setup.start,
+                end=setup.end,
+                multipliers=setup.cost_multipliers,
+                bar=bar,
+            )
+        paths = outputs.write_outputs(result, args.out, title=setup.title) if args.out else None
+    if args.json:
+        payload = outputs.result_json(result)
+        if paths:
+            payload["outputs"] = {name: str(path) for name, path in paths.items()}
+        print(outputs.dumps(payload), file=out)
+        return 0
+    print(f"dispersionkit backtest: {setup.trade.direction} dispersion on your data", file=out)
+    for note in result.notes:
+        print(note, file=out)
+    if not result.vol_source.startswith("market"):
+        print("NOTE: implied vols are MODELLED, not option quotes.", file=out)
+    print("", file=out)
+    print(result.summary(), file=out)
+    if paths:
+        print(f"\nreport: {paths['report']}", file=out)
+        print(f"figures: {paths['figures']}; saved result: {paths['result']}", file=out)
+    return 0
+
+
+# -- scan -------------------------------------------------------------------------------------
+
+
+def configure_scan(parser: argparse.ArgumentParser) -> None:
+    add_data_options(parser, required=False)
+    parser.add_argument("--date", help="the date to scan (default: the last date with data)")
+    parser.add_argument("--json", action="store_true", help="print the scan as JSON")
+
+
+def _scan_date(market: MarketData, signals: pd.DataFrame, date) -> pd.Timestamp:
+    if date is not None:
+        return resolve_date(market, date)
+    usable = signals.dropna(subset=["vix", "implied_correlation", "realized_correlation"])
+    if usable.empty:
+        raise ValueError("data: no date has an index vol and both correlations (too few dates for the window?)")
+    return usable.index[-1]
+
+
+def run_scan(args, out) -> int:
+    values = load_config(args.config)
+    setup = build(values)
+    market, notes = load_market(args, values)
+    signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
+    today = _scan_date(market, signals, args.date)
+    row = signals.loc[today]
+    state = MarketState(
+        float(row["vix"]),
+        float(row["vix_change"]),
+        float(row["implied_correlation"]),
+        float(row["realized_correlation"]),
+    )
+    regime = RegimeClassifier().classify(state)
+    long_rule = LongDispersionEntry(**values["rules.long_entry"])
+    short_rule = ShortDispersionEntry(**values["rules.short_entry"])
+    long_signal, short_signal = long_rule.evaluate(state), short_rule.evaluate(state)
+    breakeven = setup.trade.breakeven_correlation(market, today, capital=setup.capital, window=setup.rules.window)
+    modelled = not market.vol_source.startswith("market")
+    if args.json:
+        payload = {
+            "date": today.date().isoformat(),
+            "notes": notes,
+            "vol_source": market.vol_source,
+            "index_vol_origin": str(market.index_vol_origin.loc[today]),
+            "regime": {"label": regime.label, "vix_trend": regime.vix_trend, "reasons": list(regime.reasons)},
+            "vix": state.vix,
+            "vix_change": state.vix_change,
+            "implied_correlation": state.implied_correlation,
+            "realized_correlation": state.realized_correlation,
+            "premium": state.premium,
+            "breakeven_correlation": {"index_leg": breakeven.index_leg, "book": breakeven.book},
+            "signals": {
+                "long_entry": {"fired": long_signal.fired, "reason": long_signal.reason},
+                "short_entry": {"fired": short_signal.fired, "reason": short_signal.reason},
+            },
+        }
+        print(outputs.dumps(outputs._clean(payload)), file=out)
+        return 0
+    print(f"dispersionkit scan: {today.date()}", file=out)
+    for note in notes:
+        print(note, file=out)
+    print(f"implied vols: {market.vol_source}", file=out)
+    if modelled:
+        print("NOTE: implied vols are MODELLED, not option quotes: the implied correlation and the premium", file=out)
+        print("      below are the model's assumption, not a measurement.", file=out)
+    print(f"\nregime            {regime}", file=out)
+    print(f"index vol source  {market.index_vol_origin.loc[today]}", file=out)
+    print(f"implied corr      {state.implied_correlation:7.1%}", file=out)
+    print(f"realized corr     {state.realized_correlation:7.1%}  ({setup.rules.window}-day)", file=out)
+    print(f"premium           {100 * state.premium:+6.1f} points", file=out)
+    print(
+        f"break-even corr   index leg {breakeven.index_leg:.1%}, book {breakeven.book:.1%} "
+        f"({setup.trade.direction} {setup.trade.tenor * 365:g}-day {setup.trade.structure}, trailing realized vols)",
+        file=out,
+    )
+    for name, signal in (("long entry", long_signal), ("short entry", short_signal)):
+        verdict = "FIRES" if signal.fired else "no"
+        print(f"{name:<18}{verdict}: {signal.reason}", file=out)
+    return 0
+
+
+# -- stress -----------------------------------------------------------------------------------
+
+
+def configure_stress(parser: argparse.ArgumentParser) -> None:
+    add_data_options(parser, required=False)
+    parser.add_argument("--date", help="the trade date (default: the last date with data)")
+    parser.add_argument(
+        "--spot-shocks", default="-0.2,-0.1,-0.05,0,0.05,0.1,0.2", metavar="S,S,...", help="relative spot moves"
+    )
+    parser.add_argument(
+        "--vol-shocks", default="0,0.05,0.1", metavar="V,V,...", help="added to every component vol (decimals)"
+    )
+    parser.add_argument(
+        "--corr-levels", default="0.2,0.4,0.6,0.8,0.9,0.95", metavar="C,C,...", help="average correlations"
+    )
+    parser.add_argument("--out", metavar="DIR", help="save the StressResult and the heatmap here")
+    parser.add_argument("--json", action="store_true", help="print the grid as JSON")
+
+
+def run_stress(args, out) -> int:
+    values = load_config(args.config)
+    setup = build(values)
+    market, notes = load_market(args, values)
+    signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
+    date = _scan_date(market, signals, args.date)
+    spots = parse_numbers(args.spot_shocks, "--spot-shocks")
+    vols = parse_numbers(args.vol_shocks, "--vol-shocks")
+    levels = parse_numbers(args.corr_levels, "--corr-levels")
+    position = setup.trade.position(market, date, setup.capital)
+    stress = setup.trade.stress(market, date, spots, vols, levels, setup.capital)
+    worst = stress.worst()
+    check = survivability(setup.capital, max(0.0, -float(worst["pnl"])), position.premium)
+    if args.out:
+        folder = Path(args.out)
+        stress.save(folder / "stress")
+        from ..report.figures import stress_heatmap
+        from ..report.html_page import figure_png
+
+        figure = stress_heatmap(stress.to_frame(), title=f"Stress P&L of the trade on {date.date()}")
+        (folder / "stress_heatmap.png").write_bytes(figure_png(figure))
+    if args.json:
+        payload = {
+            "date": date.date().isoformat(),
+            "notes": notes,
+            "vol_source": market.vol_source,
+            "premium": position.premium,
+            "base_value": stress.base_value,
+            "implied_correlation": stress.current_correlation,
+            "grid": outputs._records(stress.to_frame()),
+            "worst": {k: float(v) for k, v in worst.items()},
+            "survivability": {"ratio": check.ratio, "passed": check.passed, "reasons": list(check.reasons)},
+        }
+        print(outputs.dumps(outputs._clean(payload)), file=out)
+        return 0
+    print(
+        f"dispersionkit stress: {setup.trade.direction} dispersion on {date.date()}, capital {setup.capital:,.0f}; "
+        f"premium {position.premium:,.0f}; implied correlation {stress.current_correlation:.1%}",
+        file=out,
+    )
+    for note in notes:
+        print(note, file=out)
+    if not market.vol_source.startswith("market"):
+        print("NOTE: implied vols are MODELLED, not option quotes.", file=out)
+    print("P&L of an instant shock (full repricing, no time decay); rows spot shock, columns correlation", file=out)
+    frame = stress.to_frame()
+    for vol in stress.vol_shocks:
+        table = frame[frame["vol_shock"] == vol].pivot_table(index="spot_shock", columns="corr_level", values="pnl")
+        table.index = [f"{s:+.0%}" for s in table.index]
+        table.columns = [f"{c:.2f}" for c in table.columns]
+        print(f"\nvol shock {100 * vol:+.0f} points:", file=out)
+        print(table.to_string(float_format=lambda x: f"{x:,.0f}"), file=out)
+    print(
+        f"\nworst: P&L {worst['pnl']:,.0f} at spot {worst['spot_shock']:+.0%}, vol {100 * worst['vol_shock']:+.0f} "
+        f"points, correlation {worst['corr_level']:.2f}; survivability {check.ratio:.3f} "
+        f"({'pass' if check.passed else 'FAIL: ' + '; '.join(check.reasons)})",
+        file=out,
+    )
+    if args.out:
+        print(
+            f"saved: {Path(args.out).resolve() / 'stress'}; heatmap {Path(args.out).resolve() / 'stress_heatmap.png'}",
+            file=out,
+        )
+    return 0
+
+
+# -- risk -------------------------------------------------------------------------------------
+
+RISK_UNAVAILABLE = 3
+"""Exit status of ``dispersionkit risk`` while the path-risk engine is not in this version."""
+
+
+def configure_risk(parser: argparse.ArgumentParser) -> None:
+    add_data_options(parser, required=False)
+    parser.add_argument("--date", help="the trade date (default: the last date with data)")
+
+
+def run_risk(args, out) -> int:
+    print(
+        "dispersionkit risk: not available in this version: the path-risk engine (P&L distribution of a "
+        "book held to expiry) is not installed; use 'dispersionkit stress' for instant shocks",
+        file=sys.stderr,
+    )
+    return RISK_UNAVAILABLE
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def configure_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", metavar="DIR", help="an output folder (--out of demo or backtest) or a saved result")
+    parser.add_argument("--out", metavar="F.html", help="where to write the report (default: DIR/report.html)")
+    parser.add_argument("--title", help="title of the report")
+
+
+def run_report(args, out) -> int:
+    folder = Path(args.folder)
+    source = folder / outputs.RESULT_FOLDER if (folder / outputs.RESULT_FOLDER).is_dir() else folder
+    kind = _persist.kind(source)
+    if kind != "BacktestResult":
+        raise ValueError(f"DIR: {source} holds a {kind}; a report is built from a BacktestResult")
+    result = BacktestResult.load(source)
+    with progress(2, "report", quiet=args.quiet) as bar:
+        if args.out:
+            from ..report import write_report
+
+            path = write_report(result, args.out, title=args.title).resolve()
+        else:
+            path = outputs.write_outputs(result, folder, title=args.title, bar=bar)["report"]
+    print(f"report: {path}", file=out)
+    return 0
+
+
+# -- bench ------------------------------------------------------------------------------------
+
+
+def configure_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full", action="store_true", help="the large sizes too (minutes instead of seconds)")
+    parser.add_argument("--threads", default="1,2", help="thread counts to time the core with")
+    parser.add_argument("--kernels", default=None, help="comma-separated subset (default: all)")
+
+
+def run_bench(args, out) -> int:
+    from .. import benchmark
+
+    threads = tuple(int(t) for t in parse_numbers(args.threads, "--threads"))
+    if not threads or any(t < 1 or t != math.floor(t) for t in threads):
+        raise ValueError(f"--threads: expected positive integers, got {args.threads!r}")
+    kernels = None if args.kernels is None else [k.strip() for k in args.kernels.split(",") if k.strip()]
+    cases = benchmark.cases(full=args.full, kernels=kernels)
+    with progress(len(cases), "bench", quiet=args.quiet) as bar:
+        rows = benchmark.run(cases, threads=threads, on_case=lambda _: bar.step())
+    print(benchmark.format_table(rows), file=out)
+    print(f"\n{benchmark.machine_note()}", file=out)
+    return 0

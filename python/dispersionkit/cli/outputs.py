@@ -1,0 +1,156 @@
+"""What the commands write: analyses attached to a result, the output folder, and JSON.
+
+An output folder (``--out DIR``) holds::
+
+    DIR/report.html     the self-contained report (open it in a browser)
+    DIR/figures/*.png   every figure of the report as its own file
+    DIR/result/         the BacktestResult with its attached tables (BacktestResult.load)
+
+``dispersionkit report DIR`` rebuilds report.html and the figures from DIR/result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..backtest.attribution import GREEK_COLUMNS, SPLIT_COLUMNS
+from ..backtest.cost_stress import cost_stress
+from ..backtest.metrics import sub_period_metrics
+from ..backtest.result import BacktestResult
+from ..strategy.profile import correlation_profile
+from ..strategy.trade import DispersionTrade
+
+RESULT_FOLDER = "result"
+REPORT_FILE = "report.html"
+FIGURE_FOLDER = "figures"
+
+STRESS_SPOTS = (-0.20, -0.15, -0.10, -0.05, 0.0, 0.05, 0.10, 0.15, 0.20)
+STRESS_VOLS = (0.0, 0.05, 0.10)
+STRESS_CORRELATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def trade_tables(trade: DispersionTrade, market, date, capital: float) -> dict[str, pd.DataFrame]:
+    """The P&L profile and the stress grid of the trade opened on ``date`` (each tagged with the date)."""
+    position = trade.position(market, date, capital)
+    profile = correlation_profile(position).assign(trade_date=position.date)
+    stress = trade.stress(market, date, STRESS_SPOTS, STRESS_VOLS, STRESS_CORRELATIONS, capital)
+    return {"pnl_profile": profile, "stress": stress.to_frame().assign(trade_date=position.date)}
+
+
+def analyse(result: BacktestResult, market, trade, rules, *, policy, capital, start, end, multipliers, bar):
+    """``result`` with the cost stress, sub-periods and today's trade tables attached."""
+    tables = {"sub_periods": sub_period_metrics(result.equity, risk_free=result.metrics.risk_free)}
+    start_at = bar.position
+    if multipliers:
+        factors = sorted({1.0, *multipliers})
+        bar.describe("cost stress")
+        tables["cost_stress"] = cost_stress(
+            market,
+            trade,
+            rules,
+            policy=policy,
+            capital=capital,
+            start=start,
+            end=end,
+            multipliers=factors,
+            base=result,
+            progress=lambda runs: bar.to(start_at + runs),
+        )
+    bar.describe("today's trade")
+    today = result.equity.index[-1]
+    try:
+        tables.update(trade_tables(trade, market, today, capital))
+    except ValueError as error:  # e.g. a missing vol on the last date: the report says so instead
+        result = result.with_notes(f"Today's trade ({today.date()}) could not be built: {error}")
+    bar.step()
+    return result.with_tables(**tables)
+
+
+def write_outputs(result: BacktestResult, folder, *, title: str | None = None, bar=None) -> dict[str, Path]:
+    """Save the result, the figures and the report into ``folder``; returns their paths."""
+    from ..report import build_figures, write_report
+    from ..report.html_page import figure_png
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = result.save(folder / RESULT_FOLDER)
+    figure_folder = folder / FIGURE_FOLDER
+    figure_folder.mkdir(exist_ok=True)
+    if bar is not None:
+        bar.describe("figures")
+    for name, figure in build_figures(result).items():
+        (figure_folder / f"{name}.png").write_bytes(figure_png(figure))
+    if bar is not None:
+        bar.step()
+        bar.describe("report")
+    report = write_report(result, folder / REPORT_FILE, title=title)
+    if bar is not None:
+        bar.step()
+    return {"report": report.resolve(), "figures": figure_folder.resolve(), "result": saved.resolve()}
+
+
+def result_json(result: BacktestResult) -> dict:
+    """Machine-readable metrics, tables and the explain of a result (NaN as null, dates ISO)."""
+    m = result.metrics
+    scalars = {name: _plain(value) for name, value in m.to_frame()["value"].items()}
+    lines = [c for c in GREEK_COLUMNS if c in result.attribution.columns]
+    split = [c for c in SPLIT_COLUMNS if c in result.attribution.columns]
+    journal = result.journal
+    out = {
+        "dispersionkit": __version__,
+        "vol_source": result.vol_source,
+        "notes": list(result.notes),
+        "capital": result.capital,
+        "final_equity": float(result.equity.iloc[-1]),
+        "metrics": scalars,
+        "per_year": _records(m.per_year),
+        "explain": {
+            "lines": {name: float(result.attribution[name].sum()) for name in lines},
+            "total": float(result.pnl.sum()),
+            "gamma_theta_split": {name: float(result.attribution[name].sum()) for name in split},
+        },
+        "trades": {
+            "count": len(journal),
+            "by_exit_rule": {str(k): int(v) for k, v in journal["exit_rule"].value_counts().items()},
+        },
+    }
+    for name, table in result.tables.items():
+        out[name] = _records(table)
+    return _clean(out)
+
+
+def dumps(payload: dict) -> str:
+    return json.dumps(payload, indent=1, allow_nan=False)
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    frame = table.reset_index()
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    return value
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return _plain(value)
