@@ -203,7 +203,10 @@ def grid_pnl(grid: GridInputs, *, bs_price, index_vol, threads=None) -> tuple[np
         grid.spot, grid.strike, grid.tau, grid.vol, grid.rate, grid.div_yield, grid.is_call, threads=threads
     )
     base = float(grid.quantity @ base_prices)
-    values = prices.reshape(-1, L) @ grid.quantity
+    # A row-wise sum, not a BLAS matrix-vector product: BLAS's summation order depends on how
+    # many scenarios are in the call, so a grid split across calls or workers would differ in
+    # the last bits; NumPy sums each row the same way whatever the number of rows.
+    values = (prices.reshape(-1, L) * grid.quantity).sum(axis=1)
     return values.reshape(prices.shape[:3]) - base, index_vols, base
 
 
