@@ -174,9 +174,10 @@ def load_result(path):
 
 
 def __getattr__(name: str):
-    # The NumPy twin needs SciPy, which costs more to import than the rest of the package;
+    # The NumPy twin needs SciPy, which costs more to import than the rest of the package
+    # (distributed and benchmark load on first use too, as optional parts);
     # the module names of the flat layout resolve to the modules that hold their code now.
-    if name == "reference" or name in _MOVED:
+    if name in ("reference", "distributed", "benchmark") or name in _MOVED:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

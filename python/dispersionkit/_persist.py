@@ -130,16 +130,16 @@ def _encode(value, folder: Path, name: str) -> dict:
     if isinstance(value, pd.Series):
         _check_label(value.name, f"{name}.name")
         _write_frame(value.to_frame(name="values"), folder, name)
-        return {"type": "series", "file": f"{name}.parquet", "name": value.name}
+        return {"type": "series", "file": f"{name}.parquet", "name": value.name, **_freq(value.index)}
     if isinstance(value, pd.DataFrame):
         _write_frame(value, folder, name)
-        return {"type": "frame", "file": f"{name}.parquet"}
+        return {"type": "frame", "file": f"{name}.parquet", **_freq(value.index)}
     if isinstance(value, pd.RangeIndex):
         _check_label(value.name, f"{name}.name")
         return {"type": "range", "start": value.start, "stop": value.stop, "step": value.step, "name": value.name}
     if isinstance(value, pd.Index):
         _write_frame(pd.DataFrame(index=value), folder, name)
-        return {"type": "index", "file": f"{name}.parquet"}
+        return {"type": "index", "file": f"{name}.parquet", **_freq(value)}
     if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
         return {"type": "str_tuple", "value": list(value)}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
@@ -151,6 +151,18 @@ def _encode(value, folder: Path, name: str) -> dict:
         sub.mkdir(exist_ok=True)
         return {"type": "dataclass", "folder": name, **_encode_dataclass(value, sub)}
     raise TypeError(f"cannot save field {name!r} of type {type(value).__name__}")
+
+
+def _freq(index: pd.Index) -> dict:
+    """The frequency of a DatetimeIndex (Parquet does not keep it), as {"freq": "B"} or {}."""
+    freq = getattr(index, "freqstr", None)
+    return {"freq": freq} if isinstance(index, pd.DatetimeIndex) and freq else {}
+
+
+def _with_freq(index: pd.Index, spec: dict) -> pd.Index:
+    if "freq" in spec and isinstance(index, pd.DatetimeIndex):
+        index = pd.DatetimeIndex(index, freq=spec["freq"])
+    return index
 
 
 def _float_out(value: float):
@@ -229,11 +241,14 @@ def _decode(spec: dict, folder: Path, name: str):
         return column.astype(np.dtype(spec["dtype"]), copy=False).reshape(spec["shape"])
     if kind == "series":
         series = pd.read_parquet(folder / spec["file"])["values"]
+        series.index = _with_freq(series.index, spec)
         return series.rename(spec["name"])
     if kind == "frame":
-        return pd.read_parquet(folder / spec["file"])
+        frame = pd.read_parquet(folder / spec["file"])
+        frame.index = _with_freq(frame.index, spec)
+        return frame
     if kind == "index":
-        return pd.read_parquet(folder / spec["file"]).index
+        return _with_freq(pd.read_parquet(folder / spec["file"]).index, spec)
     if kind == "range":
         return pd.RangeIndex(spec["start"], spec["stop"], spec["step"], name=spec["name"])
     if kind == "str_tuple":

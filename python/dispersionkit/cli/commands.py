@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from ..strategy.risk import survivability
 from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
 from . import outputs
 from .config import build, load_config
-from .demo import parse_numbers
 from .progress import progress
 
 # -- data -------------------------------------------------------------------------------------
@@ -249,13 +247,28 @@ def configure_stress(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, required=False)
     parser.add_argument("--date", help="the trade date (default: the last date with data)")
     parser.add_argument(
-        "--spot-shocks", default="-0.2,-0.1,-0.05,0,0.05,0.1,0.2", metavar="S,S,...", help="relative spot moves"
+        "--spot-shocks",
+        nargs="+",
+        type=float,
+        default=[-0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2],
+        metavar="S",
+        help="relative spot moves of every underlying",
     )
     parser.add_argument(
-        "--vol-shocks", default="0,0.05,0.1", metavar="V,V,...", help="added to every component vol (decimals)"
+        "--vol-shocks",
+        nargs="+",
+        type=float,
+        default=[0.0, 0.05, 0.1],
+        metavar="V",
+        help="added to every component vol (decimals: 0.05 = 5 points)",
     )
     parser.add_argument(
-        "--corr-levels", default="0.2,0.4,0.6,0.8,0.9,0.95", metavar="C,C,...", help="average correlations"
+        "--corr-levels",
+        nargs="+",
+        type=float,
+        default=[0.2, 0.4, 0.6, 0.8, 0.9, 0.95],
+        metavar="C",
+        help="average correlations",
     )
     parser.add_argument("--out", metavar="DIR", help="save the StressResult and the heatmap here")
     parser.add_argument("--json", action="store_true", help="print the grid as JSON")
@@ -267,9 +280,7 @@ def run_stress(args, out) -> int:
     market, notes = load_market(args, values)
     signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
     date = _scan_date(market, signals, args.date)
-    spots = parse_numbers(args.spot_shocks, "--spot-shocks")
-    vols = parse_numbers(args.vol_shocks, "--vol-shocks")
-    levels = parse_numbers(args.corr_levels, "--corr-levels")
+    spots, vols, levels = args.spot_shocks, args.vol_shocks, args.corr_levels
     position = setup.trade.position(market, date, setup.capital)
     stress = setup.trade.stress(market, date, spots, vols, levels, setup.capital)
     worst = stress.worst()
@@ -379,16 +390,16 @@ def run_report(args, out) -> int:
 
 def configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full", action="store_true", help="the large sizes too (minutes instead of seconds)")
-    parser.add_argument("--threads", default="1,2", help="thread counts to time the core with")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], metavar="N", help="thread counts of the core")
     parser.add_argument("--kernels", default=None, help="comma-separated subset (default: all)")
 
 
 def run_bench(args, out) -> int:
     from .. import benchmark
 
-    threads = tuple(int(t) for t in parse_numbers(args.threads, "--threads"))
-    if not threads or any(t < 1 or t != math.floor(t) for t in threads):
-        raise ValueError(f"--threads: expected positive integers, got {args.threads!r}")
+    threads = tuple(args.threads)
+    if any(t < 1 for t in threads):
+        raise ValueError(f"--threads: expected positive integers, got {args.threads}")
     kernels = None if args.kernels is None else [k.strip() for k in args.kernels.split(",") if k.strip()]
     cases = benchmark.cases(full=args.full, kernels=kernels)
     with progress(len(cases), "bench", quiet=args.quiet) as bar:

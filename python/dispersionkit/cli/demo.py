@@ -40,14 +40,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="print only: write no report, figures or result")
     parser.add_argument(
         "--cost-multipliers",
-        default="0.5,2,3",
-        metavar="M,M,...",
-        help="cost-stress re-runs for the report ('' for none)",
+        nargs="*",
+        type=float,
+        default=[0.5, 2.0, 3.0],
+        metavar="M",
+        help="cost-stress re-runs for the report (none: give the option without values)",
     )
 
 
 def run(args: argparse.Namespace, out) -> int:
-    multipliers = parse_numbers(args.cost_multipliers, "--cost-multipliers")
+    multipliers = tuple(args.cost_multipliers)
+    if any(not m >= 0 for m in multipliers):
+        raise ValueError(f"--cost-multipliers: expected numbers >= 0, got {list(multipliers)}")
     with progress(1, "backtest", quiet=args.quiet) as bar:
         context = _compute(args, bar.days())
     status = _run_demo(args, context, out)
@@ -72,15 +76,6 @@ def run(args: argparse.Namespace, out) -> int:
     print(f"\nreport: {paths['report']}", file=out)
     print(f"figures: {paths['figures']}; saved result: {paths['result']}", file=out)
     return status
-
-
-def parse_numbers(text: str, name: str) -> tuple[float, ...]:
-    """'0.5,2,3' -> (0.5, 2.0, 3.0); '' -> (); ValueError naming ``name`` otherwise."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    try:
-        return tuple(float(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"{name}: expected numbers separated by commas, got {text!r}") from None
 
 
 def _compute(args: argparse.Namespace, progress_days) -> dict:
