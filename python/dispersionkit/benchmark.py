@@ -19,6 +19,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +40,9 @@ class Case:
     kernel: str
     size: int
     unit: str
-    reference: Callable[[], object]
-    core: Callable[[int], object]
-    agree: Callable[[object, object], bool]
+    reference: Callable[[], Any]
+    core: Callable[[int], Any]
+    agree: Callable[[Any, Any], bool]
 
 
 def _greeks(n: int) -> Case:

@@ -293,7 +293,7 @@ def _rules(values, direction: str) -> BacktestRules:
     entry_name = rules["entry"]
     if entry_name not in ENTRY_RULES:
         raise ValueError(f"entry: expected one of {ENTRY_RULES}, got {entry_name!r}")
-    entry = None
+    entry: LongDispersionEntry | ShortDispersionEntry | None = None
     if entry_name == "long":
         entry = LongDispersionEntry(**values["rules.long_entry"])
     elif entry_name == "short":

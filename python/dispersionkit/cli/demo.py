@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace, out) -> int:
         context = _compute(args, bar.days())
     status = _run_demo(args, context, out)
     if args.no_report or status != 0:
+        return status
+    missing = [name for name in ("matplotlib", "pyarrow") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"\n(no report: it needs {' and '.join(missing)}: pip install 'dispersionkit[plot]')", file=out)
         return status
     with progress(len({1.0, *multipliers}) + 3, "report", quiet=args.quiet) as bar:
         result = outputs.analyse(
