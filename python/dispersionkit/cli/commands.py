@@ -14,7 +14,6 @@ from ..backtest.result import BacktestResult
 from ..data import sample_market
 from ..market.market_data import MarketData
 from ..market.signal_series import signal_series
-from ..market.snapshot import resolve_date
 from ..strategy.risk import survivability
 from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
 from . import outputs
@@ -171,7 +170,7 @@ def configure_scan(parser: argparse.ArgumentParser) -> None:
 
 def _scan_date(market: MarketData, signals: pd.DataFrame, date) -> pd.Timestamp:
     if date is not None:
-        return resolve_date(market, date)
+        return market.dates[market.arrays.row(date)]
     usable = signals.dropna(subset=["vix", "implied_correlation", "realized_correlation"])
     if usable.empty:
         raise ValueError("data: no date has an index vol and both correlations (too few dates for the window?)")
