@@ -75,9 +75,8 @@ def run(args: argparse.Namespace, out) -> int:
             multipliers=multipliers,
             bar=bar,
         )
-        paths = outputs.write_outputs(
-            result, args.out, title="dispersionkit demo: long/short dispersion on the bundled S&P 500 data", bar=bar
-        )
+        title = f"dispersionkit demo: {args.direction} dispersion on the bundled S&P 500 data"
+        paths = outputs.write_outputs(result, args.out, title=title, bar=bar)
     print(f"\nreport: {paths['report']}", file=out)
     print(f"figures: {paths['figures']}; saved result: {paths['result']}", file=out)
     return status

@@ -38,7 +38,7 @@ STRESS_CORRELATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 def trade_tables(trade: DispersionTrade, market, date, capital: float) -> dict[str, pd.DataFrame]:
     """The P&L profile and the stress grid of the trade opened on ``date`` (each tagged with the date)."""
     position = trade.position(market, date, capital)
-    profile = correlation_profile(position).assign(trade_date=position.date)
+    profile = correlation_profile(position).assign(trade_date=position.date, direction=trade.direction)
     stress = trade.stress(market, date, STRESS_SPOTS, STRESS_VOLS, STRESS_CORRELATIONS, capital)
     return {"pnl_profile": profile, "stress": stress.to_frame().assign(trade_date=position.date)}
 

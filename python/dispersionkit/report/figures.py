@@ -27,6 +27,8 @@ def _money(value: float, _=None) -> str:
         return f"{value / 1e6:,.2f}M"
     if size >= 1e4:
         return f"{value / 1e3:,.0f}k"
+    if size >= 1e3:
+        return f"{value / 1e3:,.1f}k"
     return f"{value:,.0f}"
 
 
@@ -48,7 +50,8 @@ def _modelled_note(modelled: bool) -> str:
 
 def correlation_dynamics(signals: pd.DataFrame, *, modelled: bool = False) -> Figure:
     """Realized and implied correlation against the index implied vol: over time and as a scatter."""
-    figure, axes = _figure(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    figure, axes = _figure(1, 2, height=4.8, gridspec_kw={"width_ratios": [1.8, 1]})
+    figure.get_layout_engine().set(wspace=0.12)
     left, right = axes[0]
     dates = signals.index
     left.plot(dates, 100 * signals["realized_correlation"], color=REALIZED, lw=0.9, label="realized correlation")
@@ -199,7 +202,7 @@ def equity_drawdown(equity: pd.Series) -> Figure:
     top.legend(fontsize=8, frameon=False, loc="upper left")
     drawdown = equity / equity.cummax() - 1.0
     bottom.fill_between(drawdown.index, 100 * drawdown.to_numpy(), 0.0, color=LOSS, alpha=0.4, lw=0)
-    bottom.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    bottom.yaxis.set_major_formatter(PercentFormatter(decimals=None))
     bottom.set_ylabel("drawdown (%)")
     worst = drawdown.idxmin()
     top.set_title(
@@ -219,11 +222,12 @@ def pnl_explain(attribution: pd.DataFrame, lines, split=None) -> Figure:
     figure, axes = _figure(height=5.0)
     ax = axes[0, 0]
     cumulative = attribution.cumsum()
-    colors = _palette(len(lines) + len(split or ()))
+    colors = _palette("tab10", len(lines))
     for k, name in enumerate(lines):
-        ax.plot(cumulative.index, cumulative[name], lw=1.0, color=colors[k], label=name)
-    for k, name in enumerate(split or (), start=len(lines)):
-        ax.plot(cumulative.index, cumulative[name], lw=1.0, ls="--", color=colors[k], label=f"{name} (split)")
+        ax.plot(cumulative.index, cumulative[name], lw=1.1, color=colors[k], label=name)
+    for k, name in enumerate(split or ()):
+        color = _palette("Dark2", len(split or ()))[k]
+        ax.plot(cumulative.index, cumulative[name], lw=1.3, ls="--", color=color, label=f"{name} (split)")
     total = cumulative[list(lines)].sum(axis=1)
     ax.plot(total.index, total.to_numpy(), color="k", lw=1.8, label="total")
     ax.axhline(0.0, color="0.5", lw=0.8)
@@ -260,8 +264,9 @@ def stress_heatmap(stress: pd.DataFrame, *, title: str | None = None) -> Figure:
     return figure
 
 
-def _palette(n: int) -> list:
+def _palette(name: str, n: int) -> list:
+    """n distinct colours of a qualitative colormap (tab20 when tab10 has too few)."""
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    cmap = colormaps["tab20" if name == "tab10" and n > 10 else name]
     return [cmap(k % cmap.N) for k in range(n)]

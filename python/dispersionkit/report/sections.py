@@ -53,7 +53,8 @@ def _profile(result):
     table = result.tables.get("pnl_profile")
     if table is None:
         return None
-    title = "Long dispersion P&L to expiry against realized correlation"
+    direction = str(table["direction"].iloc[0]).capitalize() + " dispersion" if "direction" in table else "Dispersion"
+    title = f"{direction} P&L to expiry against realized correlation"
     return figures.pnl_profile(table, title=title + _on_date(table))
 
 
@@ -172,12 +173,12 @@ def _explain_section(result):
     lines = [c for c in GREEK_COLUMNS if c in result.attribution.columns]
     totals = result.attribution[lines].sum()
     total = float(result.pnl.sum())
-    table = pd.DataFrame({"P&L": totals, "% of capital": totals / result.capital})
+    table = pd.DataFrame({"P&L": totals, "% of starting capital": totals / result.capital})
     table.loc["total"] = [total, total / result.capital]
     split = [c for c in SPLIT_COLUMNS if c in result.attribution.columns]
     body = "<p>Each day's P&L splits into these lines exactly (residual: what the second-order Greek "
     body += "expansion misses). Costs are negative when paid.</p>"
-    body += table_html(table, {"P&L": ",.0f", "% of capital": ".2%"})
+    body += table_html(table, {"P&L": ",.0f", "% of starting capital": ".2%"})
     if split:
         parts = result.attribution[split].sum()
         body += "<p>Gamma-theta of the option legs, split into a volatility and a correlation part "
@@ -286,7 +287,7 @@ def _trade(result):
             "<p>Held to expiry and hedged daily on simulated paths where every name realizes its implied "
             f"vol and the index is their basket: the trade breaks even near the implied correlation "
             f"({implied:.1%}); a long dispersion trade gains when correlation realizes below it and loses "
-            "above it, with the spread of outcomes shaded.</p>"
+            "above it (a short one the reverse), with the spread of outcomes shaded.</p>"
         )
     stress = result.tables.get("stress")
     if stress is not None:
