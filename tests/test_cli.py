@@ -153,7 +153,7 @@ def test_version_and_defaults_in_help(capsys):
 
 def test_demo_writes_report_figures_and_result(tmp_path):
     status, text = run(
-        ["demo", "--start", "2016-01-01", "--end", "2016-12-30", "--out", str(tmp_path), "--cost-multipliers", "2"]
+        ["demo", "--start", "2016-07-01", "--end", "2016-12-30", "--out", str(tmp_path), "--cost-multipliers", "2"]
     )
     assert status == 0
     report = tmp_path / "report.html"

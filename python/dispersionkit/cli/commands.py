@@ -214,7 +214,7 @@ def run_scan(args, out) -> int:
                 "short_entry": {"fired": short_signal.fired, "reason": short_signal.reason},
             },
         }
-        print(outputs.dumps(outputs._clean(payload)), file=out)
+        print(outputs.dumps(outputs.jsonable(payload)), file=out)
         return 0
     print(f"dispersionkit scan: {today.date()}", file=out)
     for note in notes:
@@ -300,11 +300,11 @@ def run_stress(args, out) -> int:
             "premium": position.premium,
             "base_value": stress.base_value,
             "implied_correlation": stress.current_correlation,
-            "grid": outputs._records(stress.to_frame()),
+            "grid": outputs.records(stress.to_frame()),
             "worst": {k: float(v) for k, v in worst.items()},
             "survivability": {"ratio": check.ratio, "passed": check.passed, "reasons": list(check.reasons)},
         }
-        print(outputs.dumps(outputs._clean(payload)), file=out)
+        print(outputs.dumps(outputs.jsonable(payload)), file=out)
         return 0
     print(
         f"dispersionkit stress: {setup.trade.direction} dispersion on {date.date()}, capital {setup.capital:,.0f}; "

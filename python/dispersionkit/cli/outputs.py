@@ -109,7 +109,7 @@ def result_json(result: BacktestResult) -> dict:
         "capital": result.capital,
         "final_equity": float(result.equity.iloc[-1]),
         "metrics": scalars,
-        "per_year": _records(m.per_year),
+        "per_year": records(m.per_year),
         "explain": {
             "lines": {name: float(result.attribution[name].sum()) for name in lines},
             "total": float(result.pnl.sum()),
@@ -121,15 +121,16 @@ def result_json(result: BacktestResult) -> dict:
         },
     }
     for name, table in result.tables.items():
-        out[name] = _records(table)
-    return _clean(out)
+        out[name] = records(table)
+    return jsonable(out)
 
 
 def dumps(payload: dict) -> str:
     return json.dumps(payload, indent=1, allow_nan=False)
 
 
-def _records(table: pd.DataFrame) -> list[dict]:
+def records(table: pd.DataFrame) -> list[dict]:
+    """The rows of ``table`` (index included) as JSON-ready dicts."""
     frame = table.reset_index()
     return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
@@ -148,9 +149,10 @@ def _plain(value):
     return value
 
 
-def _clean(value):
+def jsonable(value):
+    """``value`` with NaN as None, dates as ISO strings and NumPy scalars as Python ones, recursively."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [jsonable(v) for v in value]
     return _plain(value)
