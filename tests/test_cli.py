@@ -159,11 +159,18 @@ def test_demo_writes_report_figures_and_result(tmp_path):
     report = tmp_path / "report.html"
     assert f"report: {report.resolve()}" in text
     html = report.read_text()
-    assert html.count("data:image/png;base64,") == len(list((tmp_path / "figures").glob("*.png"))) == 7
+    from dispersionkit.report.sections import FIGURES
+
+    assert html.count("data:image/png;base64,") == len(list((tmp_path / "figures").glob("*.png"))) == len(FIGURES)
     loaded = dk.BacktestResult.load(tmp_path / "result")
-    assert {"cost_stress", "sub_periods", "pnl_profile", "stress"} <= set(loaded.tables)
+    assert {"cost_stress", "sub_periods", "pnl_profile", "stress", "premium_sweep", "forward_premium"} <= set(
+        loaded.tables
+    )
+    assert list(loaded.tables["premium_sweep_equity"].columns) == list(loaded.tables["premium_sweep"].columns)
+    assert "Results by assumed correlation premium" in html and "Forward premium" in html
+    assert loaded.explain is not None and "per trade (at close)" in html
     assert list(loaded.tables["cost_stress"].index) == [1.0, 2.0]
-    assert any("bundled daily closes" in note for note in loaded.notes)
+    assert any("ASSUMED, not measured" in note for note in loaded.notes)
     # dispersionkit report rebuilds the page from the saved result.
     report.unlink()
     status, text = run(["report", str(tmp_path)])
@@ -190,7 +197,7 @@ def test_backtest_on_user_files_with_a_config(user_files, tmp_path):
     assert set(payload["explain"]["lines"]) >= {"gamma", "theta", "costs", "residual"}
     assert sum(payload["explain"]["lines"].values()) == pytest.approx(payload["explain"]["total"])
     assert [row["cost_multiplier"] for row in payload["cost_stress"]] == [1.0, 2.0]
-    assert payload["per_year"][0]["year"] == 2012 and payload["sub_periods"][-1]["period"] == "full period"
+    assert payload["per_year"][0]["year"] == 2012 and payload["sub_periods"][0]["period"] == "full period"
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from .backtest import (
     cost_stress,
     deflated_sharpe,
     metrics,
-    sub_period_metrics,
+    period_metrics,
     value_at_risk,
 )
 from .market import (
@@ -330,6 +330,7 @@ __all__ = [
     "metrics",
     "nearest_correlation",
     "notional_weighted",
+    "period_metrics",
     "position_size",
     "prepare_book_risk",
     "random_correlation",
@@ -352,7 +353,6 @@ __all__ = [
     "straddle_greeks",
     "stress_correlation",
     "stress_grid",
-    "sub_period_metrics",
     "surface_strips",
     "survivability",
     "swap_realized_correlation",

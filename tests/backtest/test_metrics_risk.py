@@ -1,5 +1,5 @@
-"""Sortino, Calmar, VaR/ES, the Sharpe bootstrap interval, the deflated Sharpe ratio, active-day
-win rate and sub-period tables: hand-computed values, a published example and properties."""
+"""Sortino, Calmar, VaR/ES, the Sharpe bootstrap interval, the deflated Sharpe ratio and the
+active-day win rate: hand-computed values, a published example and properties."""
 
 import math
 import statistics
@@ -141,21 +141,3 @@ def test_metrics_text_and_repr_are_short_and_complete():
     assert len(repr(m)) < 200 and "Sharpe" in repr(m)
     frame = m.to_frame()
     assert {"sortino", "calmar", "var_95", "es_95", "deflated_sharpe", "win_rate_active_days"} <= set(frame.index)
-
-
-def test_sub_periods_chain_and_end_with_the_full_period():
-    equity = random_curve(3000, seed=9)  # 2021 .. 2032
-    table = dk.sub_period_metrics(equity)
-    assert list(table.index) == ["2020s", "2030s", "full period"]
-    assert np.prod(1 + table["return"].iloc[:2]) == pytest.approx(1 + table.loc["full period", "return"])
-    assert table.loc["full period", "days"] == len(equity) - 1
-    own = dk.sub_period_metrics(equity, {"first 100": (equity.index[0], equity.index[99]), "empty": ("1990", "1991")})
-    assert list(own.index) == ["first 100", "full period"]
-    assert own.loc["first 100", "return"] == pytest.approx(equity.iloc[99] / equity.iloc[0] - 1)
-    with pytest.raises(ValueError, match="periods: 'bad'"):
-        dk.sub_period_metrics(equity, {"bad": ("not a date", "2022")})
-
-
-def test_bundled_crisis_windows_appear_on_the_bundled_span():
-    equity = curve(np.linspace(1e6, 1.1e6, 5000), start="2003-01-01")
-    assert {"2008 crisis", "2020 crash"} <= set(dk.sub_period_metrics(equity).index)

@@ -12,10 +12,12 @@ import types
 
 from .cost_stress import cost_stress
 from .engine import BacktestRules, backtest
-from .metrics import Metrics, compute_metrics, deflated_sharpe, sub_period_metrics, value_at_risk
+from .metrics import Metrics, compute_metrics, deflated_sharpe, value_at_risk
+from .periods import DEFAULT_PERIODS, period_metrics
 from .result import BacktestResult
 
 __all__ = [
+    "DEFAULT_PERIODS",
     "BacktestResult",
     "BacktestRules",
     "Metrics",
@@ -23,7 +25,7 @@ __all__ = [
     "compute_metrics",
     "cost_stress",
     "deflated_sharpe",
-    "sub_period_metrics",
+    "period_metrics",
     "value_at_risk",
 ]
 

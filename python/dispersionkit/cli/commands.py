@@ -22,6 +22,12 @@ from .progress import progress
 
 # -- data -------------------------------------------------------------------------------------
 
+BUNDLED_NOTE = (
+    "Data: bundled daily closes of the S&P 500 price index and of 20 large S&P 500 stocks "
+    "(dividend-adjusted), 1990-2022; VIX 2014-2019. The 20 names are a fixed sample with equal "
+    "weights, not the index's constituents, so the traded index is not their basket."
+)
+
 
 def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     group = parser.add_argument_group(
@@ -54,9 +60,7 @@ def load_market(args, values) -> tuple[MarketData, list[str]]:
         for flag in ("vols", "index_vol", "vix", "weights"):
             if getattr(args, flag):
                 raise ValueError(f"--{flag.replace('_', '-')}: give --spots and --index with it")
-        from .demo import DATA_NOTE
-
-        return sample_market(setup.vol_model), [DATA_NOTE]
+        return sample_market(setup.vol_model), [BUNDLED_NOTE]
     if args.spots is None or args.index is None:
         raise ValueError("--spots and --index: give both (or neither, for the bundled data)")
     data = values["data"]

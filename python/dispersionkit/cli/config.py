@@ -73,7 +73,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "vol_model": {
         "window": Key(63, (int,), "trading days of the trailing realized vols the model scales"),
         "variance_premium": Key(1.2, _NUM, "index implied / realized variance where there is no VIX"),
-        "correlation_premium": Key(0.10, _NUM, "implied minus realized correlation the component vols are set to"),
+        "correlation_premium": Key(
+            "from_index_vol",
+            (str, int, float),
+            '"from_index_vol" (names carry no variance premium; the index vol implies the correlation premium) '
+            "or a constant implied minus realized correlation, e.g. 0.05",
+        ),
+        "component_variance_premium": Key(1.0, _NUM, "component implied / realized variance (from_index_vol only)"),
     },
     "backtest": {
         "capital": Key(1_000_000.0, _NUM, "starting capital (currency of the prices)"),
@@ -84,7 +90,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "direction": Key("long", _STR, '"long" (short index options, long components) or "short"'),
         "tenor_days": Key(30.0, _NUM, "option tenor at entry in calendar days"),
         "sizing": Key("vega", _STR, '"vega", "theta", "gamma" (cash gamma) or "notional" neutral'),
-        "budget": Key(0.05, _NUM, "gross premium per trade as a fraction of equity"),
+        "budget": Key(0.05, _NUM, "premium per trade as a fraction of equity"),
+        "budget_basis": Key(
+            "gross", _STR, '"gross" (sum of |quantity| x price) or "net" premium the budget applies to'
+        ),
         "strikes": Key("atm", (str, int, float), '"atm" or a moneyness K/S for every option'),
         "structure": Key("straddle", _STR, '"straddle", "strangle", "call" or "put"'),
         "strangle_width": Key(0.05, _NUM, "strangle strikes at moneyness x (1 +- width)"),
@@ -239,6 +248,7 @@ def build(values: dict[str, dict[str, Any]]) -> Setup:
             tenor=float(trade_values["tenor_days"]) / 365.0,
             sizing=trade_values["sizing"],
             budget=float(trade_values["budget"]),
+            budget_basis=trade_values["budget_basis"],
             strikes=trade_values["strikes"]
             if isinstance(trade_values["strikes"], str)
             else float(trade_values["strikes"]),
@@ -264,7 +274,12 @@ def build(values: dict[str, dict[str, Any]]) -> Setup:
         lambda: ImpliedVolModel(
             window=model["window"],
             variance_premium=float(model["variance_premium"]),
-            correlation_premium=float(model["correlation_premium"]),
+            correlation_premium=(
+                model["correlation_premium"]
+                if isinstance(model["correlation_premium"], str)
+                else float(model["correlation_premium"])
+            ),
+            component_variance_premium=float(model["component_variance_premium"]),
         ),
     )
     run = values["backtest"]

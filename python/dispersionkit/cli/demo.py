@@ -1,29 +1,21 @@
-"""``dispersionkit demo``: the bundled data end to end, printed, then figures and a report on disk."""
+"""``dispersionkit demo``: the bundled data end to end (:mod:`dispersionkit.demo`), printed, then
+the report, its figures and the saved result on disk."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
 
-import numpy as np
 import pandas as pd
 
-from ..backtest.engine import BacktestRules, backtest
-from ..data import sample_market
-from ..market.signal_series import signal_series
-from ..numeric.hedge_policy import HedgePolicy
-from ..strategy.risk import survivability
-from ..strategy.signals import MarketState, RegimeClassifier
-from ..strategy.trade import DispersionTrade
+from ..backtest.engine import DEFAULT_POLICY
+from ..backtest.periods import DEFAULT_PERIODS, period_metrics
+from ..demo import DEFAULT_LABEL, DemoRun, DemoSettings, sections_of
+from ..demo import run as run_demo
 from . import outputs
 from .progress import progress
 
 DEFAULT_OUT = "dispersionkit-demo"
-DATA_NOTE = (
-    "Data: bundled daily closes of the S&P 500 price index and of 20 large S&P 500 stocks "
-    "(dividend-adjusted), 1990-2022; VIX 2014-2019. The 20 names are a fixed sample with equal "
-    "weights, not the index's constituents, so the traded index is not their basket."
-)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +24,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--direction", choices=("long", "short"), default="long", help="dispersion direction")
     parser.add_argument("--capital", type=float, default=1_000_000.0, help="starting capital (USD)")
     parser.add_argument("--budget", type=float, default=0.05, help="premium per trade as a fraction of equity")
+    parser.add_argument(
+        "--budget-basis", choices=("gross", "net"), default="gross", help="premium the budget applies to"
+    )
     parser.add_argument("--tenor-days", type=float, default=30.0, help="option tenor in calendar days")
-    parser.add_argument("--cost-bps", type=float, default=1.0, help="hedge trading cost, bps of notional")
-    parser.add_argument("--half-spread", type=float, default=0.5, help="option half-spread, vol points")
+    parser.add_argument(
+        "--cost-bps", type=float, default=DEFAULT_POLICY.hedge_cost_bps, help="hedge trading cost, bps of notional"
+    )
+    parser.add_argument(
+        "--half-spread", type=float, default=DEFAULT_POLICY.option_half_spread, help="option half-spread, vol points"
+    )
+    parser.add_argument(
+        "--index",
+        choices=("sp500", "basket"),
+        default="sp500",
+        help="traded index: the S&P 500, or the equal-weighted basket of the 20 stocks as its own index",
+    )
     parser.add_argument(
         "--out", default=DEFAULT_OUT, metavar="DIR", help="folder for report.html, figures/ and the saved result"
     )
@@ -53,25 +58,37 @@ def run(args: argparse.Namespace, out) -> int:
     multipliers = tuple(args.cost_multipliers)
     if any(not m >= 0 for m in multipliers):
         raise ValueError(f"--cost-multipliers: expected numbers >= 0, got {list(multipliers)}")
-    with progress(1, "backtest", quiet=args.quiet) as bar:
-        context = _compute(args, bar.days())
-    status = _run_demo(args, context, out)
-    if args.no_report or status != 0:
-        return status
+    settings = DemoSettings(
+        start=args.start,
+        end=args.end,
+        direction=args.direction,
+        capital=args.capital,
+        budget=args.budget,
+        budget_basis=args.budget_basis,
+        tenor_days=args.tenor_days,
+        cost_bps=args.cost_bps,
+        half_spread=args.half_spread,
+        index=args.index,
+    )
+    with progress(1, "backtests", quiet=args.quiet) as bar:
+        demo = run_demo(settings, progress=lambda done, total: bar.to(done / total))
+    sections = _run_demo(args, demo, out)
+    if args.no_report:
+        return 0
     missing = [name for name in ("matplotlib", "pyarrow") if importlib.util.find_spec(name) is None]
     if missing:
         print(f"\n(no report: it needs {' and '.join(missing)}: pip install 'dispersionkit[plot]')", file=out)
-        return status
+        return 0
     with progress(len({1.0, *multipliers}) + 3, "report", quiet=args.quiet) as bar:
         result = outputs.analyse(
-            context["result"].with_notes(DATA_NOTE),
-            context["market"],
-            context["trade"],
-            context["rules"],
-            policy=context["policy"],
-            capital=args.capital,
-            start=args.start,
-            end=args.end,
+            _with_demo_tables(demo, sections),
+            demo.default,
+            settings.trade(),
+            demo.rules,
+            policy=settings.policy(),
+            capital=settings.capital,
+            start=settings.start,
+            end=settings.end,
             multipliers=multipliers,
             bar=bar,
         )
@@ -79,95 +96,32 @@ def run(args: argparse.Namespace, out) -> int:
         paths = outputs.write_outputs(result, args.out, title=title, bar=bar)
     print(f"\nreport: {paths['report']}", file=out)
     print(f"figures: {paths['figures']}; saved result: {paths['result']}", file=out)
-    return status
+    return 0
 
 
-def _compute(args: argparse.Namespace, progress_days) -> dict:
-    market = sample_market()
-    trade = DispersionTrade(direction=args.direction, tenor=args.tenor_days / 365.0, budget=args.budget)
-    policy = HedgePolicy(every=1, hedge_cost_bps=args.cost_bps, option_half_spread=args.half_spread)
-    rules = BacktestRules()
-    result = backtest(
-        market,
-        trade,
-        rules,
-        policy=policy,
-        capital=args.capital,
-        start=args.start,
-        end=args.end,
-        progress=progress_days,
-    )
-    return {"market": market, "trade": trade, "policy": policy, "rules": rules, "result": result}
+def _run_demo(args: argparse.Namespace, demo: DemoRun, out) -> list:
+    """Print every section of the demo; returns them (their tables go into the report)."""
+    sections = sections_of(demo)
+    index = "S&P 500" if args.index == "sp500" else "basket of the 20 stocks (equal weights)"
+    print(f"dispersionkit demo: bundled data (20 S&P 500 stocks, equal weights; traded index: {index})", file=out)
+    for section in sections:
+        print(f"\n== {section.title} ==", file=out)
+        print(section.text, file=out)
+    return sections
 
 
-def _run_demo(args: argparse.Namespace, context: dict, out) -> int:
-    """Print the demo (regime, correlations, today's trade, backtest, attribution); the exit status."""
-    market, trade, rules, result = context["market"], context["trade"], context["rules"], context["result"]
-    signals = signal_series(market, rules.window, rules.vix_lookback).loc[result.equity.index]
-    today = signals.index[-1]
-    row = signals.iloc[-1]
-    state = MarketState(
-        float(row.vix), float(row.vix_change), float(row.implied_correlation), float(row.realized_correlation)
-    )
-    origin = market.index_vol_origin.loc[today]
-
-    def section(title: str) -> None:
-        print(f"\n== {title} ==", file=out)
-
-    print("dispersionkit demo: bundled S&P 500 data (20 stocks, equal weights, index = S&P 500)", file=out)
-    print(f"implied vols: {market.vol_source}", file=out)
-    print("NOTE: implied vols are MODELLED (VIX only where available), not option quotes.", file=out)
-    section(f"Regime on {today.date()}")
-    print(str(RegimeClassifier().classify(state)), file=out)
-    print(f"index implied vol source on this date: {origin}", file=out)
-    section("Implied vs realized correlation")
-    print(f"implied correlation   {state.implied_correlation:7.1%}", file=out)
-    print(
-        f"realized correlation  {state.realized_correlation:7.1%}  "
-        f"({rules.window}-day, implied formula on realized vols)",
-        file=out,
-    )
-    print(f"dispersion premium    {state.premium * 100:+6.1f} points", file=out)
-    yearly = signals[["implied_correlation", "realized_correlation"]].groupby(signals.index.year).mean()
-    print(yearly.to_string(float_format=lambda x: f"{x:.3f}"), file=out)
-    section(f"The trade on {today.date()} (capital {args.capital:,.0f})")
-    _print_risk(trade, market, today, args.capital, out)
-    section(
-        f"Backtest: {args.direction} dispersion, {args.tenor_days:g}-day straddles, vega-neutral, "
-        f"budget {args.budget:.0%} of equity"
-    )
-    print(str(result.metrics), file=out)
-    section("Trades and attribution")
-    print(f"trades: {len(result.journal)}", file=out)
-    for rule, count in result.journal["exit_rule"].value_counts().items():
-        print(f"  exits by {rule}: {count}", file=out)
-    totals = result.attribution.sum()
-    print(pd.DataFrame({"pnl": totals}).to_string(float_format=lambda x: f"{x:,.0f}"), file=out)
-    print(f"total P&L {result.pnl.sum():,.0f}; final equity {result.equity.iloc[-1]:,.0f}", file=out)
-    return 0 if np.isfinite(result.equity.iloc[-1]) else 1
-
-
-def _print_risk(trade: DispersionTrade, market, date, capital: float, out) -> None:
-    """Premium, net Greeks, break-even correlations and the correlation stress of today's book."""
-    position = trade.position(market, date, capital)
-    net = position.greeks().loc["net"]
-    breakeven = trade.breakeven_correlation(market, date, capital=capital)
-    stress = trade.stress(market, date, [-0.10, 0.0, 0.10], [0.0, 0.10], [0.9, 0.95], capital)
-    worst = stress.worst()
-    check = survivability(capital, max(0.0, -float(worst["pnl"])), position.premium)
-    print(
-        f"premium {position.premium:,.0f}; net vega/pt {net['vega_per_point']:,.0f}; "
-        f"net theta/day {net['theta_per_day']:,.0f}; net dollar gamma {net['dollar_gamma']:,.0f}",
-        file=out,
-    )
-    print(
-        f"break-even correlation: index leg {breakeven.index_leg:.1%}, book {breakeven.book:.1%} "
-        f"(implied {breakeven.implied:.1%})",
-        file=out,
-    )
-    print(
-        f"stress worst case (corr {worst['corr_level']:.2f}, spot {worst['spot_shock']:+.0%}, "
-        f"vol {worst['vol_shock']:+.2f}): P&L {worst['pnl']:,.0f}; survivability {check.ratio:.3f} "
-        f"({'pass' if check.passed else 'FAIL: ' + '; '.join(check.reasons)})",
-        file=out,
-    )
+def _with_demo_tables(demo: DemoRun, sections: list):
+    """The default model's backtest with the demo's tables and its assumptions as notes."""
+    result = demo.results[DEFAULT_LABEL]
+    by_title = {section.title: section for section in sections}
+    tables = {
+        "premium_sweep": by_title["Results by assumed correlation premium"].tables["sweep"],
+        "premium_sweep_equity": pd.DataFrame({label: r.equity for label, r in demo.results.items()}),
+        "sub_periods": period_metrics(result, DEFAULT_PERIODS),
+    }
+    for section in sections:
+        if "forward_premium" in section.tables:
+            tables["forward_premium"] = section.tables["forward_premium"]
+            tables["forward_premium_by_year"] = section.tables["by_year"]
+    assumptions = by_title["Assumptions"].text.splitlines()
+    return result.with_tables(**tables).with_notes(*[line.strip() for line in assumptions if line.strip()])

@@ -21,7 +21,7 @@ import pandas as pd
 from .._version import __version__
 from ..backtest.attribution import GREEK_COLUMNS, SPLIT_COLUMNS
 from ..backtest.cost_stress import cost_stress
-from ..backtest.metrics import sub_period_metrics
+from ..backtest.periods import DEFAULT_PERIODS, period_metrics
 from ..backtest.result import BacktestResult
 from ..strategy.profile import correlation_profile
 from ..strategy.trade import DispersionTrade
@@ -45,7 +45,7 @@ def trade_tables(trade: DispersionTrade, market, date, capital: float) -> dict[s
 
 def analyse(result: BacktestResult, market, trade, rules, *, policy, capital, start, end, multipliers, bar):
     """``result`` with the cost stress, sub-periods and today's trade tables attached."""
-    tables = {"sub_periods": sub_period_metrics(result.equity, risk_free=result.metrics.risk_free)}
+    tables = {} if "sub_periods" in result.tables else {"sub_periods": period_metrics(result, DEFAULT_PERIODS)}
     start_at = bar.position
     if multipliers:
         factors = sorted({1.0, *multipliers})

@@ -270,3 +270,60 @@ def _palette(name: str, n: int) -> list:
 
     cmap = colormaps["tab20" if name == "tab10" and n > 10 else name]
     return [cmap(k % cmap.N) for k in range(n)]
+
+
+def premium_sweep(equity: pd.DataFrame) -> Figure:
+    """Equity of the same backtest under each assumption (one column per assumed premium)."""
+    figure, axes = _figure()
+    ax = axes[0, 0]
+    colors = _palette("tab10", equity.shape[1])
+    for k, label in enumerate(equity.columns):
+        series = equity[label]
+        final = float(series.iloc[-1]) / float(series.iloc[0]) - 1.0
+        ax.plot(series.index, series.to_numpy(), lw=1.1, color=colors[k], label=f"{label}: {final:+.1%}")
+    ax.axhline(float(equity.iloc[0, 0]), color="0.5", lw=0.8, ls="--")
+    ax.yaxis.set_major_formatter(MONEY)
+    ax.set_ylabel("equity (currency)")
+    ax.set_title("The same trade under each assumed correlation premium (implied vols are modelled)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return figure
+
+
+def forward_premium(table: pd.DataFrame) -> Figure:
+    """Implied correlation against the correlation realized over the following holding period,
+    with the forward premium (implied minus forward realized) shaded."""
+    figure, axes = _figure()
+    ax = axes[0, 0]
+    dates = table.index
+    implied = 100 * table["implied_correlation"].to_numpy(dtype=float)
+    ahead = 100 * table["forward_realized_correlation"].to_numpy(dtype=float)
+    ax.plot(dates, implied, color=IMPLIED, lw=0.9, label="implied correlation on the date")
+    ax.plot(dates, ahead, color=REALIZED, lw=0.9, label="correlation realized over the next holding period")
+    with np.errstate(invalid="ignore"):
+        ax.fill_between(
+            dates,
+            ahead,
+            implied,
+            where=implied >= ahead,
+            color=GAIN,
+            alpha=0.25,
+            interpolate=True,
+            label="forward premium > 0 (short correlation earned)",
+        )
+        ax.fill_between(
+            dates,
+            ahead,
+            implied,
+            where=implied < ahead,
+            color=LOSS,
+            alpha=0.25,
+            interpolate=True,
+            label="forward premium < 0",
+        )
+    premium = np.nanmean(implied - ahead)
+    ax.set_ylabel("average pairwise correlation (points)")
+    ax.set_title(
+        f"Forward premium: mean {premium:+.1f} points (measured only where the index vol is quoted)", fontsize=10
+    )
+    ax.legend(fontsize=8, frameon=False, loc="upper left", ncol=2)
+    return figure

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..backtest.attribution import GREEK_COLUMNS, SPLIT_COLUMNS
-from ..backtest.metrics import sub_period_metrics
+from ..backtest.attribution import EXPLAIN_COLUMNS, GREEK_COLUMNS, SPLIT_COLUMNS
+from ..backtest.periods import DEFAULT_PERIODS, period_metrics
 from ..backtest.result import BacktestResult
 from . import figures
 
@@ -35,9 +35,22 @@ def _equity(result):
 
 
 def _explain(result):
+    if result.explain is not None:  # the complete explain: its lines sum to the P&L
+        lines = [c for c in EXPLAIN_COLUMNS if c in result.explain.columns]
+        return figures.pnl_explain(result.explain, lines)
     lines = [c for c in GREEK_COLUMNS if c in result.attribution.columns]
     split = [c for c in SPLIT_COLUMNS if c in result.attribution.columns and c != "gamma_theta"]
     return figures.pnl_explain(result.attribution, lines, split)
+
+
+def _sweep(result):
+    table = result.tables.get("premium_sweep_equity")
+    return None if table is None else figures.premium_sweep(table)
+
+
+def _forward(result):
+    table = result.tables.get("forward_premium")
+    return None if table is None else figures.forward_premium(table)
 
 
 def _signals_figure(function):
@@ -76,6 +89,8 @@ FIGURES: dict[str, tuple[str, Callable]] = {
     "correlation_dynamics": ("Correlation dynamics vs index vol", _signals_figure(figures.correlation_dynamics)),
     "realized_vs_implied": ("Realized vs implied correlation", _signals_figure(figures.realized_vs_implied)),
     "vol_comparison": ("Index vol vs component vols", _signals_figure(figures.vol_comparison)),
+    "forward_premium": ("Implied correlation vs the correlation realized afterwards", _forward),
+    "premium_sweep": ("Equity under each assumed correlation premium", _sweep),
     "pnl_profile": ("P&L profile vs realized correlation", _profile),
     "stress_heatmap": ("Stress heatmap (spot x correlation)", _stress),
 }
@@ -170,32 +185,44 @@ def _summary(result):
 
 
 def _explain_section(result):
+    body = ""
+    if result.explain is not None:
+        body += (
+            "<p>The complete explain: the index legs' gamma-theta split into basis (index vs basket), "
+            "idiosyncratic and cross volatility, and correlation; the component legs' gamma-theta; the "
+            "implied-correlation and vol-level marks (vega); costs and the residual. The lines sum to the P&L. "
+            "Daily (causal): realized moves from the data before each step; per trade: over each trade's own "
+            "days.</p>"
+        )
+        body += table_html(result.explain_table(), {"daily (causal)": ",.0f", "per trade (at close)": ",.0f"})
+        body += "<h3>Greek attribution</h3>"
     lines = [c for c in GREEK_COLUMNS if c in result.attribution.columns]
     totals = result.attribution[lines].sum()
     total = float(result.pnl.sum())
     table = pd.DataFrame({"P&L": totals, "% of starting capital": totals / result.capital})
     table.loc["total"] = [total, total / result.capital]
     split = [c for c in SPLIT_COLUMNS if c in result.attribution.columns]
-    body = "<p>Each day's P&L splits into these lines exactly (residual: what the second-order Greek "
+    body += "<p>Each day's P&L splits into these lines exactly (residual: what the second-order Greek "
     body += "expansion misses). Costs are negative when paid.</p>"
     body += table_html(table, {"P&L": ",.0f", "% of starting capital": ".2%"})
     if split:
         parts = result.attribution[split].sum()
-        body += "<p>Gamma-theta of the option legs, split into a volatility and a correlation part "
-        body += "(the correlation part includes any index-vs-basket basis):</p>"
+        body += "<p>Gamma-theta of the option legs and its split:</p>"
         body += table_html(pd.DataFrame({"P&L": parts}), {"P&L": ",.0f"})
     return Section("explain", "P&L explain", body, ("pnl_explain",))
 
 
 def _periods(result):
     per_year = result.metrics.per_year
-    formats = {"return": ".2%", "vol": ".2%", "sharpe": ".2f", "max_drawdown": ".2%", "cagr": ".2%"}
+    formats = {"return": ".2%", "vol": ".2%", "annual_vol": ".2%", "sharpe": ".2f", "max_drawdown": ".2%"}
+    formats.update({"cagr": ".2%", "pnl": ",.0f", "trades": ",.0f", "days": ",.0f"})
     body = "<h3>By year</h3>" + table_html(per_year, formats)
     sub = result.tables.get("sub_periods")
     if sub is None:
-        sub = sub_period_metrics(result.equity, risk_free=result.metrics.risk_free)
-    body += "<h3>Sub-periods</h3><p>Decades and the windows around the 2008 and 2020 crises, with the "
-    body += "full period last; each period's return starts from the close before it.</p>"
+        sub = period_metrics(result, DEFAULT_PERIODS)
+    formats.update({column: ",.0f" for column in sub.columns if str(column).startswith("explain_")})
+    body += "<h3>Sub-periods</h3><p>The full period, then decades and the windows around the 2008 and 2020 "
+    body += "crises; each period's return starts from the close before it.</p>"
     body += table_html(sub, formats)
     return Section("periods", "Per-year and sub-period results", body)
 
@@ -271,6 +298,48 @@ def _market(result):
     )
 
 
+_SWEEP_FORMATS = {
+    "total_return": ".2%",
+    "cagr": ".2%",
+    "annual_vol": ".2%",
+    "max_drawdown": ".2%",
+    "win_rate_trades": ".1%",
+    "sharpe": ".2f",
+}
+
+
+def _sweep_section(result):
+    table = result.tables.get("premium_sweep")
+    if table is None:
+        return None
+    body = (
+        "<p>The bundled data has no option quotes, so the same trade, rules and costs are run under several "
+        "assumptions for the implied vols: a constant correlation premium of 0, 5 and 10 points, and the "
+        "default model, where the index vol implies it (measured from VIX where VIX exists). None of the "
+        "columns is a finding about option prices; the spread between them is the size of the assumption.</p>"
+    )
+    shown = pd.DataFrame(
+        [[_fmt(value, _SWEEP_FORMATS.get(str(row), ",.0f")) for value in table.loc[row]] for row in table.index],
+        index=table.index,
+        columns=table.columns,
+    )
+    return Section("sweep", "Results by assumed correlation premium", body + table_html(shown), ("premium_sweep",))
+
+
+def _forward_section(result):
+    by_year = result.tables.get("forward_premium_by_year")
+    if by_year is None and "forward_premium" not in result.tables:
+        return None
+    body = (
+        "<p>What a short-correlation position was paid for the correlation it then bore: implied correlation "
+        "on each date against the correlation realized over the following holding period. Where the index "
+        "vol is modelled, the implied side is the model's assumption.</p>"
+    )
+    if by_year is not None:
+        body += table_html(by_year, dict.fromkeys(by_year.columns, ".3f"))
+    return Section("forward", "Forward premium", body, ("forward_premium",))
+
+
 def _trade(result):
     shown = tuple(
         figure
@@ -301,7 +370,16 @@ def _trade(result):
 
 
 def _other_tables(result):
-    known = {"cost_stress", "pnl_profile", "stress", "sub_periods"}
+    known = {
+        "cost_stress",
+        "pnl_profile",
+        "stress",
+        "sub_periods",
+        "premium_sweep",
+        "premium_sweep_equity",
+        "forward_premium",
+        "forward_premium_by_year",
+    }
     others = {name: table for name, table in result.tables.items() if name not in known}
     if not others:
         return None
@@ -309,5 +387,16 @@ def _other_tables(result):
     return Section("tables", "Other attached tables", body)
 
 
-SECTIONS: list[Callable] = [_summary, _explain_section, _periods, _journal, _costs, _market, _trade, _other_tables]
+SECTIONS: list[Callable] = [
+    _summary,
+    _sweep_section,
+    _explain_section,
+    _periods,
+    _journal,
+    _costs,
+    _market,
+    _forward_section,
+    _trade,
+    _other_tables,
+]
 """Section builders in page order: result -> Section | None."""
