@@ -123,5 +123,11 @@ def _with_demo_tables(demo: DemoRun, sections: list):
         if "forward_premium" in section.tables:
             tables["forward_premium"] = section.tables["forward_premium"]
             tables["forward_premium_by_year"] = section.tables["by_year"]
-    assumptions = by_title["Assumptions"].text.splitlines()
-    return result.with_tables(**tables).with_notes(*[line.strip() for line in assumptions if line.strip()])
+    # An indented line of the printed assumptions continues the line above it.
+    notes: list[str] = []
+    for line in by_title["Assumptions"].text.splitlines():
+        if line.startswith(" ") and notes:
+            notes[-1] += " " + line.strip()
+        elif line.strip():
+            notes.append(line.strip())
+    return result.with_tables(**tables).with_notes(*notes)

@@ -44,6 +44,26 @@ def _figure(rows: int = 1, cols: int = 1, height: float = HEIGHT, **kwargs):
     return figure, axes
 
 
+def _correlation_limits(ax, *series: np.ndarray) -> None:
+    """Correlation axes in points from -20 to 105: an implied correlation from inconsistent vols
+    can reach several hundred points on a day and would flatten the rest; such days are counted
+    on the chart instead of drawn."""
+    values = np.concatenate([np.asarray(x, dtype=float).ravel() for x in series])
+    outside = np.count_nonzero((values > 105) | (values < -20))
+    ax.set_ylim(-20, 105)
+    if outside:
+        ax.text(
+            0.99,
+            0.98,
+            f"{outside} values outside -20..105 points not shown",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7,
+            color="0.35",
+        )
+
+
 def _modelled_note(modelled: bool) -> str:
     return " (implied: MODELLED, not quotes)" if modelled else ""
 
@@ -59,6 +79,7 @@ def correlation_dynamics(signals: pd.DataFrame, *, modelled: bool = False) -> Fi
         dates, 100 * signals["implied_correlation"], color=IMPLIED, lw=0.9, alpha=0.7, label="implied correlation"
     )
     left.set_ylabel("average pairwise correlation (points)")
+    _correlation_limits(left, 100 * signals["realized_correlation"], 100 * signals["implied_correlation"])
     vol_axis = left.twinx()
     vol_axis.plot(dates, signals["vix"], color="0.35", lw=0.7, alpha=0.6, label="index implied vol")
     vol_axis.set_ylabel("index implied vol (VIX points)")
@@ -76,6 +97,7 @@ def correlation_dynamics(signals: pd.DataFrame, *, modelled: bool = False) -> Fi
         grid = np.linspace(data["vix"].min(), data["vix"].max(), 50)
         right.plot(grid, intercept + slope * grid, color="k", lw=1.2, label=f"fit: {slope:+.2f} corr pts per vol pt")
         right.legend(loc="lower right", fontsize=8, frameon=False)
+    right.set_ylim(-20, 105)
     right.set_xlabel("index implied vol (VIX points)")
     right.set_ylabel("realized correlation (points)")
     right.set_title("Correlation rises with index vol", fontsize=10)
@@ -144,6 +166,7 @@ def realized_vs_implied(signals: pd.DataFrame, *, modelled: bool = False) -> Fig
         )
     premium = np.nanmean(implied - realized)
     ax.set_ylabel("average pairwise correlation (points)")
+    _correlation_limits(ax, implied, realized)
     ax.set_title(
         f"Realized vs implied correlation: mean premium {premium:+.1f} points" + _modelled_note(modelled), fontsize=10
     )
@@ -322,6 +345,7 @@ def forward_premium(table: pd.DataFrame) -> Figure:
         )
     premium = np.nanmean(implied - ahead)
     ax.set_ylabel("average pairwise correlation (points)")
+    _correlation_limits(ax, implied, ahead)
     ax.set_title(
         f"Forward premium: mean {premium:+.1f} points (measured only where the index vol is quoted)", fontsize=10
     )

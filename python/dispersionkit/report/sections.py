@@ -145,6 +145,8 @@ def _fmt(value, spec: str) -> str:
         return "-"
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
+    if isinstance(value, float) and value == 0.0:
+        value = 0.0  # no "-0" in tables
     try:
         return format(value, spec)
     except (TypeError, ValueError):
