@@ -54,11 +54,11 @@ def _correlation_limits(ax, *series: np.ndarray) -> None:
     if outside:
         ax.text(
             0.99,
-            0.98,
+            0.02,
             f"{outside} values outside -20..105 points not shown",
             transform=ax.transAxes,
             ha="right",
-            va="top",
+            va="bottom",
             fontsize=7,
             color="0.35",
         )
