@@ -342,7 +342,7 @@ def sweep(
     rules=None,
     *,
     universes=None,
-    policy: HedgePolicy = HedgePolicy(),
+    policy: HedgePolicy | None = None,
     capital: float = 1_000_000.0,
     start=None,
     end=None,
@@ -353,9 +353,9 @@ def sweep(
     ``trades``, ``rules`` and ``universes`` are each a dict {name: value} or a list (named by
     position) or a single value. A universe is a MarketData or a list of tickers of
     ``market`` (see :func:`restrict`); default: the whole market. ``rules`` default:
-    ``BacktestRules()``. Returns one row per combination (index universe, trade, rules) with
-    the columns :data:`SWEEP_COLUMNS`; a run that loses all its capital is a row of NaN with
-    final_equity 0.
+    ``BacktestRules()``; ``policy`` None: the backtest's default costs. Returns one row per
+    combination (index universe, trade, rules) with the columns :data:`SWEEP_COLUMNS`; a run
+    that loses all its capital is a row of NaN with final_equity 0.
     """
     client = _client(client)
     if not isinstance(market, MarketData):

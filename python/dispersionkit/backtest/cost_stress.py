@@ -18,7 +18,7 @@ from .._validation import as_float_array
 from ..market.market_data import MarketData
 from ..numeric.hedge_policy import HedgePolicy
 from ..strategy.trade import DispersionTrade
-from .engine import BacktestRules, backtest
+from .engine import DEFAULT_POLICY, BacktestRules, backtest
 from .result import BacktestResult
 
 DEFAULT_MULTIPLIERS = (0.5, 1.0, 2.0, 3.0)
@@ -49,7 +49,7 @@ def cost_stress(
     trade: DispersionTrade,
     rules: BacktestRules | None = None,
     *,
-    policy: HedgePolicy = HedgePolicy(),
+    policy: HedgePolicy | None = None,
     capital: float = 1_000_000.0,
     start=None,
     end=None,
@@ -60,12 +60,14 @@ def cost_stress(
 ) -> pd.DataFrame:
     """One row per cost multiplier (index "cost_multiplier"; columns :data:`COST_STRESS_COLUMNS`).
 
+    ``policy``: the costs at multiplier 1 (None: the backtest's default, :data:`DEFAULT_POLICY`).
     ``base``: the result already run with ``policy`` (multiplier 1), reused instead of run
     again. ``progress``: called with the number of runs done so far (fractional during a run),
     e.g. to drive a progress bar.
     Costs are the total paid (positive); a run that loses all its capital is a row of NaN
     with ``final_equity`` 0 rather than an error, since that is what the stress asks.
     """
+    policy = DEFAULT_POLICY if policy is None else policy
     if not isinstance(policy, HedgePolicy):
         raise TypeError(f"policy: expected a HedgePolicy, got {type(policy).__name__}")
     factors = as_float_array(multipliers, "multipliers")

@@ -117,33 +117,13 @@ class Position:
     def index_mask(self) -> np.ndarray:
         return self.leg_arrays.is_index.copy()
 
-
-_NUMERIC_LEG_COLUMNS = ("strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
-
-
-@dataclass(frozen=True, eq=False)
-class LegArrays:
-    """A position's legs as arrays (one entry per option, :data:`LEG_COLUMNS` order); ``is_index``
-    marks the index legs."""
-
-    underlying: tuple[str, ...]
-    is_index: np.ndarray
-    is_call: np.ndarray
-    strike: np.ndarray
-    tau: np.ndarray
-    quantity: np.ndarray
-    spot: np.ndarray
-    vol: np.ndarray
-    rate: np.ndarray
-    div_yield: np.ndarray
-    price: np.ndarray
-
     def _headline(self) -> str:
         n_names = len(self.weights)
         return (
             f"Position({self.direction} dispersion on {self.date.date()}, {self.tenor * 365:g}-day, "
-            f"{n_names} components + index, {len(self.legs)} legs; premium {self.premium:,.0f} "
-            f"({self.premium / self.capital:.1%} of capital {self.capital:,.0f}), value {self.value:,.0f})"
+            f"{n_names} components + index, {len(self.legs)} legs; premium {self.premium:,.0f} gross, "
+            f"{self.net_premium:,.0f} net ({self.premium_at_risk / self.capital:.1%} of capital "
+            f"{self.capital:,.0f} at risk), value {self.value:,.0f})"
         )
 
     def _leg_table(self) -> pd.DataFrame:
@@ -168,6 +148,27 @@ class LegArrays:
         return f"<b>{html.escape(self._headline())}</b>" + self._leg_table().to_html(
             max_rows=MAX_LEG_ROWS, float_format=lambda x: f"{x:,.6g}"
         )
+
+
+_NUMERIC_LEG_COLUMNS = ("strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
+
+
+@dataclass(frozen=True, eq=False)
+class LegArrays:
+    """A position's legs as arrays (one entry per option, :data:`LEG_COLUMNS` order); ``is_index``
+    marks the index legs."""
+
+    underlying: tuple[str, ...]
+    is_index: np.ndarray
+    is_call: np.ndarray
+    strike: np.ndarray
+    tau: np.ndarray
+    quantity: np.ndarray
+    spot: np.ndarray
+    vol: np.ndarray
+    rate: np.ndarray
+    div_yield: np.ndarray
+    price: np.ndarray
 
 
 def _label(row) -> str:
