@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import dispersionkit as dk
@@ -22,7 +23,13 @@ from matplotlib.figure import Figure  # noqa: E402
 
 @pytest.fixture(scope="module")
 def result(bundled_backtest):
-    return bundled_backtest[3]
+    """The bundled backtest with a path-risk distribution attached (as the CLI attaches one)."""
+    rng = np.random.default_rng(0)
+    pnl = pd.DataFrame({"base": rng.normal(500, 3000, 500), "correlation 0.9": rng.normal(-4000, 5000, 500)})
+    summary = pd.DataFrame(
+        {"mean": pnl.mean(), "ES 95%": -pnl.quantile(0.05), "P(loss)": (pnl < 0).mean(), "stress": [-1e3, -8e3]}
+    ).rename_axis("scenario")
+    return bundled_backtest[3].with_tables(book_risk=summary, book_risk_pnl=pnl)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +82,9 @@ def test_report_is_self_contained_with_every_figure(page, result):
         "Market: correlation and vols",
         "Today&#x27;s trade",
         "Definitions",
+        "Results by assumed correlation premium",
+        "Forward premium",
+        "Path risk of the book",
     ):
         assert section in html, section
     assert "Implied vols are MODELLED" in html and "ImpliedVolModel(" in html

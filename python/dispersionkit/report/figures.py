@@ -351,3 +351,39 @@ def forward_premium(table: pd.DataFrame) -> Figure:
     )
     ax.legend(fontsize=8, frameon=False, loc="upper left", ncol=2)
     return figure
+
+
+def book_risk(pnl: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """P&L distribution of a book held to its horizon, one histogram per scenario (columns of
+    ``pnl``: one row per simulated path), with each scenario's 95% expected shortfall marked."""
+    figure, axes = _figure(height=4.8)
+    ax = axes[0, 0]
+    values = pnl.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        finite = np.zeros(1)
+    low, high = np.quantile(finite, [0.001, 0.999])
+    bins = np.linspace(low, high, 60)
+    colors = _palette("tab10", pnl.shape[1])
+    for k, name in enumerate(pnl.columns):
+        column = values[:, k][np.isfinite(values[:, k])]
+        if column.size == 0:
+            continue
+        worst = np.sort(column)[: max(1, int(np.ceil(round(0.05 * column.size, 9))))]
+        es = -float(worst.mean())
+        ax.hist(
+            np.clip(column, low, high),
+            bins=bins,
+            histtype="step",
+            lw=1.3,
+            color=colors[k],
+            label=f"{name}: ES 95% {_money(es)}",
+        )
+        ax.axvline(-es, color=colors[k], lw=0.8, ls=":")
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    ax.xaxis.set_major_formatter(MONEY)
+    ax.set_xlabel("P&L to the horizon (currency); dotted: minus the 95% expected shortfall")
+    ax.set_ylabel("paths")
+    ax.set_title(title or "Path risk of today's book by scenario", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return figure

@@ -76,6 +76,17 @@ def _stress(result):
     return None if table is None else figures.stress_heatmap(table, title="Stress P&L of the trade" + _on_date(table))
 
 
+def _risk(result):
+    table = result.tables.get("book_risk_pnl")
+    if table is None:
+        return None
+    summary = result.tables.get("book_risk")
+    title = "Path risk of the book by scenario"
+    if summary is not None and "trade_date" in summary.columns:
+        title += _on_date(summary)
+    return figures.book_risk(table.drop(columns=["trade_date"], errors="ignore"), title=title)
+
+
 def _on_date(table: pd.DataFrame) -> str:
     """' on DATE' when the table carries a trade_date column (as the CLI's do), else ''."""
     if "trade_date" not in table.columns or table.empty:
@@ -93,6 +104,7 @@ FIGURES: dict[str, tuple[str, Callable]] = {
     "premium_sweep": ("Equity under each assumed correlation premium", _sweep),
     "pnl_profile": ("P&L profile vs realized correlation", _profile),
     "stress_heatmap": ("Stress heatmap (spot x correlation)", _stress),
+    "book_risk": ("P&L distribution of the book held to the horizon, by scenario", _risk),
 }
 """name -> (caption, builder(result) -> Figure | None), in report order."""
 
@@ -371,6 +383,22 @@ def _trade(result):
     return Section("trade", "Today's trade", body, shown)
 
 
+def _risk_section(result):
+    table = result.tables.get("book_risk")
+    if table is None:
+        return None
+    body = (
+        "<p>The book simulated to its horizon and delta-hedged daily in each scenario (simulated paths, or "
+        "historical windows bootstrapped and rescaled to today's vols); VaR and expected shortfall are "
+        "losses. <i>stress</i> is the instantaneous repricing of the same move, which understates a tail "
+        "that builds over the holding period.</p>"
+    )
+    shown = table.drop(columns=["trade_date"], errors="ignore")
+    formats = dict.fromkeys(shown.columns, ",.0f")
+    formats.update({"P(loss)": ".1%", "P(lose premium)": ".1%", "ES 95% / |stress|": ".2f"})
+    return Section("risk", "Path risk of the book", body + table_html(shown, formats), ("book_risk",))
+
+
 def _other_tables(result):
     known = {
         "cost_stress",
@@ -381,6 +409,8 @@ def _other_tables(result):
         "premium_sweep_equity",
         "forward_premium",
         "forward_premium_by_year",
+        "book_risk",
+        "book_risk_pnl",
     }
     others = {name: table for name, table in result.tables.items() if name not in known}
     if not others:
@@ -399,6 +429,7 @@ SECTIONS: list[Callable] = [
     _market,
     _forward_section,
     _trade,
+    _risk_section,
     _other_tables,
 ]
 """Section builders in page order: result -> Section | None."""
