@@ -309,6 +309,23 @@ def test_stress_prints_the_grid_and_saves_it(tmp_path):
     assert status == 0 and len(json.loads(text)["grid"]) == 12
 
 
+def test_option_files_give_the_vols_and_the_scan_by_tenor(tmp_path):
+    sample = dk.data.sample_file
+    data = ["--spots", str(sample("spots.csv.gz")), "--index", str(sample("index.csv.gz"))]
+    data += ["--weights", str(sample("weights.csv.gz")), "--options", str(sample("options_long.csv.gz"))]
+    config_file = tmp_path / "options.toml"
+    config_file.write_text('[data]\nindex_underlying = "IDX"\nrate = 0.03\n\n[rules]\nwindow = 20\n')
+    status, text = run(["scan", *data, "--config", str(config_file)])
+    assert status == 0 and "option surface" in text and "MODELLED" not in text
+    assert re.search(r"^30\s+0\.\d+\s+0\.\d+", text.split("by tenor")[1], re.M), text
+    status, text = run(["backtest", *data, "--config", str(config_file), "--json"])
+    payload = json.loads(text)
+    assert status == 0 and payload["vol_source"].startswith("options:") and payload["metrics"]["n_trades"] > 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scan", *data, "--vols", "x.csv"])
+    assert exit_info.value.code == 2
+
+
 def test_risk_says_it_is_not_available(capsys):
     assert main(["risk"]) == 3
     err = capsys.readouterr().err

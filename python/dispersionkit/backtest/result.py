@@ -13,6 +13,13 @@ import pandas as pd
 from .. import _persist
 from .metrics import Metrics, compute_metrics
 
+
+def modelled_vols(vol_source: str) -> bool:
+    """True when a ``MarketData.vol_source`` says some implied vols came from the vol model
+    ("model: ..." or "mixed: ImpliedVolModel(...) ..."), not from quotes, files or option data."""
+    return vol_source.startswith("model") or "ImpliedVolModel" in vol_source
+
+
 RENDERERS: dict[str, Callable] = {}
 """Figure and report builders, registered by :mod:`dispersionkit.report` (the layer above):
 "plot" (result, names) -> dict of matplotlib figures, "report" (result, path, title) -> path."""

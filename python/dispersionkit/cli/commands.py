@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import _persist
 from ..backtest.engine import backtest
-from ..backtest.result import BacktestResult
+from ..backtest.result import BacktestResult, modelled_vols
 from ..data import sample_market
 from ..market.market_data import MarketData
 from ..market.signal_series import signal_series
@@ -44,27 +44,32 @@ def add_data_options(parser: argparse.ArgumentParser, *, required: bool) -> None
     )
     group.add_argument("--vix", metavar="F", help="VIX in points, for the modelled index vol where present")
     group.add_argument("--weights", metavar="F", help="index weights, dates x tickers (default: equal)")
-    group.add_argument("--options", metavar="F", help="option quotes to imply the vols from")
+    group.add_argument(
+        "--options", metavar="F", help="option quotes, long format (docs/data-formats.md): vols from their surface"
+    )
     parser.add_argument("--config", metavar="F.toml", help="settings file (keys and defaults: docs/cli.md)")
 
 
 def load_market(args, values) -> tuple[MarketData, list[str]]:
     """The market the data options describe (or the bundled one) and notes on where it came from."""
     setup = build(values)
-    if args.options:
-        raise ValueError(
-            "--options: reading option quotes is not in this version of dispersionkit; give implied vols "
-            "with --vols and --index-vol, or leave them out to use the vol model"
-        )
+    if args.options and (args.vols or args.index_vol or args.vix):
+        raise ValueError("--options: the option data gives the implied vols; drop --vols, --index-vol and --vix")
     if args.spots is None and args.index is None:
-        for flag in ("vols", "index_vol", "vix", "weights"):
+        for flag in ("vols", "index_vol", "vix", "weights", "options"):
             if getattr(args, flag):
                 raise ValueError(f"--{flag.replace('_', '-')}: give --spots and --index with it")
         return sample_market(setup.vol_model), [BUNDLED_NOTE]
     if args.spots is None or args.index is None:
         raise ValueError("--spots and --index: give both (or neither, for the bundled data)")
     data = values["data"]
-    modelled = args.vols is None or args.index_vol is None
+    modelled = args.options is None and (args.vols is None or args.index_vol is None)
+    option_settings = {
+        "options": args.options,
+        "index_underlying": data["index_underlying"],
+        "option_quotes": data["option_quotes"],
+        "vol_tenor_days": float(data["vol_tenor_days"]),
+    }
     market = MarketData.from_files(
         args.spots,
         args.index,
@@ -77,6 +82,7 @@ def load_market(args, values) -> tuple[MarketData, list[str]]:
         vol_model=setup.vol_model if modelled else None,
         date_column=data.get("date_column"),
         index_column=data.get("index_column"),
+        **(option_settings if args.options else {}),
     )
     files = ", ".join(
         f"{name} {value}"
@@ -87,6 +93,7 @@ def load_market(args, values) -> tuple[MarketData, list[str]]:
             ("index vol", args.index_vol),
             ("VIX", args.vix),
             ("weights", args.weights),
+            ("options", args.options),
         )
         if value
     )
@@ -153,7 +160,7 @@ def run_backtest(args, out) -> int:
     print(f"dispersionkit backtest: {setup.trade.direction} dispersion on your data", file=out)
     for note in result.notes:
         print(note, file=out)
-    if not result.vol_source.startswith("market"):
+    if modelled_vols(result.vol_source):
         print("NOTE: implied vols are MODELLED, not option quotes.", file=out)
     print("", file=out)
     print(result.summary(), file=out)
@@ -199,7 +206,8 @@ def run_scan(args, out) -> int:
     short_rule = ShortDispersionEntry(**values["rules.short_entry"])
     long_signal, short_signal = long_rule.evaluate(state), short_rule.evaluate(state)
     breakeven = setup.trade.breakeven_correlation(market, today, capital=setup.capital, window=setup.rules.window)
-    modelled = not market.vol_source.startswith("market")
+    modelled = modelled_vols(market.vol_source)
+    by_tenor = correlation_by_tenor(market, today)
     if args.json:
         payload = {
             "date": today.date().isoformat(),
@@ -217,6 +225,7 @@ def run_scan(args, out) -> int:
                 "long_entry": {"fired": long_signal.fired, "reason": long_signal.reason},
                 "short_entry": {"fired": short_signal.fired, "reason": short_signal.reason},
             },
+            "by_tenor": None if by_tenor is None else outputs.records(by_tenor),
         }
         print(outputs.dumps(outputs.jsonable(payload)), file=out)
         return 0
@@ -240,7 +249,37 @@ def run_scan(args, out) -> int:
     for name, signal in (("long entry", long_signal), ("short entry", short_signal)):
         verdict = "FIRES" if signal.fired else "no"
         print(f"{name:<18}{verdict}: {signal.reason}", file=out)
+    if by_tenor is not None:
+        print(
+            "\nby tenor (implied from the option surface at the money; realized over as many trading days):", file=out
+        )
+        print(by_tenor.to_string(float_format=lambda x: f"{x:.3f}"), file=out)
     return 0
+
+
+SCAN_TENORS = (30, 91, 182)
+"""Calendar-day tenors of the scan's term structure (when the market has an option surface)."""
+
+
+def correlation_by_tenor(market: MarketData, date, tenors=SCAN_TENORS) -> pd.DataFrame | None:
+    """Implied (surface, at the money) and trailing realized correlation by tenor on ``date``;
+    None without an option surface. Realized over the trading days a tenor spans (tenor x 252 / 365)."""
+    if market.surface is None:
+        return None
+    implied = market.implied_correlation_term_structure(tenors).loc[date]
+    rows = {}
+    for tenor in tenors:
+        window = max(2, round(tenor * 252 / 365))
+        realized = signal_series(market, window).loc[date, "realized_correlation"]
+        rows[tenor] = {
+            "implied": float(implied[tenor]),
+            "realized": float(realized),
+            "premium": float(implied[tenor]) - float(realized),
+            "realized_window_days": window,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "tenor_days"
+    return table
 
 
 # -- stress -----------------------------------------------------------------------------------
@@ -317,7 +356,7 @@ def run_stress(args, out) -> int:
     )
     for note in notes:
         print(note, file=out)
-    if not market.vol_source.startswith("market"):
+    if modelled_vols(market.vol_source):
         print("NOTE: implied vols are MODELLED, not option quotes.", file=out)
     print("P&L of an instant shock (full repricing, no time decay); rows spot shock, columns correlation", file=out)
     frame = stress.to_frame()

@@ -69,6 +69,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "index_column": Key(_NONE, _STR, "value column of the --index file when it has several"),
         "rate": Key(0.0, _NUM, "risk-free rate, continuous, decimal (0.03 = 3%)"),
         "div_yield": Key(0.0, _NUM, "dividend yield of every component, continuous, decimal"),
+        "index_underlying": Key("INDEX", _STR, "the index's name in the --options file"),
+        "option_quotes": Key("otm", _STR, 'which quotes build the surface with --options: "otm", "calls" or "puts"'),
+        "vol_tenor_days": Key(30.0, _NUM, "tenor (calendar days) of the per-date vols read off the surface"),
     },
     "vol_model": {
         "window": Key(63, (int,), "trading days of the trailing realized vols the model scales"),

@@ -44,6 +44,13 @@ def _figure(rows: int = 1, cols: int = 1, height: float = HEIGHT, **kwargs):
     return figure, axes
 
 
+def _nanmean(values) -> float:
+    """Mean of the finite values; NaN (and no warning) when there are none."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
 def _correlation_limits(ax, *series: np.ndarray) -> None:
     """Correlation axes in points from -20 to 105: an implied correlation from inconsistent vols
     can reach several hundred points on a day and would flatten the rest; such days are counted
@@ -164,7 +171,7 @@ def realized_vs_implied(signals: pd.DataFrame, *, modelled: bool = False) -> Fig
             interpolate=True,
             label="premium < 0",
         )
-    premium = np.nanmean(implied - realized)
+    premium = _nanmean(implied - realized)
     ax.set_ylabel("average pairwise correlation (points)")
     _correlation_limits(ax, implied, realized)
     ax.set_title(
@@ -205,7 +212,7 @@ def vol_comparison(signals: pd.DataFrame, *, modelled: bool = False) -> Figure:
         )
         ax.plot(dates, 100 * signals["index_realized_vol"], color=INDEX, lw=0.6, ls=":", label="index, realized")
     ax.set_ylabel("annualized vol (points)")
-    ratio = np.nanmean(index_vol / components)
+    ratio = _nanmean(index_vol / components)
     ax.set_title(
         f"Index vol vs component vols: index at {ratio:.0%} of the average name on average" + _modelled_note(modelled),
         fontsize=10,
@@ -343,7 +350,7 @@ def forward_premium(table: pd.DataFrame) -> Figure:
             interpolate=True,
             label="forward premium < 0",
         )
-    premium = np.nanmean(implied - ahead)
+    premium = _nanmean(implied - ahead)
     ax.set_ylabel("average pairwise correlation (points)")
     _correlation_limits(ax, implied, ahead)
     ax.set_title(

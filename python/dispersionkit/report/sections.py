@@ -18,13 +18,13 @@ import pandas as pd
 
 from ..backtest.attribution import EXPLAIN_COLUMNS, GREEK_COLUMNS, SPLIT_COLUMNS
 from ..backtest.periods import DEFAULT_PERIODS, period_metrics
-from ..backtest.result import BacktestResult
+from ..backtest.result import BacktestResult, modelled_vols
 from . import figures
 
 
 def is_modelled(result: BacktestResult) -> bool:
     """True when any implied vol of the run came from a model rather than quotes."""
-    return not result.vol_source.startswith("market")
+    return modelled_vols(result.vol_source)
 
 
 # -- figures ----------------------------------------------------------------------------------
