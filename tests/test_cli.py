@@ -162,11 +162,17 @@ def test_demo_writes_report_figures_and_result(tmp_path):
     drawn = {path.stem for path in (tmp_path / "figures").glob("*.png")}
     assert html.count("data:image/png;base64,") == len(drawn)
     assert drawn >= {"equity_drawdown", "pnl_explain", "correlation_dynamics", "realized_vs_implied", "vol_comparison",
-                     "forward_premium", "premium_sweep", "pnl_profile", "stress_heatmap"}  # fmt: skip
+                     "forward_premium", "premium_sweep", "pnl_profile", "stress_heatmap", "book_risk"}  # fmt: skip
     loaded = dk.BacktestResult.load(tmp_path / "result")
-    assert {"cost_stress", "sub_periods", "pnl_profile", "stress", "premium_sweep", "forward_premium"} <= set(
-        loaded.tables
-    )
+    assert {
+        "cost_stress",
+        "sub_periods",
+        "pnl_profile",
+        "stress",
+        "premium_sweep",
+        "forward_premium",
+        "book_risk",
+    } <= set(loaded.tables)
     assert list(loaded.tables["premium_sweep_equity"].columns) == list(loaded.tables["premium_sweep"].columns)
     assert "Results by assumed correlation premium" in html and "Forward premium" in html
     assert loaded.explain is not None and "per trade (at close)" in html
@@ -326,10 +332,25 @@ def test_option_files_give_the_vols_and_the_scan_by_tenor(tmp_path):
     assert exit_info.value.code == 2
 
 
-def test_risk_says_it_is_not_available(capsys):
-    assert main(["risk"]) == 3
-    err = capsys.readouterr().err
-    assert "not available" in err and len(err.strip().splitlines()) == 1
+def test_risk_prints_the_distribution_by_scenario(tmp_path):
+    argv = ["risk", "--date", "2016-06-01", "--paths", "300", "--scenario", "base", "correlation 0.9", "--quiet"]
+    status, text = run([*argv, "--out", str(tmp_path)])
+    assert status == 0
+    for label in ("Path risk on 2016-06-01", "300 paths", "ES 95%", "correlation 0.9", "survivability", "MODELLED"):
+        assert label in text, label
+    assert (tmp_path / "book_risk.png").is_file()
+    pnl = pd.read_parquet(tmp_path / "book_risk_pnl.parquet")
+    assert list(pnl.columns) == ["base", "correlation 0.9"] and len(pnl) == 300
+    status, text = run([*argv, "--json"])
+    payload = json.loads(text)
+    assert status == 0 and [row["scenario"] for row in payload["table"]] == ["base", "correlation 0.9"]
+    # The same paths whatever the chunking: the command's table equals one dk.book_risk call.
+    market = dk.data.sample_market()
+    one = dk.book_risk(
+        config.build(config.load_config()).trade.position(market, "2016-06-01"), market, "2016-06-01",
+        paths=300, scenario=["base", "correlation 0.9"], policy=dk.backtest.engine.DEFAULT_POLICY,
+    )  # fmt: skip
+    np.testing.assert_array_equal(pnl.to_numpy().T, one.pnl)
 
 
 def test_bench_prints_a_speedup_table():

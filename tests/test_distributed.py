@@ -119,3 +119,13 @@ def test_restrict_renormalizes_weights(synthetic_market):
         dkd.restrict(market, ["AAA", "ZZZ"])
     with pytest.raises(ValueError, match="at least 2 components"):
         dkd.restrict(market, ["AAA"])
+
+
+def test_book_risk_on_the_cluster_is_bit_identical(client, synthetic_market):
+    market = synthetic_market(n_dates=120)
+    position = dk.DispersionTrade().position(market, market.dates[-1])
+    kwargs = dict(paths=700, scenario=["base", "correlation 0.9"], seed=3)
+    expected = dk.book_risk(position, market, **kwargs)
+    split = dkd.book_risk(position, market, chunk_paths=250, client=client, **kwargs)
+    np.testing.assert_array_equal(split.pnl.view(np.uint64), expected.pnl.view(np.uint64))
+    pd.testing.assert_frame_equal(split.to_frame(), expected.to_frame())

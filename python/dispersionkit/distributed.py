@@ -6,6 +6,8 @@
   bit-identical to the single-process call :func:`monte_carlo_pnl` with ``client=None`` and
   to one ``simulate_market`` + ``hedged_pnl`` call over all paths, for any chunk size and any
   number of workers.
+- :func:`book_risk`: the path risk of a live book (every scenario), split by paths; the same
+  bits as :func:`~dispersionkit.book_risk` in one process (its paths are keyed by path too).
 - :func:`stress_grid`: a position's stress grid split by spot scenario.
 - :func:`sweep`: backtests over trades x rules x universes, one task each, with a metrics table.
 
@@ -42,11 +44,12 @@ from .numeric.hedged_pnl import hedged_pnl
 from .numeric.paths import simulate_market
 from .numeric.pnl_result import PnLResult, PnLSummary
 from .strategy import stress as _stress
+from .strategy.book_risk import BookRisk, prepare_book_risk
 from .strategy.position import Position
 from .strategy.stress import StressResult
 from .strategy.trade import DispersionTrade
 
-__all__ = ["monte_carlo_pnl", "stress_grid", "sweep"]
+__all__ = ["book_risk", "monte_carlo_pnl", "stress_grid", "sweep"]
 
 DEFAULT_CHUNK_PATHS = 10_000
 
@@ -215,6 +218,43 @@ def _concatenate(parts: list[PnLResult]) -> PnLResult:
     )
     first = parts[0]
     return PnLResult(summary=summary, steps=None, step_labels=first.step_labels, leg_labels=first.leg_labels)
+
+
+# -- book risk --------------------------------------------------------------------------------
+
+
+def _book_risk_chunk(shared: tuple, paths: tuple[int, int]):
+    setup, threads = shared
+    first, count = paths
+    return setup.run_paths(first, count, threads=threads)
+
+
+def book_risk(
+    position,
+    market: MarketData,
+    date=None,
+    *,
+    horizon=None,
+    paths: int = 10_000,
+    scenario=None,
+    policy: HedgePolicy | None = None,
+    seed: int = 0,
+    history=None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
+    client=None,
+    threads=None,
+) -> BookRisk:
+    """:func:`~dispersionkit.book_risk` with the paths split into tasks of ``chunk_paths``
+    (arguments as there); bit-identical to the one-process call with the same seed."""
+    client = _client(client)
+    paths = as_count(paths, "paths", 1)
+    chunk_paths = as_count(chunk_paths, "chunk_paths", 1)
+    setup = prepare_book_risk(
+        position, market, date, horizon=horizon, scenario=scenario, policy=policy, seed=seed, history=history,
+        threads=threads,
+    )  # fmt: skip
+    chunks = [(first, min(chunk_paths, paths - first)) for first in range(0, paths, chunk_paths)]
+    return setup.combine(_map(client, _book_risk_chunk, (setup, threads), chunks))
 
 
 # -- stress grids -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
     dispersionkit backtest --spots F --index F ... a backtest on your files (--config F.toml)
     dispersionkit scan                             today's regime, correlations, premium, signals
     dispersionkit stress                           spot x vol x correlation grid of today's trade
-    dispersionkit risk                             path risk of today's book (when available)
+    dispersionkit risk                             P&L distribution of today's book held to expiry
     dispersionkit report DIR                       rebuild the report from a saved result
     dispersionkit bench                            speedup of the core over the NumPy reference
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from ..backtest.result import BacktestResult, modelled_vols
 from ..data import sample_market
 from ..market.market_data import MarketData
 from ..market.signal_series import signal_series
+from ..strategy.book_risk import NAMED_SCENARIOS, prepare_book_risk
 from ..strategy.risk import survivability
 from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
 from . import outputs
@@ -382,22 +382,82 @@ def run_stress(args, out) -> int:
 
 # -- risk -------------------------------------------------------------------------------------
 
-RISK_UNAVAILABLE = 3
-"""Exit status of ``dispersionkit risk`` while the path-risk engine is not in this version."""
+RISK_PATH_CHUNK = 2_000
+"""Paths per step of the risk command's progress bar (the result does not depend on it)."""
 
 
 def configure_risk(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, required=False)
     parser.add_argument("--date", help="the trade date (default: the last date with data)")
+    parser.add_argument("--paths", type=int, default=10_000, help="simulated paths per scenario")
+    parser.add_argument("--horizon", type=int, default=None, help="trading days to simulate (default: to expiry)")
+    parser.add_argument(
+        "--scenario", nargs="+", default=None, metavar="NAME",
+        help=f"scenarios to run (default: all of {', '.join(NAMED_SCENARIOS)})",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="random seed (results depend on it and on nothing else)")
+    parser.add_argument("--out", metavar="DIR", help="save the distribution (Parquet) and its figure here")
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
 
 
 def run_risk(args, out) -> int:
-    print(
-        "dispersionkit risk: not available in this version: the path-risk engine (P&L distribution of a "
-        "book held to expiry) is not installed; use 'dispersionkit stress' for instant shocks",
-        file=sys.stderr,
+    values = load_config(args.config)
+    setup = build(values)
+    market, notes = load_market(args, values)
+    signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
+    date = _scan_date(market, signals, args.date)
+    if args.paths < 1:
+        raise ValueError(f"--paths: must be >= 1, got {args.paths}")
+    position = setup.trade.position(market, date, setup.capital)
+    risk_setup = prepare_book_risk(
+        position, market, date, horizon=args.horizon, scenario=args.scenario, policy=setup.policy, seed=args.seed
     )
-    return RISK_UNAVAILABLE
+    chunks = [(first, min(RISK_PATH_CHUNK, args.paths - first)) for first in range(0, args.paths, RISK_PATH_CHUNK)]
+    parts = []
+    with progress(len(chunks), "paths", quiet=args.quiet) as bar:
+        for first, count in chunks:
+            parts.append(risk_setup.run_paths(first, count))
+            bar.step()
+    risk = risk_setup.combine(parts)
+    table, distribution = outputs.risk_tables(risk)
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(folder / "book_risk.parquet")
+        distribution.to_parquet(folder / "book_risk_pnl.parquet")
+        from ..report.figures import book_risk as risk_figure
+        from ..report.html_page import figure_png
+
+        title = f"Path risk of the book on {date.date()} by scenario"
+        (folder / "book_risk.png").write_bytes(figure_png(risk_figure(distribution, title=title)))
+    if args.json:
+        check = risk.survivability(0.95)
+        payload = {
+            "date": date.date().isoformat(),
+            "notes": notes,
+            "vol_source": market.vol_source,
+            "paths": risk.paths,
+            "horizon_days": risk.horizon,
+            "seed": risk.seed,
+            "table": outputs.records(table),
+            "scenarios": dict(zip(risk.scenarios, risk.descriptions)),
+            "skipped": list(risk.skipped),
+            "survivability": {"ratio": check.ratio, "passed": check.passed, "reasons": list(check.reasons)},
+        }
+        print(outputs.dumps(outputs.jsonable(payload)), file=out)
+        return 0
+    print(
+        f"dispersionkit risk: {setup.trade.direction} dispersion on {date.date()}, capital {setup.capital:,.0f}",
+        file=out,
+    )
+    for note in notes:
+        print(note, file=out)
+    if not market.vol_source.startswith("market"):
+        print("NOTE: implied vols are MODELLED, not option quotes.", file=out)
+    print(risk.text(), file=out)
+    if args.out:
+        print(f"saved: {Path(args.out).resolve()}", file=out)
+    return 0
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..backtest.attribution import GREEK_COLUMNS, SPLIT_COLUMNS
 from ..backtest.cost_stress import cost_stress
 from ..backtest.periods import DEFAULT_PERIODS, period_metrics
 from ..backtest.result import BacktestResult
+from ..strategy.book_risk import book_risk
 from ..strategy.profile import correlation_profile
 from ..strategy.trade import DispersionTrade
 
@@ -35,12 +36,31 @@ STRESS_VOLS = (0.0, 0.05, 0.10)
 STRESS_CORRELATIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def trade_tables(trade: DispersionTrade, market, date, capital: float) -> dict[str, pd.DataFrame]:
-    """The P&L profile and the stress grid of the trade opened on ``date`` (each tagged with the date)."""
+RISK_PATHS = 2_000
+"""Paths per scenario of the report's path-risk section (``dispersionkit risk --paths`` for more)."""
+
+
+def trade_tables(trade: DispersionTrade, market, date, capital: float, policy=None) -> dict[str, pd.DataFrame]:
+    """The P&L profile, the stress grid and the path risk (every named scenario, hedged with
+    ``policy``) of the trade opened on ``date``, each tagged with the date."""
     position = trade.position(market, date, capital)
     profile = correlation_profile(position).assign(trade_date=position.date, direction=trade.direction)
     stress = trade.stress(market, date, STRESS_SPOTS, STRESS_VOLS, STRESS_CORRELATIONS, capital)
-    return {"pnl_profile": profile, "stress": stress.to_frame().assign(trade_date=position.date)}
+    risk = book_risk(position, market, date, paths=RISK_PATHS, policy=policy)
+    table, distribution = risk_tables(risk)
+    return {
+        "pnl_profile": profile,
+        "stress": stress.to_frame().assign(trade_date=position.date),
+        "book_risk": table.assign(trade_date=position.date),
+        "book_risk_pnl": distribution,
+    }
+
+
+def risk_tables(risk) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per scenario: BookRisk.to_frame(); one column per scenario: each path's P&L)."""
+    distribution = pd.DataFrame(risk.pnl.T, columns=list(risk.scenarios))
+    distribution.index.name = "path"
+    return risk.to_frame(), distribution
 
 
 def analyse(result: BacktestResult, market, trade, rules, *, policy, capital, start, end, multipliers, bar):
@@ -65,7 +85,7 @@ def analyse(result: BacktestResult, market, trade, rules, *, policy, capital, st
     bar.describe("today's trade")
     today = result.equity.index[-1]
     try:
-        tables.update(trade_tables(trade, market, today, capital))
+        tables.update(trade_tables(trade, market, today, capital, policy))
     except ValueError as error:  # e.g. a missing vol on the last date: the report says so instead
         result = result.with_notes(f"Today's trade ({today.date()}) could not be built: {error}")
     bar.step()
