@@ -26,6 +26,7 @@ from ..backtest.result import BacktestResult
 from ..strategy.book_risk import book_risk
 from ..strategy.profile import correlation_profile
 from ..strategy.trade import DispersionTrade
+from ..strategy.variance_dispersion import fair_strikes
 
 RESULT_FOLDER = "result"
 REPORT_FILE = "report.html"
@@ -41,14 +42,19 @@ RISK_PATHS = 2_000
 
 
 def trade_tables(trade: DispersionTrade, market, date, capital: float, policy=None) -> dict[str, pd.DataFrame]:
-    """The P&L profile, the stress grid and the path risk (every named scenario, hedged with
-    ``policy``) of the trade opened on ``date``, each tagged with the date."""
+    """The fair variance and correlation strikes, the P&L profile, the stress grid and the path
+    risk (every named scenario, hedged with ``policy``) of the trade opened on ``date``, each
+    tagged with the date."""
     position = trade.position(market, date, capital)
     profile = correlation_profile(position).assign(trade_date=position.date, direction=trade.direction)
     stress = trade.stress(market, date, STRESS_SPOTS, STRESS_VOLS, STRESS_CORRELATIONS, capital)
     risk = book_risk(position, market, date, paths=RISK_PATHS, policy=policy)
     table, distribution = risk_tables(risk)
+    strikes = fair_strikes(market, date, trade.tenor)
+    correlation = strikes.correlation.to_frame().assign(source=strikes.source)
     return {
+        "variance_strikes": strikes.variance.assign(trade_date=position.date),
+        "correlation_strikes": correlation.assign(trade_date=position.date),
         "pnl_profile": profile,
         "stress": stress.to_frame().assign(trade_date=position.date),
         "book_risk": table.assign(trade_date=position.date),

@@ -383,6 +383,26 @@ def _trade(result):
     return Section("trade", "Today's trade", body, shown)
 
 
+def _strikes_section(result):
+    variance = result.tables.get("variance_strikes")
+    if variance is None:
+        return None
+    correlation = result.tables.get("correlation_strikes")
+    body = (
+        "<p>Fair variance-swap strikes of the index and of each name at the trade's tenor, replicated from "
+        "out-of-the-money option strips (with the truncation and discretisation error of the replication), "
+        "and the correlation strikes they imply. They depend on the implied vols, and so on the vol model "
+        "where the vols are modelled.</p>"
+    )
+    shown = variance.drop(columns=["trade_date"], errors="ignore")
+    formats = dict.fromkeys(shown.columns, ".4g")
+    formats.update({"weight": ".3f", "atm_vol": ".2%", "vol_strike": ".2%", "variance_strike": ".5f"})
+    body += table_html(shown, formats)
+    if correlation is not None:
+        body += table_html(correlation.drop(columns=["trade_date"], errors="ignore"), {"correlation_strike": ".3f"})
+    return Section("strikes", "Fair variance and correlation strikes" + _on_date(variance), body)
+
+
 def _risk_section(result):
     table = result.tables.get("book_risk")
     if table is None:
@@ -411,6 +431,8 @@ def _other_tables(result):
         "forward_premium_by_year",
         "book_risk",
         "book_risk_pnl",
+        "variance_strikes",
+        "correlation_strikes",
     }
     others = {name: table for name, table in result.tables.items() if name not in known}
     if not others:
@@ -429,6 +451,7 @@ SECTIONS: list[Callable] = [
     _market,
     _forward_section,
     _trade,
+    _strikes_section,
     _risk_section,
     _other_tables,
 ]
