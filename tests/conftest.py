@@ -115,5 +115,6 @@ def bundled_backtest():
         sub_periods=dk.period_metrics(result),
         pnl_profile=dk.correlation_profile(position, [0.0, 0.3, 0.6, 0.9], paths=50).assign(trade_date=today),
         stress=stress.to_frame().assign(trade_date=today),
+        variance_strikes=dk.fair_strikes(market, today, trade.tenor).variance.assign(trade_date=today),
     ).with_notes("Data: bundled S&P 500 sample, 2016.")
     return market, trade, policy, result

@@ -204,6 +204,7 @@ def test_backtest_on_user_files_with_a_config(user_files, tmp_path):
     assert set(payload["explain"]["lines"]) >= {"gamma", "theta", "costs", "residual"}
     assert sum(payload["explain"]["lines"].values()) == pytest.approx(payload["explain"]["total"])
     assert [row["cost_multiplier"] for row in payload["cost_stress"]] == [1.0, 2.0]
+    assert "book_risk_pnl" not in payload and [row["line"] for row in payload["explain"]["complete"]][-1] == "total"
     assert payload["per_year"][0]["year"] == 2012 and payload["sub_periods"][0]["period"] == "full period"
 
 

@@ -85,6 +85,7 @@ def test_report_is_self_contained_with_every_figure(page, result):
         "Results by assumed correlation premium",
         "Forward premium",
         "Path risk of the book",
+        "Fair variance and correlation strikes on 2016-12-30",
     ):
         assert section in html, section
     assert "Implied vols are MODELLED" in html and "ImpliedVolModel(" in html

@@ -146,9 +146,16 @@ def result_json(result: BacktestResult) -> dict:
             "by_exit_rule": {str(k): int(v) for k, v in journal["exit_rule"].value_counts().items()},
         },
     }
+    if result.explain is not None:
+        out["explain"]["complete"] = records(result.explain_table())
     for name, table in result.tables.items():
-        out[name] = records(table)
+        if name not in SERIES_TABLES:
+            out[name] = records(table)
     return jsonable(out)
+
+
+SERIES_TABLES = frozenset({"book_risk_pnl", "premium_sweep_equity", "forward_premium"})
+"""Attached tables of one row per path or per date: in the saved result, not in the JSON summary."""
 
 
 def dumps(payload: dict) -> str:
