@@ -128,7 +128,14 @@ def result_json(result: BacktestResult) -> dict:
     lines = [c for c in GREEK_COLUMNS if c in result.attribution.columns]
     split = [c for c in SPLIT_COLUMNS if c in result.attribution.columns]
     journal = result.journal
-    out = {
+    explain: dict[str, object] = {
+        "lines": {name: float(result.attribution[name].sum()) for name in lines},
+        "total": float(result.pnl.sum()),
+        "gamma_theta_split": {name: float(result.attribution[name].sum()) for name in split},
+    }
+    if result.explain is not None:
+        explain["complete"] = records(result.explain_table())
+    out: dict[str, object] = {
         "dispersionkit": __version__,
         "vol_source": result.vol_source,
         "notes": list(result.notes),
@@ -136,18 +143,12 @@ def result_json(result: BacktestResult) -> dict:
         "final_equity": float(result.equity.iloc[-1]),
         "metrics": scalars,
         "per_year": records(m.per_year),
-        "explain": {
-            "lines": {name: float(result.attribution[name].sum()) for name in lines},
-            "total": float(result.pnl.sum()),
-            "gamma_theta_split": {name: float(result.attribution[name].sum()) for name in split},
-        },
+        "explain": explain,
         "trades": {
             "count": len(journal),
             "by_exit_rule": {str(k): int(v) for k, v in journal["exit_rule"].value_counts().items()},
         },
     }
-    if result.explain is not None:
-        out["explain"]["complete"] = records(result.explain_table())
     for name, table in result.tables.items():
         if name not in SERIES_TABLES:
             out[name] = records(table)
