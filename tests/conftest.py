@@ -87,3 +87,34 @@ def synthetic_market():
 def wide_batch():
     """``wide_batch(n, rng)`` -> implied-vol inputs over the wide grid."""
     return _wide_batch
+
+
+@pytest.fixture(scope="session")
+def bundled_backtest():
+    """(market, trade, policy, result): a 2016 backtest on the bundled data with costs, and the
+    report's tables attached (an assumed-premium sweep, the forward premium, cost stress x1/x2,
+    sub-periods, the last day's profile and stress)."""
+    market = dk.data.sample_market()
+    trade = dk.DispersionTrade()
+    policy = dk.HedgePolicy(hedge_cost_bps=1.0, option_half_spread=0.5)
+    window = dict(start="2016-01-01", end="2016-12-31")
+    result = dk.backtest(market, trade, policy=policy, **window)
+    today = result.equity.index[-1]
+    position = trade.position(market, today)
+    stress = trade.stress(market, today, [-0.1, 0.0, 0.1], [0.0, 0.05], [0.2, 0.5, 0.9])
+    assumed = dk.backtest(market.with_vol_model(dk.ImpliedVolModel(correlation_premium=0.05)), trade, **window)
+    both = {"from index vol": result, "assumed 5 pts": assumed}
+    sweep = pd.DataFrame(
+        {label: {"total_return": r.metrics.total_return, "sharpe": r.metrics.sharpe} for label, r in both.items()}
+    )
+    result = result.with_tables(
+        premium_sweep=sweep,
+        premium_sweep_equity=pd.DataFrame({label: r.equity for label, r in both.items()}),
+        forward_premium=dk.forward_premium(market).loc[result.equity.index],
+        cost_stress=dk.cost_stress(market, trade, policy=policy, multipliers=(1.0, 2.0), base=result, **window),
+        sub_periods=dk.period_metrics(result),
+        pnl_profile=dk.correlation_profile(position, [0.0, 0.3, 0.6, 0.9], paths=50).assign(trade_date=today),
+        stress=stress.to_frame().assign(trade_date=today),
+        variance_strikes=dk.fair_strikes(market, today, trade.tenor).variance.assign(trade_date=today),
+    ).with_notes("Data: bundled S&P 500 sample, 2016.")
+    return market, trade, policy, result

@@ -17,7 +17,7 @@ import dispersionkit as dk
 
 PACKAGE = Path(dk.__file__).resolve().parent
 LAYERS = ("numeric", "market", "strategy", "backtest")
-SHARED = {"_core", "_validation", "_labels", "_version"}
+SHARED = {"_core", "_validation", "_labels", "_persist", "_version"}
 # What each part of the package may import from dispersionkit besides its own folder.
 ALLOWED = {
     "numeric": SHARED,
@@ -28,6 +28,7 @@ ALLOWED = {
     "reference": SHARED | {"numeric", "strategy"},
     "_validation": set(),
     "_labels": set(),
+    "_persist": {"_version"},
 }
 
 

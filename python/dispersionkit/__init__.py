@@ -23,10 +23,21 @@ import importlib.abc
 import importlib.util
 import sys
 
-from . import backtest, data, market
+from . import backtest, data, market, report
 from ._core import hardware_threads
+from ._persist import load as _load
 from ._version import __version__ as __version__
-from .backtest import BacktestResult, BacktestRules, Metrics, compute_metrics, metrics
+from .backtest import (
+    BacktestResult,
+    BacktestRules,
+    Metrics,
+    compute_metrics,
+    cost_stress,
+    deflated_sharpe,
+    metrics,
+    period_metrics,
+    value_at_risk,
+)
 from .market import (
     ImpliedVolModel,
     MarketData,
@@ -105,6 +116,7 @@ from .strategy import (
     VarianceVsStraddles,
     book_risk,
     compare_variance_and_straddles,
+    correlation_profile,
     correlation_swap_gap,
     correlation_swap_payoff,
     fair_strikes,
@@ -156,10 +168,16 @@ from .strategy.sizing import (
 )
 
 
+def load_result(path):
+    """A result saved with ``.save(path)`` (BacktestResult, PnLResult or StressResult), whichever it is."""
+    return _load(path)
+
+
 def __getattr__(name: str):
-    # The NumPy twin needs SciPy, which costs more to import than the rest of the package;
+    # The NumPy twin needs SciPy, which costs more to import than the rest of the package
+    # (distributed and benchmark load on first use too, as optional parts);
     # the module names of the flat layout resolve to the modules that hold their code now.
-    if name == "reference" or name in _MOVED:
+    if name in ("reference", "distributed", "benchmark") or name in _MOVED:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -287,12 +305,15 @@ __all__ = [
     "check_greek_limits",
     "compare_variance_and_straddles",
     "compute_metrics",
+    "correlation_profile",
     "correlation_swap_gap",
     "correlation_swap_payoff",
     "correlation_swap_strike",
     "correlation_swap_value",
+    "cost_stress",
     "data",
     "default_exit_rules",
+    "deflated_sharpe",
     "evaluate_rules",
     "fair_strikes",
     "first_firing",
@@ -304,10 +325,12 @@ __all__ = [
     "implied_vol",
     "index_variance",
     "index_vol",
+    "load_result",
     "market",
     "metrics",
     "nearest_correlation",
     "notional_weighted",
+    "period_metrics",
     "position_size",
     "prepare_book_risk",
     "random_correlation",
@@ -320,6 +343,7 @@ __all__ = [
     "realized_vol",
     "reference",
     "replication_strikes",
+    "report",
     "risk",
     "scale_to_budget",
     "signals",
@@ -333,6 +357,7 @@ __all__ = [
     "survivability",
     "swap_realized_correlation",
     "theta_neutral",
+    "value_at_risk",
     "variance_notional",
     "variance_strikes",
     "variance_swap_payoff",

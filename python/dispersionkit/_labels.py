@@ -68,3 +68,54 @@ def _name_labels(value):
 
 def _date_labels(value):
     return value.index if isinstance(value, (pd.Series, pd.DataFrame)) else None
+
+
+def labels_of(named: dict):
+    """(index, columns) shared by the pandas inputs of an element-wise function, or None without any.
+
+    Every Series and DataFrame among ``named`` (argument name -> value) must carry the same
+    index (and DataFrames the same columns): the kernels pair elements by position, so inputs
+    labelled differently would be combined silently wrong. A Series is 1-D (columns None).
+    """
+    labelled = [(arg, value) for arg, value in named.items() if isinstance(value, (pd.Series, pd.DataFrame))]
+    if not labelled:
+        return None
+    first_arg, first = labelled[0]
+    columns = first.columns if isinstance(first, pd.DataFrame) else None
+    for arg, value in labelled[1:]:
+        other = value.columns if isinstance(value, pd.DataFrame) else None
+        same_columns = other is None if columns is None else other is not None and other.equals(columns)
+        if not (value.index.equals(first.index) and same_columns):
+            raise ValueError(
+                f"{arg}: its labels differ from {first_arg}'s (values are paired by position, not aligned); "
+                f"reindex it like {first_arg} first"
+            )
+    return first.index, columns
+
+
+def relabel(values: np.ndarray, labels, name: str | None = None):
+    """``values`` as a Series / DataFrame on ``labels`` (from :func:`labels_of`) when its shape is
+    theirs; otherwise (inputs broadcast to another shape) the array unchanged."""
+    if labels is None:
+        return values
+    index, columns = labels
+    if columns is None and values.shape == (len(index),):
+        return pd.Series(values, index=index, name=name)
+    if columns is not None and values.shape == (len(index), len(columns)):
+        return pd.DataFrame(values, index=index, columns=columns)
+    return values
+
+
+def relabel_fields(fields: dict[str, np.ndarray], labels):
+    """Several same-shaped outputs (e.g. the Greeks): a DataFrame with one column per field for
+    Series inputs, or one with (field, column) columns for DataFrame inputs; None if the shape is
+    not the inputs' (they broadcast to something else)."""
+    if labels is None:
+        return None
+    index, columns = labels
+    first = next(iter(fields.values()))
+    if columns is None and first.shape == (len(index),):
+        return pd.DataFrame(fields, index=index)
+    if columns is not None and first.shape == (len(index), len(columns)):
+        return pd.concat({name: pd.DataFrame(v, index=index, columns=columns) for name, v in fields.items()}, axis=1)
+    return None

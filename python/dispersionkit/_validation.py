@@ -21,8 +21,14 @@ def as_float_array(value, name: str) -> np.ndarray:
 
 
 def as_call_flags(value, name: str = "is_call") -> np.ndarray:
-    """Option type as float64 0/1 (1 = call) from bools, 0/1 integers or 'call'/'put' strings."""
+    """Option type as float64 0/1 (1 = call) from bools, 0/1 integers or 'call'/'put' strings
+    (also a pandas string or categorical column of "c"/"p"/"call"/"put", any case)."""
     array = np.asarray(value)
+    if array.dtype.kind == "O":  # pandas string / categorical columns arrive as objects
+        if not all(isinstance(item, str) for item in array.ravel()):
+            bad = next(item for item in array.ravel() if not isinstance(item, str))
+            raise ValueError(f"{name}: expected 'call'/'put' (or 'c'/'p'), got {bad!r}")
+        array = array.astype(str)
     if array.dtype.kind in "US":
         words = np.char.lower(array.astype(str))
         known = np.isin(words, list(_CALL_WORDS))

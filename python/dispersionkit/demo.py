@@ -89,26 +89,38 @@ def premium_label(premium: float) -> str:
     return f"assumed {premium * 100:g} pts"
 
 
-def run(settings: DemoSettings) -> DemoRun:
+def run(settings: DemoSettings, *, progress=None) -> DemoRun:
     """Build the bundled market under the default vol model and under each assumed premium, and
-    backtest the trade on each (same trade, rules, costs and window)."""
+    backtest the trade on each (same trade, rules, costs and window). ``progress``: optional
+    callable(done, total) over all the backtests (e.g. a progress bar); it changes nothing else."""
     trade, policy = settings.trade(), settings.policy()  # bad settings fail before any work
     base = sample_market(index=settings.index)
     markets = {premium_label(p): base.with_vol_model(ImpliedVolModel(correlation_premium=p)) for p in settings.premia}
     markets[DEFAULT_LABEL] = base
     rules = BacktestRules()
-    results = {
-        label: backtest(
-            market, trade, rules, policy=policy, capital=settings.capital, start=settings.start, end=settings.end
+    results = {}
+    for k, (label, market) in enumerate(markets.items()):
+        days = None if progress is None else (lambda done, total, k=k: progress(k + done / max(total, 1), len(markets)))
+        results[label] = backtest(
+            market,
+            trade,
+            rules,
+            policy=policy,
+            capital=settings.capital,
+            start=settings.start,
+            end=settings.end,
+            progress=days,
         )
-        for label, market in markets.items()
-    }
     return DemoRun(settings, markets, results, rules)
 
 
 def demo_sections(settings: DemoSettings | None = None) -> list[DemoSection]:
     """Every section of ``dispersionkit demo``, in order."""
-    demo = run(DemoSettings() if settings is None else settings)
+    return sections_of(run(DemoSettings() if settings is None else settings))
+
+
+def sections_of(demo: DemoRun) -> list[DemoSection]:
+    """The sections of ``dispersionkit demo`` for an already computed :class:`DemoRun`."""
     return [
         assumptions_section(demo),
         regime_section(demo),

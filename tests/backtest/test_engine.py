@@ -266,13 +266,15 @@ def test_a_roll_rechecks_the_entry_rule(cheap_correlation):
 
 def test_default_costs_are_the_demos_and_are_charged(cheap_correlation):
     from dispersionkit.backtest.engine import DEFAULT_POLICY
-    from dispersionkit.cli import _configure_demo
+    from dispersionkit.cli.config import build, load_config
+    from dispersionkit.cli.demo import configure
 
     assert dk.HedgePolicy(every=1, hedge_cost_bps=1.0, option_half_spread=0.5) == DEFAULT_POLICY
     parser = argparse.ArgumentParser()
-    _configure_demo(parser)
+    configure(parser)
     demo = parser.parse_args([])
     assert (demo.cost_bps, demo.half_spread) == (DEFAULT_POLICY.hedge_cost_bps, DEFAULT_POLICY.option_half_spread)
+    assert build(load_config()).policy == DEFAULT_POLICY  # dispersionkit backtest's config defaults too
     default = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-06-30")
     explicit = dk.backtest(cheap_correlation, dk.DispersionTrade(), end="2020-06-30", policy=DEFAULT_POLICY)
     assert default.attribution["costs"].sum() < 0

@@ -10,11 +10,24 @@ import inspect
 import sys
 import types
 
+from .cost_stress import cost_stress
 from .engine import BacktestRules, backtest
-from .metrics import Metrics, compute_metrics
+from .metrics import Metrics, compute_metrics, deflated_sharpe, value_at_risk
+from .periods import DEFAULT_PERIODS, period_metrics
 from .result import BacktestResult
 
-__all__ = ["BacktestResult", "BacktestRules", "Metrics", "backtest", "compute_metrics"]
+__all__ = [
+    "DEFAULT_PERIODS",
+    "BacktestResult",
+    "BacktestRules",
+    "Metrics",
+    "backtest",
+    "compute_metrics",
+    "cost_stress",
+    "deflated_sharpe",
+    "period_metrics",
+    "value_at_risk",
+]
 
 
 class _CallablePackage(types.ModuleType):

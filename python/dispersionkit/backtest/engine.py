@@ -70,6 +70,7 @@ from .attribution import (
     sample_moves,
     trailing_moves,
 )
+from .market_view import market_view
 from .metrics import compute_metrics
 from .result import BacktestResult
 
@@ -123,11 +124,14 @@ def backtest(
     start=None,
     end=None,
     threads=None,
+    progress=None,
 ) -> BacktestResult:
     """Run ``trade`` over ``market`` between ``start`` and ``end`` (module docstring).
 
     ``policy`` None means :data:`DEFAULT_POLICY` (daily hedge, 1 bp, half a vol point of
-    option half-spread); pass ``HedgePolicy()`` for a cost-free run.
+    option half-spread); pass ``HedgePolicy()`` for a cost-free run. ``progress``: optional
+    callable(done, total), called as the run walks the dates (done of total trading days),
+    e.g. to drive a progress bar; it does not change the result.
     """
     if not isinstance(trade, (DispersionTrade, CalendarDispersion)):
         raise TypeError(f"trade: expected a DispersionTrade or CalendarDispersion, got {type(trade).__name__}")
@@ -164,7 +168,9 @@ def backtest(
         market.vol_source,
         threads,
     )
-    return run.execute()
+    run.progress = progress
+    result = run.execute()
+    return replace(result, signals=market_view(arrays, signals, first, last, rules.window))
 
 
 def _window(dates: pd.DatetimeIndex, start, end) -> tuple[int, int]:
@@ -228,6 +234,7 @@ class _Run:
         self.positions: list[tuple] = []
         self.journal: list[dict] = []
         self.usable = self._usable()
+        self.progress = None
 
     def _usable(self) -> np.ndarray:
         a = self.arrays
@@ -255,6 +262,8 @@ class _Run:
                 t, roll = t + 1, False
                 continue
             t, roll = self._hold(t, equity, reason)
+            if self.progress is not None:
+                self.progress(min(t, n - 1), n - 1)
         return self._result()
 
     def _entry(self, t: int) -> str | None:

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from .metrics import Metrics
+from .. import _persist
+from .metrics import Metrics, compute_metrics
+
+
+def modelled_vols(vol_source: str) -> bool:
+    """True when a ``MarketData.vol_source`` says some implied vols came from the vol model
+    ("model: ..." or "mixed: ImpliedVolModel(...) ..."), not from quotes, files or option data."""
+    return vol_source.startswith("model") or "ImpliedVolModel" in vol_source
+
+
+RENDERERS: dict[str, Callable] = {}
+"""Figure and report builders, registered by :mod:`dispersionkit.report` (the layer above):
+"plot" (result, names) -> dict of matplotlib figures, "report" (result, path, title) -> path."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +46,17 @@ class BacktestResult:
     cross_volatility, correlation, component_volatility, correlation_mtm, vol_level,
     vanna_volga, delta, carry, financing, costs, residual) in the causal version (realized
     moves from the data up to each step's start); they sum to ``pnl`` exactly.
+    signals: by date, what the rules saw and the vol levels (vix, vix_change, implied and
+    realized correlation, index and weight-averaged component vols, implied and realized:
+    :func:`~dispersionkit.backtest.market_view.market_view`); None if not recorded.
+    tables: further analyses attached with :meth:`with_tables` (e.g. "cost_stress" from
+    :func:`~dispersionkit.cost_stress`), saved, loaded and reported with the result.
+    notes: sentences on the data and assumptions (sources, what is modelled), shown at the
+    top of the report; add with :meth:`with_notes`.
+
+    ``save(folder)`` / ``BacktestResult.load(folder)`` keep everything (Parquet + JSON);
+    ``plot()`` draws the figures and ``report(path)`` writes one self-contained HTML page
+    (both need matplotlib: ``pip install 'dispersionkit[plot]'``).
     """
 
     equity: pd.Series
@@ -42,6 +69,9 @@ class BacktestResult:
     vol_source: str
     capital: float
     explain: pd.DataFrame | None = None
+    signals: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def explain_table(self) -> pd.DataFrame:
         """Totals of the explain lines: column "daily (causal)" sums ``explain``, column "per trade
@@ -68,3 +98,78 @@ class BacktestResult:
         lines.append("P&L attribution: " + ", ".join(f"{k} {v:,.0f}" for k, v in totals.items()))
         lines.append(f"implied vols: {self.vol_source}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        trades = len(self.journal)
+        extra = f"; tables: {', '.join(self.tables)}" if self.tables else ""
+        return (
+            f"BacktestResult({m.start.date()}..{m.end.date()}, {len(self.equity)} days, {trades} trades, "
+            f"capital {self.capital:,.0f})\n"
+            f"  total return {m.total_return:.2%}, CAGR {m.cagr:.2%}, Sharpe {m.sharpe:.2f}, "
+            f"max drawdown {m.max_drawdown:.2%}, final equity {self.equity.iloc[-1]:,.0f}\n"
+            f"  implied vols: {_shorten(self.vol_source, 100)}{extra}"
+        )
+
+    def _repr_html_(self) -> str:
+        m = self.metrics
+        rows = [
+            ("period", f"{m.start.date()} .. {m.end.date()} ({len(self.equity)} days)"),
+            ("trades", f"{len(self.journal)}"),
+            ("total return", f"{m.total_return:.2%}"),
+            ("CAGR", f"{m.cagr:.2%}"),
+            ("Sharpe", f"{m.sharpe:.2f} [{m.sharpe_ci_low:.2f}, {m.sharpe_ci_high:.2f}]"),
+            ("max drawdown", f"{m.max_drawdown:.2%}"),
+            ("final equity", f"{self.equity.iloc[-1]:,.0f}"),
+            ("implied vols", self.vol_source),
+        ]
+        if self.tables:
+            rows.append(("tables", ", ".join(self.tables)))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<b>BacktestResult</b><table>{body}</table>"
+
+    def with_tables(self, **tables: pd.DataFrame) -> BacktestResult:
+        """A copy with the given DataFrames added to (or replacing) ``tables``."""
+        for name, table in tables.items():
+            if not isinstance(table, pd.DataFrame):
+                raise TypeError(f"{name}: expected a pandas DataFrame, got {type(table).__name__}")
+        return dataclasses.replace(self, tables={**self.tables, **tables})
+
+    def with_notes(self, *notes: str) -> BacktestResult:
+        """A copy with ``notes`` (sentences on data and assumptions) appended."""
+        for note in notes:
+            if not isinstance(note, str):
+                raise TypeError(f"notes: expected strings, got {type(note).__name__}")
+        return dataclasses.replace(self, notes=(*self.notes, *notes))
+
+    def with_metrics(self, **options) -> BacktestResult:
+        """A copy with metrics recomputed by :func:`~dispersionkit.compute_metrics` with ``options``
+        (e.g. ``trials=20`` for the deflated Sharpe ratio, ``risk_free=0.02``)."""
+        return dataclasses.replace(self, metrics=compute_metrics(self.equity, journal=self.journal, **options))
+
+    def save(self, path) -> Path:
+        """Write the result to the folder ``path`` (Parquet tables + metadata.json); returns the folder."""
+        return _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path) -> BacktestResult:
+        """The result saved in the folder ``path`` by :meth:`save`."""
+        return _persist.load(path, cls)
+
+    def plot(self, names=None) -> dict:
+        """The result's figures as {name: matplotlib Figure} (all, or those in ``names``)."""
+        return _renderer("plot")(self, names)
+
+    def report(self, path, *, title: str | None = None) -> Path:
+        """Write one self-contained HTML report (figures embedded) to ``path``; returns the path."""
+        return _renderer("report")(self, path, title=title)
+
+
+def _renderer(name: str) -> Callable:
+    if name not in RENDERERS:
+        raise RuntimeError(f"{name}: no renderer registered; import dispersionkit.report first")
+    return RENDERERS[name]
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -13,6 +13,14 @@ import pandas as pd
 from .._validation import as_real
 
 _DATE_TYPES = (_dt.date, np.datetime64, pd.Timestamp)
+MAX_LEG_ROWS = 12
+"""Reprs show at most this many legs (the first and last halves), then say how many are left out."""
+
+
+def legs_text(table: pd.DataFrame, max_rows: int = MAX_LEG_ROWS) -> str:
+    """A legs table as indented text, at most ``max_rows`` rows (first and last halves)."""
+    text = table.to_string(max_rows=max_rows, float_format=lambda x: f"{x:,.6g}")
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,24 @@ class Book:
             return NotImplemented
         return Book([self, other])
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per leg: underlying, type ("call"/"put"), strike, expiry, quantity."""
+        return pd.DataFrame(
+            {
+                "underlying": [leg.underlying for leg in self._legs],
+                "type": ["call" if leg.is_call else "put" for leg in self._legs],
+                "strike": [leg.strike for leg in self._legs],
+                "expiry": [leg.expiry for leg in self._legs],
+                "quantity": [leg.quantity for leg in self._legs],
+            },
+            index=pd.RangeIndex(len(self._legs), name="leg"),
+        )
+
     def __repr__(self) -> str:
-        return f"Book({len(self._legs)} legs)"
+        return f"Book({len(self._legs)} legs)\n" + legs_text(self.to_frame())
+
+    def _repr_html_(self) -> str:
+        return f"<b>Book ({len(self._legs)} legs)</b>" + self.to_frame().to_html(max_rows=MAX_LEG_ROWS)
 
 
 def straddle(underlying, strike, expiry, quantity=1.0) -> Book:

@@ -18,8 +18,10 @@ import numbers
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pandas as pd
 
 from .. import _core
+from .._labels import labels_of, relabel
 from .._validation import as_call_flags, as_float_array, broadcast, check_output, resolve_threads
 
 PER_VOL_POINT = 0.01
@@ -66,6 +68,18 @@ class Greeks:
     def arrays(self) -> list[np.ndarray]:
         return [getattr(self, f.name) for f in fields(self)]
 
+    def to_frame(self) -> pd.DataFrame:
+        """One column per Greek: indexed like the pandas inputs (else 0..n-1) for 1-D results;
+        (greek, column) columns when the inputs were DataFrames."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if isinstance(values["price"], pd.DataFrame):
+            return pd.concat(values, axis=1)
+        index = values["price"].index if isinstance(values["price"], pd.Series) else None
+        arrays = {name: np.asarray(v) for name, v in values.items()}
+        if arrays["price"].ndim > 1:
+            raise ValueError(f"to_frame: the Greeks are {arrays['price'].ndim}-D; index them to 1-D first")
+        return pd.DataFrame({name: np.atleast_1d(v) for name, v in arrays.items()}, index=index)
+
 
 if tuple(f.name for f in fields(Greeks)) != _core.GREEK_NAMES:
     raise ImportError(
@@ -96,7 +110,9 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
     ``threads=None`` uses every core, ``threads=1`` the calling thread only; results are
     identical for any thread count. ``out`` (a :class:`Greeks`, e.g. ``Greeks.empty(shape)``)
     receives the results in place. Returns a :class:`Greeks` of float64 arrays (0-d for
-    all-scalar input). Units and the NaN / limit policy are in the module docstring.
+    all-scalar input); with pandas inputs (Series / DataFrames sharing their labels), each Greek
+    is a Series / DataFrame on those labels and :meth:`Greeks.to_frame` puts them side by side.
+    Units and the NaN / limit policy are in the module docstring.
 
     Ctrl-C stops a long call within about 0.1 s with KeyboardInterrupt; ``out`` then holds
     partial results and can be reused (docs/methodology.md, "Threads and interrupts").
@@ -111,6 +127,12 @@ def bs_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, 
         for f in fields(Greeks):
             check_output(getattr(out, f.name), shape, f"out.{f.name}", list(inputs.values()))
     _core.bs_greeks(**inputs, out=out, threads=nthreads)
+    labels = labels_of(
+        dict(spot=spot, strike=strike, tau=tau, vol=vol, rate=rate, div_yield=div_yield, is_call=is_call)
+    )
+    if labels is not None:
+        # pandas in, pandas out: each Greek a Series / DataFrame on the inputs' labels.
+        return Greeks(*(relabel(getattr(out, f.name), labels, f.name) for f in fields(Greeks)))
     return out
 
 
@@ -118,7 +140,8 @@ def bs_price(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, t
     """Black-Scholes-Merton price only, on a faster path than :func:`bs_greeks`.
 
     Same inputs, broadcasting, threading, interrupt and element policy as :func:`bs_greeks`;
-    ``out`` is an optional preallocated float64 array of the broadcast shape.
+    ``out`` is an optional preallocated float64 array of the broadcast shape. Pandas inputs give
+    a Series (or DataFrame) named "price" on their labels.
     """
     nthreads = resolve_threads(threads)
     shape, inputs = _prepare(spot, strike, tau, vol, rate, div_yield, is_call)
@@ -127,4 +150,7 @@ def bs_price(spot, strike, tau, vol, rate=0.0, div_yield=0.0, is_call=True, *, t
     else:
         check_output(out, shape, "out", list(inputs.values()))
     _core.bs_price(**inputs, out=out, threads=nthreads)
-    return out
+    labels = labels_of(
+        dict(spot=spot, strike=strike, tau=tau, vol=vol, rate=rate, div_yield=div_yield, is_call=is_call)
+    )
+    return relabel(out, labels, "price")

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
+from .._labels import labels_of, relabel
 from .._validation import as_call_flags, as_float_array, broadcast, check_output, resolve_threads
 
 
@@ -117,7 +118,9 @@ def implied_vol(
     Prices outside the no-arbitrage bounds, invalid inputs and prices without information
     give NaN with a status instead of raising; accuracy and status rules are in the module
     docstring. Ctrl-C stops a long call within about 0.1 s with KeyboardInterrupt (``out``
-    then holds partial results; docs/methodology.md, "Threads and interrupts").
+    then holds partial results; docs/methodology.md, "Threads and interrupts"). Pandas inputs
+    (Series / DataFrames sharing their labels) give the vols as a Series named "implied_vol"
+    (or a DataFrame) on those labels.
     """
     nthreads = resolve_threads(threads)
     if not isinstance(return_status, bool):
@@ -129,6 +132,9 @@ def implied_vol(
         check_output(out, shape, "out", list(inputs.values()))
     status = np.empty(shape, dtype=np.int8) if return_status else None
     _core.implied_vol(**inputs, out=out, status=status, threads=nthreads)
+    labels = labels_of(
+        dict(price=price, spot=spot, strike=strike, tau=tau, rate=rate, div_yield=div_yield, is_call=is_call)
+    )
     if return_status:
-        return ImpliedVolResult(out, status)
-    return out
+        return ImpliedVolResult(relabel(out, labels, "implied_vol"), status)
+    return relabel(out, labels, "implied_vol")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _core, _persist
 
 # The core's row layouts, by name in row order: summary (len(SUMMARY_ROWS), P) and steps
 # (len(STEP_ROWS), P, T). The result classes below are filled by name from them.
@@ -135,3 +137,31 @@ class PnLResult:
             raise IndexError(f"path: {path} out of range for {self.n_paths} paths")
         columns = {f.name: getattr(self.steps, f.name)[path] for f in fields(PnLSteps) if f.name != "gamma_theta_legs"}
         return pd.DataFrame(columns, index=self.step_labels)
+
+    def __repr__(self) -> str:
+        total = self.summary.total
+        steps = "per-step detail" if self.steps is not None else "summary only"
+        first, last = (self.step_labels[0], self.step_labels[-1]) if len(self.step_labels) else ("-", "-")
+        return (
+            f"PnLResult({self.n_paths} paths x {len(self.step_labels)} steps ({first}..{last}), "
+            f"{len(self.leg_labels)} legs, {steps})\n"
+            f"  total P&L mean {np.mean(total):,.4g}, sd {np.std(total):,.4g}, "
+            f"min {np.min(total):,.4g}, max {np.max(total):,.4g}; costs mean {np.mean(self.summary.total_costs):,.4g}"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self).splitlines()[0])
+        rows = ("total", "option_mtm", "hedge_pnl", "financing", "total_costs", "gamma", "theta", "vega", "residual")
+        table = pd.DataFrame({name: getattr(self.summary, name) for name in rows}).describe(
+            percentiles=[0.05, 0.5, 0.95]
+        )
+        return f"<b>{head}</b>" + table.to_html(float_format=lambda x: f"{x:,.4g}")
+
+    def save(self, path) -> Path:
+        """Write the result to the folder ``path`` (Parquet + metadata.json); arrays load bit for bit."""
+        return _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path) -> PnLResult:
+        """The PnLResult saved in the folder ``path``."""
+        return _persist.load(path, cls)

@@ -149,7 +149,8 @@ def realized_correlation(
     w = _pair_weights(weights, n)
 
     if method == "implied_formula":
-        return as_series(_implied_formula(x, w, index_returns, window, min_periods, nthreads), index)
+        values = _implied_formula(x, w, index_returns, window, min_periods, nthreads)
+        return as_series(values, index, f"realized_correlation_{method}_{window}d")
     if index_returns is not None:
         raise ValueError(f"index_returns: only used by method='implied_formula', not {method!r}")
     if method == "pairwise":
@@ -157,7 +158,7 @@ def realized_correlation(
         _core.rolling_pairwise_corr(
             returns=x, window=window, min_periods=min_periods, weights=w, avg=avg, matrix=None, threads=nthreads
         )
-        return as_series(avg, index)
+        return as_series(avg, index, f"realized_correlation_{method}_{window}d")
     matrix = np.empty((T, n, n))
     _core.rolling_pairwise_corr(
         returns=x, window=window, min_periods=min_periods, weights=w, avg=None, matrix=matrix, threads=nthreads

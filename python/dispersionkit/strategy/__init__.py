@@ -16,6 +16,7 @@ from .breakeven import BreakevenCorrelation
 from .calendar_dispersion import CalendarDispersion
 from .correlation_swap import CorrelationGap, correlation_swap_gap, correlation_swap_payoff
 from .position import Position
+from .profile import correlation_profile
 from .stress import StressResult, stress_grid
 from .trade import DispersionTrade
 from .variance_dispersion import (
@@ -46,6 +47,7 @@ __all__ = [
     "VarianceVsStraddles",
     "book_risk",
     "compare_variance_and_straddles",
+    "correlation_profile",
     "correlation_swap_gap",
     "correlation_swap_payoff",
     "fair_strikes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..market.snapshot import INDEX
-from ..numeric.book import Book, Leg
+from ..numeric.book import MAX_LEG_ROWS, Book, Leg, legs_text
 from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT, bs_greeks
 
 LEG_COLUMNS = ("underlying", "is_call", "strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
@@ -115,6 +116,38 @@ class Position:
 
     def index_mask(self) -> np.ndarray:
         return self.leg_arrays.is_index.copy()
+
+    def _headline(self) -> str:
+        n_names = len(self.weights)
+        return (
+            f"Position({self.direction} dispersion on {self.date.date()}, {self.tenor * 365:g}-day, "
+            f"{n_names} components + index, {len(self.legs)} legs; premium {self.premium:,.0f} gross, "
+            f"{self.net_premium:,.0f} net ({self.premium_at_risk / self.capital:.1%} of capital "
+            f"{self.capital:,.0f} at risk), value {self.value:,.0f})"
+        )
+
+    def _leg_table(self) -> pd.DataFrame:
+        legs = self.legs
+        return pd.DataFrame(
+            {
+                "underlying": legs["underlying"].to_numpy(),
+                "type": np.where(legs["is_call"].to_numpy(), "call", "put"),
+                "strike": legs["strike"].to_numpy(),
+                "quantity": legs["quantity"].to_numpy(),
+                "spot": legs["spot"].to_numpy(),
+                "vol": legs["vol"].to_numpy(),
+                "price": legs["price"].to_numpy(),
+            },
+            index=pd.RangeIndex(len(legs), name="leg"),
+        )
+
+    def __repr__(self) -> str:
+        return self._headline() + "\n" + legs_text(self._leg_table())
+
+    def _repr_html_(self) -> str:
+        return f"<b>{html.escape(self._headline())}</b>" + self._leg_table().to_html(
+            max_rows=MAX_LEG_ROWS, float_format=lambda x: f"{x:,.6g}"
+        )
 
 
 _NUMERIC_LEG_COLUMNS = ("strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")

@@ -17,11 +17,14 @@ All n_spot x n_vol x n_corr x legs prices come from one :func:`~dispersionkit.bs
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .. import _persist
 from .._validation import as_float_array
 from ..numeric import correlation as _correlation
 from ..numeric import greeks as _greeks
@@ -65,6 +68,30 @@ class StressResult:
         """The grid point with the lowest P&L."""
         frame = self.to_frame()
         return frame.loc[frame["pnl"].idxmin()]
+
+    def __repr__(self) -> str:
+        worst = self.worst()
+        return (
+            f"StressResult({self.spot_shocks.size} spot x {self.vol_shocks.size} vol x {self.corr_levels.size} "
+            f"correlation scenarios, base value {self.base_value:,.2f}, implied correlation "
+            f"{self.current_correlation:.3f})\n"
+            f"  worst P&L {worst['pnl']:,.2f} at spot {worst['spot_shock']:+.1%}, vol {worst['vol_shock']:+.3f}, "
+            f"correlation {worst['corr_level']:.2f}; best {float(np.max(self.pnl)):,.2f}"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self).splitlines()[0])
+        table = self.to_frame().pivot_table(index="spot_shock", columns=["vol_shock", "corr_level"], values="pnl")
+        return f"<b>{head}</b>" + table.to_html(float_format=lambda x: f"{x:,.0f}", max_rows=20, max_cols=20)
+
+    def save(self, path) -> Path:
+        """Write the grid to the folder ``path`` (Parquet + metadata.json); returns the folder."""
+        return _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path) -> StressResult:
+        """The StressResult saved in the folder ``path``."""
+        return _persist.load(path, cls)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +203,10 @@ def grid_pnl(grid: GridInputs, *, bs_price, index_vol, threads=None) -> tuple[np
         grid.spot, grid.strike, grid.tau, grid.vol, grid.rate, grid.div_yield, grid.is_call, threads=threads
     )
     base = float(grid.quantity @ base_prices)
-    values = prices.reshape(-1, L) @ grid.quantity
+    # A row-wise sum, not a BLAS matrix-vector product: BLAS's summation order depends on how
+    # many scenarios are in the call, so a grid split across calls or workers would differ in
+    # the last bits; NumPy sums each row the same way whatever the number of rows.
+    values = (prices.reshape(-1, L) * grid.quantity).sum(axis=1)
     return values.reshape(prices.shape[:3]) - base, index_vols, base
 
 
