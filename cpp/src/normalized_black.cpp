@@ -147,9 +147,10 @@ void quadrature8_far(std::size_t m, const double* h, const double* t, double* p,
 // truncation error below 0.15^22 ~ 1e-18.
 constexpr int kSeriesTerms = 11;
 
-DK_SIMD_CLONES
-void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega) {
-    constexpr int kOrder = 2 * kSeriesTerms - 1;
+template <int Terms>
+[[gnu::always_inline]] inline void series(std::size_t m, const double* h, const double* t, double* price,
+                                          double* vega) {
+    constexpr int kOrder = 2 * Terms - 1;
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
         const double hi = h[i], ti = t[i];
@@ -171,6 +172,27 @@ void otm_values_series(std::size_t m, const double* h, const double* t, double* 
     }
 }
 
+DK_SIMD_CLONES
+void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega) {
+    series<kSeriesTerms>(m, h, t, price, vega);
+}
+
+namespace {
+
+// Shorter series for narrower intervals: K odd terms leave a truncation error of about w^(2K),
+// w = t / max(1, |h|), so w below these bounds needs 3, 5 or 7 terms for 1e-18 (bs_greeks'
+// recomputed prices; each option's term count depends only on its own w).
+constexpr double kSeries3Width = 1e-3, kSeries5Width = 0.015, kSeries7Width = 0.05;
+
+DK_SIMD_CLONES
+void series3(std::size_t m, const double* h, const double* t, double* p, double* v) { series<3>(m, h, t, p, v); }
+DK_SIMD_CLONES
+void series5(std::size_t m, const double* h, const double* t, double* p, double* v) { series<5>(m, h, t, p, v); }
+DK_SIMD_CLONES
+void series7(std::size_t m, const double* h, const double* t, double* p, double* v) { series<7>(m, h, t, p, v); }
+
+}  // namespace
+
 void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
                            double* vega) {
     switch (rule) {
@@ -182,6 +204,70 @@ void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, cons
             return quadrature8(m, h, t, price, vega);
         case Quadrature::Nodes8FarTail:
             return quadrature8_far(m, h, t, price, vega);
+    }
+}
+
+namespace {
+
+// otm_prices' extra forms: the series with 3, 5 or 7 terms (after evaluation_form's codes).
+constexpr double kFormSeries3 = kForms, kFormSeries5 = kForms + 1, kFormSeries7 = kForms + 2;
+constexpr int kPriceForms = kForms + 3;
+
+// h, t, e^{x/2} and the evaluation form of m options (m a multiple of kSimdLanes).
+DK_SIMD_CLONES
+void otm_setup(std::size_t m, const double* __restrict x, const double* __restrict s, double* __restrict h,
+               double* __restrict t, double* __restrict ex, double* __restrict form) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        h[i] = x[i] / s[i];
+        t[i] = 0.5 * s[i];
+        ex[i] = std::exp(0.5 * x[i]);
+        const double f = evaluation_form(h[i], t[i]);
+        const double w = t[i] / (h[i] < -1.0 ? -h[i] : 1.0);
+        const double shorter = w < kSeries3Width ? kFormSeries3 : (w < kSeries5Width ? kFormSeries5 : kFormSeries7);
+        form[i] = f == kFormSeries && w < kSeries7Width ? shorter : f;
+    }
+}
+
+}  // namespace
+
+void otm_prices(std::size_t m, const double* x, const double* s, double* b) {
+    alignas(64) double px[kBlock], ps[kBlock], h[kBlock], t[kBlock], ex[kBlock], form[kBlock];
+    const std::size_t lanes = padded_to_lanes(m);
+    for (std::size_t i = 0; i < lanes; ++i) {  // padded with copies of the first option
+        px[i] = x[i < m ? i : 0];
+        ps[i] = s[i < m ? i : 0];
+    }
+    otm_setup(lanes, px, ps, h, t, ex, form);
+    // Each form's options gathered, padded with copies of the first to whole vectors, evaluated
+    // on vector lanes and scattered back.
+    alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gb[kBlock], gv[kBlock], gc[kBlock];
+    std::size_t index[kBlock];
+    for (int f = 0; f < kPriceForms; ++f) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < m; ++i)
+            if (static_cast<int>(form[i]) == f) index[n++] = i;
+        if (n == 0) continue;
+        const std::size_t padded = padded_to_lanes(n);
+        for (std::size_t k = 0; k < padded; ++k) {
+            const std::size_t i = index[k < n ? k : 0];
+            gh[k] = h[i], gt[k] = t[i], ge[k] = ex[i];
+        }
+        if (f == static_cast<int>(kFormDirect)) {
+            otm_values_direct(padded, gh, gt, ge, gb, gv, gc);
+        } else if (f == static_cast<int>(kFormSeries)) {
+            otm_values_series(padded, gh, gt, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries3)) {
+            series3(padded, gh, gt, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries5)) {
+            series5(padded, gh, gt, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries7)) {
+            series7(padded, gh, gt, gb, gv);
+        } else {
+            const int rule = f - static_cast<int>(kFormQuadrature);
+            otm_values_quadrature(static_cast<Quadrature>(rule), padded, gh, gt, gb, gv);
+        }
+        for (std::size_t k = 0; k < n; ++k) b[index[k]] = gb[k];
     }
 }
 

@@ -16,6 +16,7 @@
 #include <cstddef>
 
 #include "dispersionkit/config.hpp"
+#include "dispersionkit/strided.hpp"
 
 namespace dk::nb {
 
@@ -72,5 +73,11 @@ void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, cons
 // The same price and vega through the Taylor series, for options whose evaluation_form(h, t)
 // is kFormSeries.
 void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega);
+
+// Normalized out-of-the-money prices b(x, s) of m <= kBlock options (x <= 0, s > 0), each in
+// the evaluation its own (h, t) calls for, to a few ulps relative: the cancellation-free price
+// bs_greeks and bs_price use where the two-term formula would lose digits. Results do not
+// depend on the other options of the batch.
+void otm_prices(std::size_t m, const double* x, const double* s, double* b);
 
 }  // namespace dk::nb

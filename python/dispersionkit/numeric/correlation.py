@@ -52,11 +52,12 @@ def _dated(**named) -> dict:
     return {name: value for name, value in named.items() if isinstance(value, pd.DataFrame)}
 
 
-def _check_shared(corr: np.ndarray) -> None:
-    """Matrices shared by many dates: finite and symmetric (the kernel reads one triangle)."""
-    if not np.isfinite(corr).all():
+def _check_shared(corr: np.ndarray, threads: int) -> None:
+    """Matrices (S, n, n), C-contiguous, shared by many dates: finite and symmetric (the kernel
+    reads one triangle). Checked in the core, tile against mirrored tile, in one pass."""
+    finite, gap = _core.symmetry_gap(corr=corr, threads=threads)
+    if not finite:
         raise ValueError("corr: contains NaN or inf")
-    gap = np.abs(corr - np.swapaxes(corr, -1, -2)).max(initial=0.0)
     if gap > 1e-10:
         raise ValueError(f"corr: not symmetric (max |R - R'| = {gap:.3g})")
 
@@ -100,18 +101,21 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     T = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
     has_dates = T is not None
     T = T if has_dates else 1
-    with np.errstate(invalid="ignore"):
-        u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
-    u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
+    # u = w * s (0 where w == 0: a zero-weight name is absent, even with a NaN vol) is formed
+    # in the core while it packs the dates; rows broadcast over dates are passed once (stride 0).
+    rows = dict(
+        weights=np.broadcast_to(np.ascontiguousarray(w), (T, n)),
+        vols=np.broadcast_to(np.ascontiguousarray(s), (T, n)),
+    )
 
     if per_date:
         out = np.empty(T)
-        _core.quadform_per_date(corr=np.ascontiguousarray(R), u=u, out=out, threads=nthreads)
+        _core.quadform_per_date(corr=np.ascontiguousarray(R), **rows, out=out, threads=nthreads)
         return as_series(out, index)
-    _check_shared(R)
     shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
+    _check_shared(shared, nthreads)
     out = np.empty((shared.shape[0], T))
-    _core.quadform_shared(corr=shared, u=u, out=out, threads=nthreads)
+    _core.quadform_shared(corr=shared, **rows, out=out, threads=nthreads)
     if not scenarios:
         return as_series(out[0], index) if has_dates else float(out[0, 0])
     if not has_dates:
@@ -264,7 +268,13 @@ def average_correlation(corr, weights=None, *, threads=None):
     lead = R.shape[:-2]
     flat = np.ascontiguousarray(R.reshape((-1, n, n)))
     total = np.empty(flat.shape[0])
-    _core.quadform_per_date(corr=flat, u=np.broadcast_to(w, (flat.shape[0], n)), out=total, threads=nthreads)
+    _core.quadform_per_date(
+        corr=flat,
+        weights=np.broadcast_to(w, (flat.shape[0], n)),
+        vols=np.broadcast_to(np.ones(n), (flat.shape[0], n)),  # u = w
+        out=total,
+        threads=nthreads,
+    )
     diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
     pair_weight = w.sum() ** 2 - (w * w).sum()
     if pair_weight <= 0:
