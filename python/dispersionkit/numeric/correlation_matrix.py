@@ -6,6 +6,7 @@ semidefinite (PSD). These are O(n^3) at most per matrix and run in NumPy/LAPACK.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -130,7 +131,7 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     n = R.shape[0]
     if n < 2:
         raise ValueError("corr: needs n >= 2 names")
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not math.isfinite(target):
         raise TypeError(f"target: expected a finite real number, got {target!r}")
     floor = -1.0 / (n - 1)
     if not floor <= target <= 1.0:
