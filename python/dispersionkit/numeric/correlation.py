@@ -32,7 +32,7 @@ class CorrelationEstimate:
     elsewhere including NaN dates. Values are never clipped: use ``clipped()`` if you must.
     """
 
-    value: object
+    value: float | np.ndarray | pd.Series
     out_of_range: np.ndarray
 
     def clipped(self):
@@ -97,9 +97,9 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     dims = {"weights": w, "vols": s}
     if per_date:
         dims["corr"] = R
-    T = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
-    has_dates = T is not None
-    T = T if has_dates else 1
+    dates = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
+    has_dates = dates is not None
+    T = 1 if dates is None else dates
     with np.errstate(invalid="ignore"):
         u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
     u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
