@@ -151,6 +151,7 @@ def test_version_and_defaults_in_help(capsys):
     assert "(default: 1000000.0)" in text and "(default: dispersionkit-demo)" in text and "--quiet" in text
 
 
+@pytest.mark.slow
 def test_demo_writes_report_figures_and_result(tmp_path):
     status, text = run(
         ["demo", "--start", "2016-07-01", "--end", "2016-12-30", "--out", str(tmp_path), "--cost-multipliers", "2"]
@@ -186,6 +187,7 @@ def test_demo_writes_report_figures_and_result(tmp_path):
     assert status == 0 and (tmp_path / "again.html").is_file()
 
 
+@pytest.mark.slow
 def test_backtest_on_user_files_with_a_config(user_files, tmp_path):
     base = ["backtest", "--spots", str(user_files / "spots.csv"), "--index", str(user_files / "index.csv")]
     status, text = run([*base, "--config", str(user_files / "config.toml"), "--out", str(tmp_path)])
