@@ -420,7 +420,11 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         self += wj * wj;
         pair += wj;
     }
+    const double weight_sum = pair;
     pair = pair * pair - self;
+    // Weights concentrated on one name: Var(z) - sum w^2 and (sum w)^2 - sum w^2 both cancel.
+    // The pair-by-pair route sums w_i w_j r_ij directly and stays exact there.
+    if (!(pair * kMaxCancellation > weight_sum * weight_sum)) return false;
     Runs runs(n);
     double count = 0.0;
     for (std::size_t t = lo; t < t1; ++t) {

@@ -24,6 +24,7 @@ from .. import _core
 from .._labels import as_frame, as_series, columns_of, date_index, same_labels
 from .._validation import as_float_array, as_scalar, resolve_threads
 from ._correlation_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
+from .correlation import power_of_two_scale
 
 TRADING_DAYS = 252
 """Trading days per year used to annualize realized statistics."""
@@ -155,8 +156,15 @@ def realized_correlation(
         raise ValueError(f"index_returns: only used by method='implied_formula', not {method!r}")
     if method == "pairwise":
         avg = np.empty(T)
+        pair_weights = None if w is None else power_of_two_scale(w)  # w_i w_j must not underflow
         _core.rolling_pairwise_corr(
-            returns=x, window=window, min_periods=min_periods, weights=w, avg=avg, matrix=None, threads=nthreads
+            returns=x,
+            window=window,
+            min_periods=min_periods,
+            weights=pair_weights,
+            avg=avg,
+            matrix=None,
+            threads=nthreads,
         )
         return as_series(avg, index, f"realized_correlation_{method}_{window}d")
     matrix = np.empty((T, n, n))

@@ -104,8 +104,11 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
     paid = book_premium(quantities, prices, basis)
     if not np.isfinite(paid):
         raise ValueError("quantities, prices: the premium is NaN (missing values)")
-    if paid == 0:
-        raise ValueError(f"quantities, prices: the book's {basis} premium is 0; nothing to scale")
+    # A net premium is a difference: legs that cancel leave rounding noise, not a premium.
+    noise = 4.0 * np.finfo(np.float64).eps * book_premium(quantities, prices, "gross")
+    if not paid > noise:
+        within = "" if paid == 0 else " within rounding"
+        raise ValueError(f"quantities, prices: the book's {basis} premium is 0{within}; nothing to scale")
     target = budget * capital
     arrays, labels = _align({"quantities": quantities})
     scaled = _wrap(arrays["quantities"] * (target / paid), labels)
