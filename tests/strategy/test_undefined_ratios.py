@@ -55,7 +55,7 @@ def test_vol_model_factor_with_a_premium_cancelling_the_index_variance():
     u = realized / 3
     cross = u.sum(1) ** 2 - (u * u).sum(1)
     # The premium that cancels the variance exactly on the last date: rounding is all that is left.
-    premium = float(-index_realized[-1] ** 2 / cross[-1])
+    premium = float(-(index_realized[-1] ** 2) / cross[-1])
     if not -1 <= premium <= 1:
         pytest.skip("the sample's realized correlation does not allow an exact cancellation")
     model = dk.ImpliedVolModel(window=window, correlation_premium=premium)

