@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -178,3 +179,46 @@ def check_output(out, shape: tuple[int, ...], name: str, inputs: list[np.ndarray
         if np.may_share_memory(out, array):
             raise ValueError(f"{name}: overlaps an input array; use a separate buffer")
     return out
+
+
+def unbroadcast(array: np.ndarray) -> np.ndarray:
+    """The distinct elements of a (possibly broadcast) array, as a view: every axis with stride 0
+    is cut to length 1. Checks on it (NaN, signs, ranges) cost O(distinct elements), not
+    O(size): a scalar broadcast to 2**40 paths is one element, not 2**40."""
+    keep = tuple(
+        slice(0, 1) if stride == 0 and length > 1 else slice(None) for stride, length in zip(array.strides, array.shape)
+    )
+    return array[keep]
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory of this machine (0 when the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def _bytes(count: float) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = 0
+    while count >= 1024 and power < len(units) - 1:
+        count /= 1024
+        power += 1
+    return f"{count:.3g} {units[power]}"
+
+
+def check_allocation(shape: tuple[int, ...], name: str, itemsize: int = 8) -> None:
+    """ValueError naming ``name`` when an array of ``shape`` cannot fit in this machine's memory.
+
+    Called before an array is allocated or copied (an output, a contiguous copy of a broadcast
+    input), so an impossible size fails at once instead of after O(size) work or an
+    out-of-memory kill. Sizes are exact Python integers: no overflow.
+    """
+    count = math.prod(int(d) for d in shape) * itemsize
+    limit = physical_memory()
+    if limit and count > limit:
+        raise ValueError(
+            f"{name}: shape {tuple(int(d) for d in shape)} needs {_bytes(count)}, more than this "
+            f"machine's {_bytes(limit)} of memory; use fewer paths, dates or names per call"
+        )
