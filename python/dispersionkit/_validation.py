@@ -181,12 +181,16 @@ def check_output(out, shape: tuple[int, ...], name: str, inputs: list[np.ndarray
     return out
 
 
-def unbroadcast(array: np.ndarray) -> np.ndarray:
+def unbroadcast(array: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
     """The distinct elements of a (possibly broadcast) array, as a view: every axis with stride 0
-    is cut to length 1. Checks on it (NaN, signs, ranges) cost O(distinct elements), not
-    O(size): a scalar broadcast to 2**40 paths is one element, not 2**40."""
+    (of ``axes``, default all) is cut to length 1. Checks on it (NaN, signs, ranges) cost
+    O(distinct elements), not O(size): a scalar broadcast to 2**40 paths is one element."""
+    if array.ndim == 0:
+        return array
+    chosen = range(array.ndim) if axes is None else [a % array.ndim for a in axes]
     keep = tuple(
-        slice(0, 1) if stride == 0 and length > 1 else slice(None) for stride, length in zip(array.strides, array.shape)
+        slice(0, 1) if axis in chosen and array.strides[axis] == 0 and array.shape[axis] > 1 else slice(None)
+        for axis in range(array.ndim)
     )
     return array[keep]
 

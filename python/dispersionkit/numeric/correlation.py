@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import _core
 from .._labels import as_series, date_index, same_labels
-from .._validation import as_float_array, resolve_threads
+from .._validation import as_float_array, check_allocation, resolve_threads, unbroadcast
 from ._correlation_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
 
 
@@ -86,6 +86,12 @@ def power_of_two_scale(weights: np.ndarray) -> np.ndarray:
     return np.ldexp(weights, -np.frexp(largest)[1])
 
 
+def _date_rows(array: np.ndarray) -> np.ndarray:
+    """A (T, n) input whose rows repeat one row (stride 0 over dates) as that one row (1, n):
+    nothing of size T * n is scanned or copied; the kernels take a row stride of 0."""
+    return unbroadcast(array, axes=(0,)) if array.ndim == 2 else array
+
+
 def _corr_matrices(corr) -> np.ndarray:
     array = as_float_array(corr, "corr")
     if array.ndim not in (2, 3) or array.shape[-1] != array.shape[-2]:
@@ -146,16 +152,23 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     dates = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
     has_dates = dates is not None
     T = 1 if dates is None else dates
+    w, s = _date_rows(w), _date_rows(s)
     with np.errstate(invalid="ignore"):
         u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
     u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
 
     if per_date:
+        check_allocation((T,), "weights, vols, corr: one variance per date")
+        if not R.flags.c_contiguous:
+            check_allocation(R.shape, "corr")  # the kernel reads a contiguous copy
         out = np.empty(T)
         _core.quadform_per_date(corr=np.ascontiguousarray(R), u=u, out=out, threads=nthreads)
         return as_series(out, index)
-    _check_shared(R)
+    _check_shared(unbroadcast(R))
+    if R.ndim == 3 and not R.flags.c_contiguous:
+        check_allocation(R.shape, "corr")
     shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
+    check_allocation((shared.shape[0], T), "corr, weights, vols: one variance per scenario and date")
     out = np.empty((shared.shape[0], T))
     _core.quadform_shared(corr=shared, u=u, out=out, threads=nthreads)
     if not scenarios:
@@ -200,6 +213,12 @@ def equicorrelation_values(index_vol, vols, weights, *, threads=None) -> np.ndar
     w = np.asarray(weights, dtype=np.float64)
     T = iv.shape[0] if iv.ndim == 1 else s.shape[0] if s.ndim == 2 else w.shape[0] if w.ndim == 2 else 1
     n = s.shape[-1]
+    check_allocation((T,), "index_vol, vols, weights: one correlation per date")
+    # A row repeated over dates (stride 0) stays one row: the kernel takes a row stride of 0.
+    s, w, iv = _date_rows(s), _date_rows(w), unbroadcast(iv)
+    for array, name in ((s, "vols"), (w, "weights")):
+        if not array.flags.c_contiguous:
+            check_allocation(array.shape, name)
     out = np.empty(T)
     _core.equicorrelation(
         index_vol=np.broadcast_to(iv, (T,)),
@@ -318,6 +337,8 @@ def average_correlation(corr, weights=None, *, threads=None):
     if not cross_sum(w) > 0.0:
         raise ValueError("weights: need at least two names with positive weight")
     lead = R.shape[:-2]
+    if not R.flags.c_contiguous:
+        check_allocation(R.shape, "corr")  # the kernel reads a contiguous copy
     flat = np.ascontiguousarray(R.reshape((-1, n, n)))
     pair_weight = w.sum() ** 2 - (w * w).sum()
     if pair_weight * 1e3 > w.sum() ** 2:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import _core
 from .._labels import as_frame, as_series, columns_of, date_index, same_labels
-from .._validation import as_float_array, as_scalar, resolve_threads
+from .._validation import as_float_array, as_scalar, check_allocation, resolve_threads
 from ._correlation_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
 from .correlation import power_of_two_scale
 
@@ -57,6 +57,7 @@ def rolling_vol_values(
     """Array-only core of :func:`realized_vol`: C-contiguous float64 (T, n) daily log returns
     (NaN = missing, no inf) and int ``window`` >= 2, 1 <= ``min_periods`` <= window, already
     checked; returns float64 (T, n), no labels. For callers that hold validated arrays."""
+    check_allocation(returns.shape, "returns: one vol per date and name")
     out = np.empty_like(returns)
     _core.rolling_std(
         returns=returns,
@@ -94,6 +95,7 @@ def _implied_formula(x, w, index_returns, window, min_periods, nthreads):
             raise ValueError(f"index_returns: expected shape ({T},) to match returns, got {index_x.shape}")
     if np.isinf(index_x).any():
         raise ValueError("index_returns: contains +-inf; mark missing data with NaN")
+    check_allocation((2, T, n + 1), "returns: realized vols of the names and the index")
     both = np.empty((T, n + 1))
     both[:, :n], both[:, n] = x, index_x
     vols = np.empty_like(both)
@@ -172,6 +174,7 @@ def realized_correlation(
             threads=nthreads,
         )
         return as_series(avg, index, f"realized_correlation_{method}_{window}d")
+    check_allocation((T, n, n), "returns: method='matrix' (dates, names, names)")
     matrix = np.empty((T, n, n))
     _core.rolling_pairwise_corr(
         returns=x, window=window, min_periods=min_periods, weights=w, avg=None, matrix=matrix, threads=nthreads
