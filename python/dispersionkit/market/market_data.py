@@ -305,9 +305,16 @@ class MarketData:
         ``index_column`` for the index file). The date column is ``date_column`` or else the
         first column (a Parquet DatetimeIndex also works). Any argument may instead be an
         in-memory pandas object, passed through as is; ``rate`` and ``div_yields`` are never
-        read from files. Errors name the file, the column and the row (1-based over data rows).
-        ``options`` is a long-format option file (:func:`dispersionkit.read_options`) or a
-        DataFrame; the other option arguments are those of :class:`MarketData`.
+        read from files. Errors name the file, the column and the row (1-based over data rows)
+        and, for CSV, the line. ``options`` is a long-format option file
+        (:func:`dispersionkit.read_options`) or a DataFrame; the other option arguments are those
+        of :class:`MarketData`.
+
+        Nothing is repaired or guessed: a CSV record with fewer or more fields than the header,
+        an empty or repeated header name (a trailing comma, ``A`` and `` A``), a date that is not
+        ISO 8601, dates out of order or repeated, two rows on one day (a date with and without a
+        time of day), or UTC offsets that differ between rows are errors. Empty cells and
+        ``NA``-like tokens are missing values, kept and reported in ``missing``.
         """
 
         def frame(value, what):
