@@ -109,9 +109,9 @@ def test_python_dash_m_runs_the_cli():
         (["demo", "--capital", "nan"], "capital: must be finite"),
         (["demo", "--capital", "-5"], "capital: must be > 0"),
         (["demo", "--capital", "lots"], "argument --capital: invalid float value: 'lots'"),
-        (["demo", "--budget", "nan"], "budget: must be finite and > 0"),
-        (["demo", "--tenor-days", "0"], "tenor: must be finite and > 0"),
-        (["demo", "--tenor-days", "0.1"], "expiry: leg 0 ("),  # below one trading day
+        (["demo", "--budget", "nan"], "budget: must be finite"),
+        (["demo", "--tenor-days", "0"], "tenor: must be > 0"),
+        (["demo", "--tenor-days", "0.1"], "tenor: 0.000273973 years (0.1 calendar days) is shorter than one step"),
         (["demo", "--cost-bps", "-1"], "hedge_cost_bps: must be finite and >= 0"),
         (["demo", "--half-spread", "inf"], "option_half_spread: must be finite and >= 0"),
         (["demo", "--direction", "up"], "argument --direction: invalid choice: 'up'"),

@@ -37,7 +37,7 @@ def test_vol_model_factor_is_nan_not_infinite_when_its_variance_vanishes():
     returns = pd.DataFrame({"A": rng.normal(0, 0.01, 30), "B": 0.0}, index=dates)
     flat_index = pd.Series(0.0, index=dates)  # no index variance, and one moving name: no cross term
     weights = pd.DataFrame(0.5, index=dates, columns=["A", "B"])
-    model = dk.ImpliedVolModel(window=10)
+    model = dk.ImpliedVolModel(window=10, correlation_premium=0.1)  # a constant premium: the factor k
     vols = model.component_vols(returns, flat_index, pd.Series(0.2, index=dates), weights)
     assert not np.isinf(vols.to_numpy()).any()
     assert vols.iloc[10:].isna().all().all()
