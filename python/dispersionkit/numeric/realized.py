@@ -13,9 +13,11 @@ recomputed from scratch every max(8 * window, 256) dates. Each running sum carri
 of the rounding it has accumulated (a level shift or a spike that has left the window leaves
 a residue far larger than a quiet window's own moments); a statistic whose estimated error
 exceeds 1e-13 of its moments, whose one-pass moments cancel, or whose window has at most 16
-rows is recomputed two-pass from the window's raw rows. Measured against exact rational
+rows is recomputed two-pass from the window's raw rows; values whose squares would under- or
+overflow are scaled by a power of two first (exact). Measured against exact rational
 arithmetic on adversarial series (level shifts and excursions of 1e3-1e8 over returns of 1e-2
-or less, spikes, variances down to 1e-16, constant stretches, NaN holes, long series):
+or less, spikes, variances down to 1e-16, returns of 1e-250 or 1e200, constant stretches,
+NaN holes, long series):
 correlations within 3e-14 absolute, vols within 5e-14 relative. pandas' own running sums can
 be 1e-11 off on ordinary data and far more after a level shift.
 """
