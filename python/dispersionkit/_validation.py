@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
@@ -226,3 +227,15 @@ def check_allocation(shape: tuple[int, ...], name: str, itemsize: int = 8) -> No
             f"{name}: shape {tuple(int(d) for d in shape)} needs {_bytes(count)}, more than this "
             f"machine's {_bytes(limit)} of memory; use fewer paths, dates or names per call"
         )
+
+
+@contextlib.contextmanager
+def overflow_is_error(name: str):
+    """Arithmetic inside the block that overflows the float range raises ValueError naming
+    ``name`` (finite but extreme inputs: a notional of 1e300 times 1e4), never an inf result
+    with numpy's RuntimeWarning."""
+    with np.errstate(over="raise"):
+        try:
+            yield
+        except FloatingPointError:
+            raise ValueError(f"{name}: the result overflows the float range (|value| > 1.8e308)") from None
