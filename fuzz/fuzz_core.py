@@ -20,7 +20,6 @@ values and near-miss shapes matter.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import sys
 import warnings
@@ -35,13 +34,6 @@ with atheris.instrument_imports(include=["dispersionkit"]):
 
 ALLOWED = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
-# Crashes found and reported, awaiting the owner's fix; the harness steers around them unless
-# DK_FUZZ_KNOWN=run. Delete an entry (and its skip) once fixed.
-KNOWN_CRASHES = {
-    "surface dict entry not an array": "cpp/bindings/register_surface.cpp grid_of(): "
-    "py::reinterpret_borrow<py::array>(surface[key]) reads any object (None, a list) as an ndarray: segfault",
-}
-SKIP_KNOWN = os.environ.get("DK_FUZZ_KNOWN", "skip") != "run"
 DTYPES = [np.float32, np.int64, np.int8, np.bool_, ">f8", np.complex128, object, np.float64]
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 100.0, np.nan, np.inf, -np.inf, 5e-324, 1e-300, 1e300, 2.0**63, -1e308]
 INTS = [0, 1, 2, 3, -1, 16, 2**31, 2**62, -(2**63), 2**64]
@@ -103,7 +95,9 @@ def _record_valid_calls() -> list[tuple[str, dict]]:
         taus = np.array([0.1, 0.1, 0.1, 0.5, 0.5, 0.5])
         k = np.array([-0.2, 0.0, 0.2, -0.2, 0.0, 0.2])
         grid = surface_kernels.build_surface_grid(np.zeros(6, dtype=np.int64), taus, k, 0.04 * taus, 0.01 * taus, 2)
-        surface_kernels.query_surface(grid, np.array([0, 1, 0]), np.array([0.2, 0.3, 0.4]), np.zeros(3), log_spot_moneyness=True)
+        surface_kernels.query_surface(
+            grid, np.array([0, 1, 0]), np.array([0.2, 0.3, 0.4]), np.zeros(3), log_spot_moneyness=True
+        )
         surface_kernels.delta_strike(grid, np.array([0, 0]), np.array([0.2, 0.3]), np.array([0.1, -0.2]))
     finally:
         for name, function in originals.items():
@@ -168,10 +162,7 @@ class Mutator:
                 items = items[:-1] if self.fdp.ConsumeBool() else [*items, items[-1]]
             return type(value)(items) if isinstance(value, tuple) else items
         if isinstance(value, dict):
-            mutated = {k: self.value(v) if self.fdp.ConsumeIntInRange(0, 3) == 0 else v for k, v in value.items()}
-            if SKIP_KNOWN:  # a non-array in the surface dict crashes the binding (KNOWN_CRASHES)
-                mutated = {k: v if isinstance(v, np.ndarray) else value[k] for k, v in mutated.items()}
-            return mutated
+            return {k: self.value(v) if self.fdp.ConsumeIntInRange(0, 3) == 0 else v for k, v in value.items()}
         if isinstance(value, bool) or value is None:
             return self.fdp.ConsumeBool() if value is not None else None
         if isinstance(value, int):

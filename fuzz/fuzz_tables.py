@@ -18,7 +18,6 @@ import tempfile
 import warnings
 
 import atheris
-
 import numpy as np
 import pandas as pd
 
