@@ -8,8 +8,11 @@ correlation, and implied-vol batches over a wide grid.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import ClassVar
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,3 +121,69 @@ def bundled_backtest():
         variance_strikes=dk.fair_strikes(market, today, trade.tenor).variance.assign(trade_date=today),
     ).with_notes("Data: bundled S&P 500 sample, 2016.")
     return market, trade, policy, result
+
+
+def _as_integers(x: np.ndarray):
+    """(integers, k) with x == integers * 2**-k exactly (None where x is NaN)."""
+    finite = [float(v) for v in x[np.isfinite(x)] if v != 0.0]
+    k = max([53 - math.frexp(v)[1] for v in finite] + [0])
+    return [[None if math.isnan(v) else _exact_int(v, k) for v in row] for row in x.tolist()], k
+
+
+def _exact_int(v: float, k: int) -> int:
+    """v * 2**k as an int, exactly (k is large enough that it is one)."""
+    if v == 0.0:
+        return 0
+    mantissa, exponent = math.frexp(v)
+    return int(mantissa * 2**53) * 2 ** (exponent - 53 + k)
+
+
+def _exact_rolling(x: np.ndarray, window: int, min_periods=None):
+    """(std (T, n), corr (T, n, n)) of trailing windows by pandas' rules, exactly rounded."""
+    T, n = x.shape
+    need = max(window if min_periods is None else min_periods, 2)
+    ints, k = _as_integers(x)
+    std = np.full((T, n), np.nan)
+    corr = np.full((T, n, n), np.nan)
+    # Running sums per pair over pairwise-complete rows: count, sx, sy, sxx, syy, sxy.
+    sums = {(i, j): [0, 0, 0, 0, 0, 0] for i in range(n) for j in range(i, n)}
+
+    def update(row, sign):
+        for (i, j), s in sums.items():
+            a, b = row[i], row[j]
+            if a is None or b is None:
+                continue
+            s[0] += sign
+            s[1] += sign * a
+            s[2] += sign * b
+            s[3] += sign * a * a
+            s[4] += sign * b * b
+            s[5] += sign * a * b
+
+    for t in range(T):
+        update(ints[t], 1)
+        if t >= window:
+            update(ints[t - window], -1)
+        for (i, j), (c, sx, sy, sxx, syy, sxy) in sums.items():
+            if c < need:
+                continue
+            vx, vy = c * sxx - sx * sx, c * syy - sy * sy
+            if i == j:  # at high precision, then rounded once (no under- or overflow on the way)
+                with mpmath.workprec(200):
+                    std[t, i] = float(mpmath.sqrt(mpmath.mpf(vx) / (c * (c - 1))) * mpmath.mpf(2) ** -k)
+                corr[t, i, i] = 1.0 if vx else np.nan  # a constant window has no correlation
+                continue
+            if vx == 0 or vy == 0:
+                continue
+            num = c * sxy - sx * sy
+            corr[t, i, j] = corr[t, j, i] = (1 if num > 0 else -1) * math.sqrt(Fraction(num * num, vx * vy))
+    return std, corr
+
+
+@pytest.fixture(scope="session")
+def exact_rolling():
+    """``exact_rolling(x, window, min_periods=None)`` -> (std (T, n), corr (T, n, n)): rolling
+    statistics by pandas' rules from exact integer arithmetic (every double is an integer times
+    a power of two, so once the whole series is scaled by one power of two the window sums are
+    exact Python integers), each result correctly rounded. Independent of the kernel and the twin."""
+    return _exact_rolling

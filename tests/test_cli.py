@@ -98,6 +98,23 @@ def test_python_dash_m_runs_the_cli():
     [
         (["demo", "--budget", "2"], "budget: a fraction of capital in (0, 1]"),
         (["demo", "--start", "2030-01-01"], "start, end: fewer than 2 trading days"),
+        (
+            ["demo", "--start", "2015-01-01T00:00+02:00"],
+            "argument --start: expected a date without a time zone (the data has none), got '2015-01-01T00:00+02:00'",
+        ),
+        (["demo", "--end", "2018-06-29T00:00Z"], "argument --end: expected a date without a time zone"),
+        (["demo", "--start", "2015-13-01"], "argument --start: expected an ISO date like 2015-01-01, got '2015-13-01'"),
+        (["demo", "--end", "yesterday"], "argument --end: expected an ISO date"),
+        (["demo", "--start", ""], "argument --start: expected an ISO date"),
+        (["demo", "--capital", "nan"], "capital: must be finite"),
+        (["demo", "--capital", "-5"], "capital: must be > 0"),
+        (["demo", "--capital", "lots"], "argument --capital: invalid float value: 'lots'"),
+        (["demo", "--budget", "nan"], "budget: must be finite"),
+        (["demo", "--tenor-days", "0"], "tenor: must be > 0"),
+        (["demo", "--tenor-days", "0.1"], "tenor: 0.000273973 years (0.1 calendar days) is shorter than one step"),
+        (["demo", "--cost-bps", "-1"], "hedge_cost_bps: must be"),
+        (["demo", "--half-spread", "inf"], "option_half_spread: must be finite"),
+        (["demo", "--direction", "up"], "argument --direction: invalid choice: 'up'"),
     ],
 )
 def test_bad_values_exit_with_the_named_error_not_a_traceback(argv, message, capsys):
@@ -151,6 +168,7 @@ def test_version_and_defaults_in_help(capsys):
     assert "(default: 1000000.0)" in text and "(default: dispersionkit-demo)" in text and "--quiet" in text
 
 
+@pytest.mark.slow
 def test_demo_writes_report_figures_and_result(tmp_path):
     status, text = run(
         ["demo", "--start", "2016-07-01", "--end", "2016-12-30", "--out", str(tmp_path), "--cost-multipliers", "2"]
@@ -186,6 +204,7 @@ def test_demo_writes_report_figures_and_result(tmp_path):
     assert status == 0 and (tmp_path / "again.html").is_file()
 
 
+@pytest.mark.slow
 def test_backtest_on_user_files_with_a_config(user_files, tmp_path):
     base = ["backtest", "--spots", str(user_files / "spots.csv"), "--index", str(user_files / "index.csv")]
     status, text = run([*base, "--config", str(user_files / "config.toml"), "--out", str(tmp_path)])

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <vector>
 
@@ -159,17 +160,43 @@ double quadform_one(std::size_t n, const double* __restrict R, const double* __r
     return total;
 }
 
+// The equicorrelation denominator sum_{i!=j} u_i u_j (u_i = w_i s_i) is computed as
+// (sum u)^2 - sum u^2, which cancels when one name carries almost all of sum |u|; below
+// kCrossCancellation x (sum |u|)^2 (more than three digits lost) it is recomputed as
+// 2 sum_i u_i (u_0 + ... + u_{i-1}), whose terms all have one sign when the weights do, so it
+// is accurate to ~n eps of itself. A denominator within kDegenerate x (sum |u|)^2 of 0 is
+// below the rounding of its own inputs: fewer than two names carry weight x vol (one stock,
+// zero weights, a halted name with zero vol) and the formula is undefined (NaN).
+constexpr double kCrossCancellation = 1e-3;
+constexpr double kDegenerate = 4.0 * std::numeric_limits<double>::epsilon();
+
+double cross_sum(std::size_t n, const double* s, const double* w) {
+    double prefix = 0.0, cross = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double ws = w[i] == 0.0 ? 0.0 : w[i] * s[i];
+        cross += ws * prefix;
+        prefix += ws;
+    }
+    return 2.0 * cross;
+}
+
 DK_SIMD_CLONES
 double equicorrelation_one(std::size_t n, double index_vol, const double* __restrict s,
                            const double* __restrict w) {
-    double sum = 0.0, sum_sq = 0.0;
-#pragma omp simd reduction(+ : sum, sum_sq)
+    double sum = 0.0, sum_sq = 0.0, sum_abs = 0.0;
+#pragma omp simd reduction(+ : sum, sum_sq, sum_abs)
     for (std::size_t i = 0; i < n; ++i) {
         const double ws = w[i] == 0.0 ? 0.0 : w[i] * s[i];  // a zero-weight name is absent, even with NaN vol
         sum += ws;
         sum_sq += ws * ws;
+        sum_abs += std::fabs(ws);
     }
-    return (index_vol * index_vol - sum_sq) / (sum * sum - sum_sq);
+    if (std::isnan(sum_abs)) return std::numeric_limits<double>::quiet_NaN();  // missing data
+    const double scale = sum_abs * sum_abs;
+    double cross = sum * sum - sum_sq;
+    if (!(cross > kCrossCancellation * scale)) cross = cross_sum(n, s, w);
+    if (!(std::fabs(cross) > kDegenerate * scale)) return std::numeric_limits<double>::quiet_NaN();
+    return (index_vol * index_vol - sum_sq) / cross;
 }
 
 }  // namespace

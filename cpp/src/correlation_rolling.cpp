@@ -6,10 +6,17 @@
 // on data shifted by a per-column mean so that var = sxx - sx^2/c does not cancel. Dates are
 // cut into fixed blocks; each block restarts its sums from scratch (and picks fresh shifts),
 // which bounds rounding drift and makes every block independent: the output is the same for
-// any thread count because the blocks depend only on (T, window). Where one-pass moments would
-// still lose digits (short windows, strong cancellation) a statistic is recomputed two-pass
-// from the window's rows. Blocks without missing data take a faster route to the average
-// correlation (complete_block_average), which is two-pass by construction.
+// any thread count because the blocks depend only on (T, window). Running sums still carry the
+// rounding of everything that passed through them: a level shift or a spike that has left the
+// window leaves a residue far larger than a quiet window's own moments. So every running sum
+// comes with an estimate of its accumulated rounding error (per name, the root-sum-square of
+// eps x the partial sums it went through), and a statistic whose estimated error exceeds
+// kMomentTolerance of its moments, or whose one-pass moments cancel, is recomputed two-pass
+// from the window's raw rows (never from the shifted copies, which lose the digits of a
+// window far from the block's mean). Two-pass sums use the corrected form
+// sum d^2 - (sum d)^2 / c (d = x - mean), which stays exact to rounding even when the mean
+// they are taken from is slightly off. Blocks without missing data take a faster route to the
+// average correlation (complete_block_average), which is two-pass by construction.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -38,28 +45,57 @@ struct Blocks {
     std::size_t lead(std::size_t b) const { return begin(b) + 1 >= window ? begin(b) + 1 - window : 0; }
 };
 
-// Mean of the valid values of each column over rows [lo, hi): the shift for one block.
-void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
-                  std::vector<double>& shift) {
-    std::vector<double> count(n, 0.0);
-    std::fill(shift.begin(), shift.end(), 0.0);
-    for (std::size_t t = lo; t < hi; ++t) {
-        const double* row = x + t * n;
-        for (std::size_t j = 0; j < n; ++j) {
-            if (std::isfinite(row[j])) {
-                shift[j] += row[j];
-                count[j] += 1.0;
-            }
-        }
-    }
-    for (std::size_t j = 0; j < n; ++j) shift[j] = count[j] > 0.0 ? shift[j] / count[j] : 0.0;
+// A power of two to scale values by before they are squared: 1 for ordinary magnitudes, else
+// 2^-e with largest * 2^-e in [0.5, 1) (e clamped to +-1000, so a denormal becomes 2^-74 and
+// its square stays normal). Multiplying by a power of two is exact, so sums of squares of
+// the scaled values neither underflow (returns of 1e-200) nor overflow (1e200), and results
+// scaled back have the bits they would have had unscaled wherever that did not under- or
+// overflow. 1 when largest is 0 or not finite.
+inline double unit_scale(double largest) {
+    if (!(largest > 0.0 && largest <= std::numeric_limits<double>::max())) return 1.0;
+    if (largest >= 0x1p-300 && largest <= 0x1p300) return 1.0;
+    int exponent = 0;
+    std::frexp(largest, &exponent);
+    return std::ldexp(1.0, -std::clamp(exponent, -1000, 1000));
 }
 
-// A row as (shifted value, 1) where observed and (0, 0) where missing.
-void load_row(std::size_t n, const double* row, const double* shift, double* value, double* valid) {
+DK_SIMD_CLONES
+void column_sums(std::size_t n, const double* __restrict row, double* __restrict sum,
+                 double* __restrict count, double* __restrict low, double* __restrict high) {
+#pragma omp simd
+    for (std::size_t j = 0; j < n; ++j) {
+        const double v = row[j];
+        const bool ok = std::fabs(v) <= std::numeric_limits<double>::max();  // finite: NaN and inf fail
+        sum[j] += ok ? v : 0.0;
+        count[j] += ok ? 1.0 : 0.0;
+        low[j] = ok && v < low[j] ? v : low[j];
+        high[j] = ok && v > high[j] ? v : high[j];
+    }
+}
+
+// Per column over the valid values of rows [lo, hi): the mean (the block's shift) and, when
+// `unit` is given, the unit_scale of the largest deviation from it.
+void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::vector<double>& shift,
+                  std::vector<double>* unit = nullptr) {
+    std::vector<double> count(n, 0.0), low(n, std::numeric_limits<double>::infinity()),
+        high(n, -std::numeric_limits<double>::infinity());
+    std::fill(shift.begin(), shift.end(), 0.0);
+    for (std::size_t t = lo; t < hi; ++t)
+        column_sums(n, x + t * n, shift.data(), count.data(), low.data(), high.data());
+    for (std::size_t j = 0; j < n; ++j) shift[j] = count[j] > 0.0 ? shift[j] / count[j] : 0.0;
+    if (unit) {
+        unit->resize(n);
+        for (std::size_t j = 0; j < n; ++j)
+            (*unit)[j] = count[j] > 0.0 ? unit_scale(std::max(high[j] - shift[j], shift[j] - low[j])) : 1.0;
+    }
+}
+
+// A row as (scaled shifted value, 1) where observed and (0, 0) where missing.
+void load_row(std::size_t n, const double* row, const double* shift, const double* unit, double* value,
+              double* valid) {
     for (std::size_t j = 0; j < n; ++j) {
         const bool ok = !std::isnan(row[j]);
-        value[j] = ok ? row[j] - shift[j] : 0.0;
+        value[j] = ok ? (row[j] - shift[j]) * unit[j] : 0.0;
         valid[j] = ok ? 1.0 : 0.0;
     }
 }
@@ -99,6 +135,39 @@ struct Runs {
     }
 };
 
+// ---- rounding-error estimates of running sums ---------------------------------------------
+
+// A one-pass statistic is recomputed two-pass where the estimated rounding error of its
+// running moments exceeds this fraction of the moment (its one-pass value would be off by
+// more than ~1e-13 relative).
+constexpr double kMomentTolerance = 1e-13;
+
+// Per name, running sums of squares and of absolute values of the (shifted) observations in
+// the window, and the accumulated rounding-error estimates of sums built like them: each
+// update rounds at most eps x the larger partial sum, and independent roundings add up like a
+// random walk (root sum of squares). Pairwise-complete sums of a pair are sums over a subset
+// of these terms, so a name's estimates bound its pairs' too.
+DK_SIMD_CLONES
+void error_step(std::size_t n, const double* __restrict xa, const double* __restrict xr,
+                double* __restrict ss, double* __restrict sa, double* __restrict e2ss,
+                double* __restrict e2sa) {
+#pragma omp simd
+    for (std::size_t j = 0; j < n; ++j) {
+        const double old_ss = ss[j], old_sa = sa[j];
+        ss[j] += xa[j] * xa[j] - xr[j] * xr[j];
+        sa[j] += std::fabs(xa[j]) - std::fabs(xr[j]);
+        const double bss = kEps * std::max(std::fabs(old_ss), std::fabs(ss[j]));
+        const double bsa = kEps * std::max(std::fabs(old_sa), std::fabs(sa[j]));
+        e2ss[j] += bss * bss;
+        e2sa[j] += bsa * bsa;
+    }
+}
+
+// Estimated rounding error of the n-scaled variance moment c*sxx - sx^2 of a running sum.
+inline double moment_error(double c, double sx, double px, double e_ss, double e_sa) {
+    return c * e_ss + 2.0 * std::fabs(sx) * e_sa + 2.0 * kEps * px;
+}
+
 // ---- rolling standard deviation ------------------------------------------------------------
 
 DK_SIMD_CLONES
@@ -114,10 +183,12 @@ void std_step(std::size_t n, const double* __restrict xa, const double* __restri
 }
 
 // Writes the one-pass std of each name; marks in redo (and counts) the names to recompute
-// two-pass: all of them when `all_exact`, else those whose moments cancel by > max_cancellation.
+// two-pass: all of them when `all_exact`, else those whose moments cancel by > max_cancellation
+// or whose running sums carry an estimated rounding error above kMomentTolerance.
 DK_SIMD_CLONES
 double std_emit(std::size_t n, const double* __restrict c, const double* __restrict s,
-                const double* __restrict ss, const double* __restrict flat, double min_count, double scale,
+                const double* __restrict ss, const double* __restrict e2ss, const double* __restrict e2sa,
+                const double* __restrict flat, const double* __restrict unit, double min_count, double scale,
                 double max_cancellation, bool all_exact, double* __restrict out, double* __restrict redo) {
     double flagged = 0.0;
 #pragma omp simd reduction(+ : flagged)
@@ -125,14 +196,18 @@ double std_emit(std::size_t n, const double* __restrict c, const double* __restr
         const double p = c[j] * ss[j], v = p - s[j] * s[j];
         const double var = flat[j] != 0.0 ? 0.0 : v / (c[j] * (c[j] - 1.0));
         const bool counted = c[j] >= min_count;
-        out[j] = counted ? std::sqrt(var > 0.0 ? var : 0.0) * scale : kNaN;
-        redo[j] = (counted && flat[j] == 0.0 && (all_exact || v * max_cancellation < p)) ? 1.0 : 0.0;
+        out[j] =
+            counted ? std::sqrt(var > 0.0 ? var : 0.0) * (1.0 / unit[j]) * scale : kNaN;  // exact unscaling
+        const double error = moment_error(c[j], s[j], p, std::sqrt(e2ss[j]), std::sqrt(e2sa[j]));
+        const bool imprecise = all_exact || v * max_cancellation < p || !(error <= kMomentTolerance * v);
+        redo[j] = (counted && flat[j] == 0.0 && imprecise) ? 1.0 : 0.0;
         flagged += redo[j];
     }
     return flagged;
 }
 
-// Two-pass sample standard deviation of name j's observations in rows [lo, hi) of x.
+// Two-pass sample standard deviation of name j's observations in rows [lo, hi) of x (raw),
+// the deviations scaled by a power of two (unit_scale) so their squares cannot under- or overflow.
 double exact_std(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::size_t j) {
     double c = 0.0, mean = 0.0;
     for (std::size_t t = lo; t < hi; ++t)
@@ -141,10 +216,18 @@ double exact_std(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
             mean += x[t * n + j];
         }
     mean /= c;
-    double ss = 0.0;
+    double largest = 0.0;
     for (std::size_t t = lo; t < hi; ++t)
-        if (!std::isnan(x[t * n + j])) ss += (x[t * n + j] - mean) * (x[t * n + j] - mean);
-    return std::sqrt(ss / (c - 1.0));
+        if (!std::isnan(x[t * n + j])) largest = std::max(largest, std::fabs(x[t * n + j] - mean));
+    const double unit = unit_scale(largest);
+    double ss = 0.0, sd = 0.0;
+    for (std::size_t t = lo; t < hi; ++t)
+        if (!std::isnan(x[t * n + j])) {
+            const double d = (x[t * n + j] - mean) * unit;
+            ss += d * d;
+            sd += d;
+        }
+    return std::sqrt((ss - sd * sd / c) / (c - 1.0)) / unit;
 }
 
 // ---- rolling pairwise correlation ----------------------------------------------------------
@@ -171,25 +254,26 @@ void pair_update(std::size_t n, std::size_t i, const double* __restrict xa, cons
 
 // One-pass moments c*sxx - sx^2 lose about log10(c*sxx / (c*sxx - sx^2)) digits. Above this
 // amplification (tiny windows of nearly equal values) a statistic is recomputed two-pass from
-// the window's rows, so results stay within ~1e-12 of a two-pass computation everywhere.
+// the window's rows.
 constexpr double kMaxCancellation = 1e3;
 // Windows this short are always computed two-pass: their sums are small next to the rounding
 // residue the block's earlier additions and removals left, and two passes cost little.
 constexpr std::size_t kExactWindow = 16;
 
-// The window's prepared rows: shifted values (0 where missing) and the observed mask.
+// The window's rows: raw values (NaN where missing) and the observed mask.
 struct WindowRows {
-    const double* xs;
+    const double* x;
     const double* vs;
     std::size_t rows, n;
     bool exact;  // always two-pass (short windows)
 };
 
-// Two-pass correlation of names i and j over their pairwise-complete rows; NaN if undefined.
+// Two-pass correlation of names i and j over their pairwise-complete raw rows; NaN if undefined.
+// Deviations are scaled by powers of two (unit_scale) so their products cannot under- or overflow.
 double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
     double c = 0.0, mx = 0.0, my = 0.0;
     for (std::size_t r = 0; r < w.rows; ++r) {
-        const double* x = w.xs + r * w.n;
+        const double* x = w.x + r * w.n;
         const double* v = w.vs + r * w.n;
         if (v[i] != 0.0 && v[j] != 0.0) {
             c += 1.0;
@@ -199,40 +283,67 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
     }
     mx /= c;
     my /= c;
-    double sxx = 0.0, syy = 0.0, sxy = 0.0;
+    double lx = 0.0, ly = 0.0;
     for (std::size_t r = 0; r < w.rows; ++r) {
-        const double* x = w.xs + r * w.n;
+        const double* x = w.x + r * w.n;
         const double* v = w.vs + r * w.n;
         if (v[i] != 0.0 && v[j] != 0.0) {
-            const double dx = x[i] - mx, dy = x[j] - my;
+            lx = std::max(lx, std::fabs(x[i] - mx));
+            ly = std::max(ly, std::fabs(x[j] - my));
+        }
+    }
+    const double ux = unit_scale(lx), uy = unit_scale(ly);
+    double sxx = 0.0, syy = 0.0, sxy = 0.0, dxs = 0.0, dys = 0.0;
+    for (std::size_t r = 0; r < w.rows; ++r) {
+        const double* x = w.x + r * w.n;
+        const double* v = w.vs + r * w.n;
+        if (v[i] != 0.0 && v[j] != 0.0) {
+            const double dx = (x[i] - mx) * ux, dy = (x[j] - my) * uy;
             sxx += dx * dx;
             syy += dy * dy;
             sxy += dx * dy;
+            dxs += dx;
+            dys += dy;
         }
     }
+    sxx -= dxs * dxs / c;
+    syy -= dys * dys / c;
+    sxy -= dxs * dys / c;
     return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : kNaN;
 }
 
 // The correlations of pairs (i, j >= i) from their sums into corr_row[j] (n-scaled moments
 // c*sxy - sx*sy etc.: one division and one square root per pair); redo[j] = 1 where the
 // one-pass value is not accurate enough and must be recomputed. Returns how many are.
+// e_ss / e_sa: the names' rounding-error estimates of sums of squares / absolute values.
 DK_SIMD_CLONES
 double pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
                  const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
-                 const double* __restrict sxy, double min_count, const double* __restrict flat,
-                 bool always_exact, double* __restrict corr_row, double* __restrict redo) {
-    const double flat_i = flat[i];
+                 const double* __restrict sxy, const double* __restrict e_ss, const double* __restrict e_sa,
+                 double min_count, const double* __restrict flat, bool always_exact,
+                 double* __restrict corr_row, double* __restrict redo) {
+    const double flat_i = flat[i], ess_i = e_ss[i], esa_i = e_sa[i];
     double flagged = 0.0;
 #pragma omp simd reduction(+ : flagged)
     for (std::size_t j = i; j < n; ++j) {
         const double cc = c[j], x = sx[j], y = sy[j];
         const double px = cc * sxx[j], py = cc * syy[j];
         const double vx = px - x * x, vy = py - y * y;
-        const bool counted = cc >= min_count && flat_i == 0.0 && flat[j] == 0.0;
-        const bool imprecise = vx * kMaxCancellation < px || vy * kMaxCancellation < py || always_exact;
-        const bool ok = counted && vx > 0.0 && vy > 0.0;
-        corr_row[j] = ok ? (cc * sxy[j] - x * y) / std::sqrt(vx * vy) : kNaN;
-        redo[j] = (counted && imprecise) ? 1.0 : 0.0;
+        const double den = std::sqrt(vx * vy);
+        // Error estimates of the three moments (c sxy is bounded by (px + py) / 2, and the
+        // pair's cross-product sums by the mean of the two names' square sums).
+        const double ex = moment_error(cc, x, px, ess_i, esa_i);
+        const double ey = moment_error(cc, y, py, e_ss[j], e_sa[j]);
+        const double exy =
+            0.5 * cc * (ess_i + e_ss[j]) + std::fabs(x) * e_sa[j] + std::fabs(y) * esa_i + kEps * (px + py);
+        // Non-short-circuit operators keep the loop branch-free (vectorized).
+        const bool counted = (cc >= min_count) & (flat_i == 0.0) & (flat[j] == 0.0);
+        const bool precise = (ex <= kMomentTolerance * vx) & (ey <= kMomentTolerance * vy) &
+                             (exy <= kMomentTolerance * den) & (vx * kMaxCancellation >= px) &
+                             (vy * kMaxCancellation >= py);
+        const bool ok = counted & (vx > 0.0) & (vy > 0.0);
+        corr_row[j] = ok ? (cc * sxy[j] - x * y) / den : kNaN;
+        redo[j] = (counted & (always_exact | !precise)) ? 1.0 : 0.0;
         flagged += redo[j];
     }
     return flagged;
@@ -256,11 +367,16 @@ void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row,
     den += row_den;
 }
 
-void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, const double* sy,
-               const double* sxx, const double* syy, const double* sxy, double min_count, const double* flat,
+// The running sums of one pair row at one date, with the names' error estimates at that date.
+struct PairSums {
+    const double *c, *sx, *sy, *sxx, *syy, *sxy, *e_ss, *e_sa;
+};
+
+void pair_emit(std::size_t n, std::size_t i, const PairSums& sums, double min_count, const double* flat,
                const double* weights, const WindowRows& window_rows, double* corr_row, double* redo,
                double& num, double& den) {
-    if (pair_corr(n, i, c, sx, sy, sxx, syy, sxy, min_count, flat, window_rows.exact, corr_row, redo) > 0.0)
+    if (pair_corr(n, i, sums.c, sums.sx, sums.sy, sums.sxx, sums.syy, sums.sxy, sums.e_ss, sums.e_sa,
+                  min_count, flat, window_rows.exact, corr_row, redo) > 0.0)
         for (std::size_t j = i; j < n; ++j)
             if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
     pair_sum(n, i, corr_row, weights, num, den);
@@ -269,8 +385,27 @@ void pair_emit(std::size_t n, std::size_t i, const double* c, const double* sx, 
 constexpr std::size_t kPairTile = 32;
 
 struct PairWorkspace {
-    std::vector<double> shift, xs, vs, flat, zero, acc, num, den, row, redo, ones;
+    std::vector<double> shift, unit, xs, vs, flat, zero, acc, num, den, row, redo, ones, e_ss, e_sa, err;
 };
+
+// Per block row, each name's rounding-error estimates (error_step) of the window sums as they
+// stand after that row entered: e_ss, e_sa are rows x n.
+void block_errors(std::size_t n, std::size_t lo, std::size_t rows, std::size_t window, PairWorkspace& ws) {
+    ws.e_ss.resize(rows * n);
+    ws.e_sa.resize(rows * n);
+    ws.err.assign(4 * n, 0.0);
+    double *ss = ws.err.data(), *sa = ss + n, *e2ss = sa + n, *e2sa = e2ss + n;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t t = lo + r;
+        const bool leaves = t >= window && t - window >= lo;
+        error_step(n, ws.xs.data() + r * n, leaves ? ws.xs.data() + (r - window) * n : ws.zero.data(), ss, sa,
+                   e2ss, e2sa);
+        for (std::size_t j = 0; j < n; ++j) {
+            ws.e_ss[r * n + j] = std::sqrt(e2ss[j]);
+            ws.e_sa[r * n + j] = std::sqrt(e2sa[j]);
+        }
+    }
+}
 
 // One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
 // tile, name i is the outer loop, so row i's running sums (6 x n doubles) stay in L1 for the
@@ -280,11 +415,12 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
                 PairWorkspace& ws) {
     const std::size_t rows = t1 - lo, out_rows = t1 - t0;
     ws.shift.resize(n);
-    column_means(n, x, lo, t1, ws.shift);
+    column_means(n, x, lo, t1, ws.shift, &ws.unit);
     ws.xs.resize(rows * n);
     ws.vs.resize(rows * n);
     for (std::size_t r = 0; r < rows; ++r)
-        load_row(n, x + (lo + r) * n, ws.shift.data(), ws.xs.data() + r * n, ws.vs.data() + r * n);
+        load_row(n, x + (lo + r) * n, ws.shift.data(), ws.unit.data(), ws.xs.data() + r * n,
+                 ws.vs.data() + r * n);
     ws.flat.resize(out_rows * n);
     Runs runs(n);
     for (std::size_t t = lo; t < t1; ++t) {
@@ -293,6 +429,7 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
         if (t >= t0) runs.flat(n, ws.flat.data() + (t - t0) * n);
     }
     ws.zero.assign(n, 0.0);
+    block_errors(n, lo, rows, window, ws);
     ws.num.assign(out_rows, 0.0);
     ws.den.assign(out_rows, 0.0);
     ws.acc.assign(6 * n * n, 0.0);
@@ -317,11 +454,12 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
                             sxy);
                 if (t < t0) continue;
                 const std::size_t first = t + 1 >= lo + window ? t + 1 - window : lo;
-                const WindowRows rows{ws.xs.data() + (first - lo) * n, ws.vs.data() + (first - lo) * n,
-                                      t + 1 - first, n, window <= kExactWindow};
-                pair_emit(n, i, c, sx, sy, sxx, syy, sxy, min_count, ws.flat.data() + (t - t0) * n, weights,
-                          rows, matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(),
-                          ws.num[t - t0], ws.den[t - t0]);
+                const WindowRows window_rows{x + first * n, ws.vs.data() + (first - lo) * n, t + 1 - first, n,
+                                             window <= kExactWindow};
+                const PairSums sums{c, sx, sy, sxx, syy, sxy, ws.e_ss.data() + r * n, ws.e_sa.data() + r * n};
+                pair_emit(n, i, sums, min_count, ws.flat.data() + (t - t0) * n, weights, window_rows,
+                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(), ws.num[t - t0],
+                          ws.den[t - t0]);
             }
         }
     }
@@ -367,14 +505,16 @@ double weighted_deviation_sum(std::size_t n, const double* __restrict a, const d
     return sum;
 }
 
-// Sum of squared deviations from `mean` of `rows` consecutive rows, per name (second pass of
-// a two-pass variance: no cancellation, whatever the window).
+// Sums of squared deviations from `mean` of `rows` consecutive rows, per name: the second pass
+// of a two-pass variance. With `sd` (non-null) also corrected by the sum of the deviations,
+// sum d^2 - (sum d)^2 / count, which is exact to rounding even where `mean` is off.
+// Without scaling (every unit 1, the usual case): the same sums, one multiply fewer.
 DK_SIMD_CLONES
-void centred_squares(std::size_t n, std::size_t rows, const double* __restrict xs,
+void centred_squares(std::size_t n, std::size_t rows, const double* __restrict x,
                      const double* __restrict mean, double* __restrict ss) {
     for (std::size_t j = 0; j < n; ++j) ss[j] = 0.0;
     for (std::size_t r = 0; r < rows; ++r) {
-        const double* row = xs + r * n;
+        const double* row = x + r * n;
 #pragma omp simd
         for (std::size_t j = 0; j < n; ++j) {
             const double d = row[j] - mean[j];
@@ -383,54 +523,121 @@ void centred_squares(std::size_t n, std::size_t rows, const double* __restrict x
     }
 }
 
-// a_j = w_j / sd_j; returns the smallest variance.
+DK_SIMD_CLONES
+void centred_squares(std::size_t n, std::size_t rows, const double* __restrict x,
+                     const double* __restrict mean, const double* __restrict unit, double* __restrict ss) {
+    for (std::size_t j = 0; j < n; ++j) ss[j] = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = x + r * n;
+#pragma omp simd
+        for (std::size_t j = 0; j < n; ++j) {
+            const double d = (row[j] - mean[j]) * unit[j];
+            ss[j] += d * d;
+        }
+    }
+}
+
+DK_SIMD_CLONES
+void corrected_centred_squares(std::size_t n, std::size_t rows, const double* __restrict x,
+                               const double* __restrict mean, const double* __restrict unit,
+                               double* __restrict ss, double* __restrict sd) {
+    for (std::size_t j = 0; j < n; ++j) ss[j] = sd[j] = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = x + r * n;
+#pragma omp simd
+        for (std::size_t j = 0; j < n; ++j) {
+            const double d = (row[j] - mean[j]) * unit[j];
+            ss[j] += d * d;
+            sd[j] += d;
+        }
+    }
+    const double count = static_cast<double>(rows);
+    for (std::size_t j = 0; j < n; ++j) ss[j] -= sd[j] * sd[j] / count;
+}
+
+// a_j = w_j / sd_j; returns the smallest variance. A two-pass sum of squares about a mean that
+// is off by delta is too large by count * delta^2: mean_ok is set false where, with delta_j
+// bounded by mean_error[j], that excess could exceed kMomentTolerance of a name's sum.
 DK_SIMD_CLONES
 double standardizing_weights(std::size_t n, double count, const double* __restrict ss,
-                             const double* __restrict w, double* __restrict a) {
-    double smallest = std::numeric_limits<double>::infinity();
-#pragma omp simd reduction(min : smallest)
+                             const double* __restrict w, const double* __restrict unit,
+                             const double* __restrict mean_error, double* __restrict a, bool& mean_ok) {
+    double smallest = std::numeric_limits<double>::infinity(), worst = 0.0;
+#pragma omp simd reduction(min : smallest) reduction(max : worst)
     for (std::size_t j = 0; j < n; ++j) {
-        const double var = ss[j] / (count - 1.0);
+        const double var = ss[j] / (count - 1.0);  // of the scaled values: a_j is w_j / sd_j all the same
         smallest = var < smallest ? var : smallest;
-        a[j] = (w ? w[j] : 1.0) / std::sqrt(var);
+        a[j] = (w ? w[j] : 1.0) * unit[j] / std::sqrt(var);
+        const double excess = count * mean_error[j] * mean_error[j] - kMomentTolerance * ss[j];
+        worst = excess > worst ? excess : worst;
     }
+    mean_ok = worst <= 0.0;
     return smallest;
+}
+
+// Per name, the largest |x| over rows [lo, hi) (no missing values here).
+void column_magnitude(std::size_t n, const double* x, std::size_t lo, std::size_t hi, double* largest) {
+    std::fill(largest, largest + n, 0.0);
+    for (std::size_t t = lo; t < hi; ++t) {
+        const double* row = x + t * n;
+        for (std::size_t j = 0; j < n; ++j) {
+            const double d = std::fabs(row[j]);
+            largest[j] = d > largest[j] ? d : largest[j];
+        }
+    }
 }
 
 // Fills avg[t0, t1) for a block without missing data; false (output unusable) when some window
 // has a name with zero variance, whose pairs the caller must then leave out pair by pair.
-// Window means come from running sums; variances and Var(z) are two-pass over the window rows.
+// Window means come from running sums; variances and Var(z) are two-pass sums over the window's
+// rows, corrected for the means' error where it could matter.
 bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
                             std::size_t window, double min_count, const double* w, double* avg,
-                            std::vector<double>& shift, std::vector<double>& xs,
                             std::vector<double>& scratch) {
-    column_means(n, x, lo, t1, shift);
-    xs.resize((t1 - lo) * n);
-    for (std::size_t t = lo; t < t1; ++t)
-        for (std::size_t j = 0; j < n; ++j) xs[(t - lo) * n + j] = x[t * n + j] - shift[j];
-    scratch.assign(4 * n + window, 0.0);
-    double* s = scratch.data();
-    double* mean = s + n;
-    double* ss = mean + n;
-    double* a = ss + n;
-    double* z = a + n;
     double self = 0.0, pair = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
         const double wj = w ? w[j] : 1.0;
         self += wj * wj;
         pair += wj;
     }
+    const double weight_sum = pair;
     pair = pair * pair - self;
+    // Weights concentrated on one name: Var(z) - sum w^2 and (sum w)^2 - sum w^2 both cancel.
+    // The pair-by-pair route sums w_i w_j r_ij directly and stays exact there.
+    if (!(pair * kMaxCancellation > weight_sum * weight_sum)) return false;
+    scratch.assign(7 * n + window, 0.0);
+    double* s = scratch.data();
+    double* mean = s + n;
+    double* ss = mean + n;
+    double* sd = ss + n;
+    double* mean_error = sd + n;
+    double* unit = mean_error + n;
+    double* a = unit + n;
+    double* z = a + n;
+    // Bound on the error of a window mean s / count: the running sum's partial sums stay below
+    // window x max|x|, and its roundings add up like a random walk over the block's updates.
+    column_magnitude(n, x, lo, t1, mean_error);
+    const double walk = std::sqrt(2.0 * static_cast<double>(t1 - lo)) * static_cast<double>(window) /
+                        std::max(min_count, 2.0);
+    bool scaled = false;
+    for (std::size_t j = 0; j < n; ++j) {  // deviations are scaled by unit_scale(max|x|), the bound too
+        unit[j] = unit_scale(mean_error[j]);
+        scaled = scaled || unit[j] != 1.0;
+        mean_error[j] *= unit[j] * kEps * (walk + 2.0);
+    }
     Runs runs(n);
     double count = 0.0;
     for (std::size_t t = lo; t < t1; ++t) {
-        const double* add = xs.data() + (t - lo) * n;
+        const double* add = x + t * n;
         const bool leaves = t >= window && t - window >= lo;
-        runs.update(n, x + t * n, leaves ? x + (t - window) * n : nullptr);
-        const double* rem = leaves ? xs.data() + (t - window - lo) * n : add;
-        const double keep = leaves ? 1.0 : 0.0;
-        for (std::size_t j = 0; j < n; ++j) s[j] += add[j] - keep * rem[j];
-        count += 1.0 - keep;
+        runs.update(n, add, leaves ? x + (t - window) * n : nullptr);
+        if (leaves) {
+            const double* rem = x + (t - window) * n;
+            for (std::size_t j = 0; j < n; ++j) s[j] += add[j] - rem[j];
+        } else {
+            for (std::size_t j = 0; j < n; ++j) s[j] += add[j];
+            count += 1.0;
+        }
         if (t < t0) continue;
         if (count < min_count) {
             avg[t] = kNaN;
@@ -439,18 +646,31 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         for (std::size_t j = 0; j < n; ++j)
             if (runs.length[j] >= runs.observed[j]) return false;  // a constant name: pairs left out
         const auto rows = static_cast<std::size_t>(count);
-        const double* first = xs.data() + (t + 1 - rows - lo) * n;
+        const double* first = x + (t + 1 - rows) * n;
         for (std::size_t j = 0; j < n; ++j) mean[j] = s[j] / count;
-        centred_squares(n, rows, first, mean, ss);
-        if (!(standardizing_weights(n, count, ss, w, a) > 0.0)) return false;
+        if (scaled)
+            centred_squares(n, rows, first, mean, unit, ss);
+        else
+            centred_squares(n, rows, first, mean, ss);
+        bool mean_ok = true;
+        double smallest = standardizing_weights(n, count, ss, w, unit, mean_error, a, mean_ok);
+        if (!mean_ok) {  // e.g. a level shift inside the block: correct for the mean's error
+            corrected_centred_squares(n, rows, first, mean, unit, ss, sd);
+            smallest = standardizing_weights(n, count, ss, w, unit, mean_error, a, mean_ok);
+        }
+        if (!(smallest > 0.0)) return false;
         double sz = 0.0;
         for (std::size_t r = 0; r < rows; ++r) {
             z[r] = weighted_deviation_sum(n, a, first + r * n, mean);
             sz += z[r];
         }
         const double zbar = sz / count;
-        double szz = 0.0;
-        for (std::size_t r = 0; r < rows; ++r) szz += (z[r] - zbar) * (z[r] - zbar);
+        double szz = 0.0, dz = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            szz += (z[r] - zbar) * (z[r] - zbar);
+            dz += z[r] - zbar;
+        }
+        szz -= dz * dz / count;
         avg[t] = pair > 0.0 ? (szz / (count - 1.0) - self) / pair : kNaN;
     }
     return true;
@@ -483,41 +703,45 @@ void rolling_std(std::size_t T, std::size_t n, const double* x, std::size_t wind
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
     parallel_for(
         blocks.count, threads, min_blocks(blocks, n), interrupt, [&](std::size_t first, std::size_t last) {
-            std::vector<double> shift(n), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n), ss(n),
-                flat(n), redo(n);
+            std::vector<double> shift(n), unit(n, 1.0), xa(n), va(n), xr(n), vr(n), zero(n, 0.0), c(n), s(n),
+                ss(n), flat(n), redo(n), err_ss(n), err_sa(n), e2ss(n), e2sa(n);
             Runs runs(n);
             struct Step {
                 std::size_t n;
                 const double* x;
-                std::vector<double>&shift, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo;
+                std::vector<double>&shift, &unit, &xa, &va, &xr, &vr, &zero, &c, &s, &ss, &flat, &redo,
+                    &err_ss, &err_sa, &e2ss, &e2sa;
                 Runs& runs;
                 double min_count, scale;
                 double* out;
                 std::size_t blocks_window;
                 void restart(std::size_t lo, std::size_t hi) {
-                    column_means(n, x, lo, hi, shift);
-                    for (auto* v : {&c, &s, &ss}) std::fill(v->begin(), v->end(), 0.0);
+                    column_means(n, x, lo, hi, shift, &unit);
+                    for (auto* v : {&c, &s, &ss, &err_ss, &err_sa, &e2ss, &e2sa})
+                        std::fill(v->begin(), v->end(), 0.0);
                     runs.clear();
                 }
                 void operator()(std::size_t add, std::size_t remove, bool leaves, bool emit) {
-                    load_row(n, x + add * n, shift.data(), xa.data(), va.data());
-                    if (leaves) load_row(n, x + remove * n, shift.data(), xr.data(), vr.data());
+                    load_row(n, x + add * n, shift.data(), unit.data(), xa.data(), va.data());
+                    if (leaves) load_row(n, x + remove * n, shift.data(), unit.data(), xr.data(), vr.data());
                     const double* rx = leaves ? xr.data() : zero.data();
                     const double* rv = leaves ? vr.data() : zero.data();
                     std_step(n, xa.data(), va.data(), rx, rv, c.data(), s.data(), ss.data());
+                    error_step(n, xa.data(), rx, err_ss.data(), err_sa.data(), e2ss.data(), e2sa.data());
                     runs.update(n, x + add * n, leaves ? x + remove * n : nullptr);
                     if (!emit) return;
                     runs.flat(n, flat.data());
                     double* o = out + add * n;
-                    if (std_emit(n, c.data(), s.data(), ss.data(), flat.data(), min_count, scale,
-                                 kMaxCancellation, blocks_window <= kExactWindow, o, redo.data()) == 0.0)
+                    if (std_emit(n, c.data(), s.data(), ss.data(), e2ss.data(), e2sa.data(), flat.data(),
+                                 unit.data(), min_count, scale, kMaxCancellation,
+                                 blocks_window <= kExactWindow, o, redo.data()) == 0.0)
                         return;
                     const std::size_t first = add + 1 >= blocks_window ? add + 1 - blocks_window : 0;
                     for (std::size_t j = 0; j < n; ++j)
                         if (redo[j] != 0.0) o[j] = exact_std(n, x, first, add + 1, j) * scale;
                 }
-            } step{n, x,  shift, xa,   va,   xr,        vr,    zero, c,
-                   s, ss, flat,  redo, runs, min_count, scale, out,  window};
+            } step{n,    x,    shift,  unit,   xa,   va,   xr,   vr,        zero,  c,   s,     ss,
+                   flat, redo, err_ss, err_sa, e2ss, e2sa, runs, min_count, scale, out, window};
             for_blocks(blocks, first, last, interrupt, step);
         });
 }
@@ -528,21 +752,21 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
-                 [&](std::size_t first, std::size_t last) {
-                     PairWorkspace ws;
-                     std::vector<double> shift(n), xs, scratch;
-                     for (std::size_t b = first; b < last; ++b) {
-                         if (stop_requested(interrupt)) return;
-                         const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
-                         // The path depends only on the block's data, so the output never depends on threads.
-                         if (!matrix && !has_missing(n, x, lo, t1) &&
-                             complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, shift,
-                                                    xs, scratch))
-                             continue;
-                         pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
-                     }
-                 });
+    parallel_for(
+        blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
+        [&](std::size_t first, std::size_t last) {
+            PairWorkspace ws;
+            std::vector<double> scratch;
+            for (std::size_t b = first; b < last; ++b) {
+                if (stop_requested(interrupt)) return;
+                const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+                // The path depends only on the block's data, so the output never depends on threads.
+                if (!matrix && !has_missing(n, x, lo, t1) &&
+                    complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, scratch))
+                    continue;
+                pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
+            }
+        });
 }
 
 }  // namespace dk

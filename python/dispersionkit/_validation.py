@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -184,3 +186,62 @@ def check_output(out, shape: tuple[int, ...], name: str, inputs=(), *, dtype=np.
         if np.may_share_memory(out, array):
             raise ValueError(f"{name}: overlaps an input array; use a separate buffer")
     return out
+
+
+def unbroadcast(array: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """The distinct elements of a (possibly broadcast) array, as a view: every axis with stride 0
+    (of ``axes``, default all) is cut to length 1. Checks on it (NaN, signs, ranges) cost
+    O(distinct elements), not O(size): a scalar broadcast to 2**40 paths is one element."""
+    if array.ndim == 0:
+        return array
+    chosen = range(array.ndim) if axes is None else [a % array.ndim for a in axes]
+    keep = tuple(
+        slice(0, 1) if axis in chosen and array.strides[axis] == 0 and array.shape[axis] > 1 else slice(None)
+        for axis in range(array.ndim)
+    )
+    return array[keep]
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory of this machine (0 when the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def _bytes(count: float) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = 0
+    while count >= 1024 and power < len(units) - 1:
+        count /= 1024
+        power += 1
+    return f"{count:.3g} {units[power]}"
+
+
+def check_allocation(shape: tuple[int, ...], name: str, itemsize: int = 8) -> None:
+    """ValueError naming ``name`` when an array of ``shape`` cannot fit in this machine's memory.
+
+    Called before an array is allocated or copied (an output, a contiguous copy of a broadcast
+    input), so an impossible size fails at once instead of after O(size) work or an
+    out-of-memory kill. Sizes are exact Python integers: no overflow.
+    """
+    count = math.prod(int(d) for d in shape) * itemsize
+    limit = physical_memory()
+    if limit and count > limit:
+        raise ValueError(
+            f"{name}: shape {tuple(int(d) for d in shape)} needs {_bytes(count)}, more than this "
+            f"machine's {_bytes(limit)} of memory; use fewer paths, dates or names per call"
+        )
+
+
+@contextlib.contextmanager
+def overflow_is_error(name: str):
+    """Arithmetic inside the block that overflows the float range raises ValueError naming
+    ``name`` (finite but extreme inputs: a notional of 1e300 times 1e4), never an inf result
+    with numpy's RuntimeWarning."""
+    with np.errstate(over="raise"):
+        try:
+            yield
+        except FloatingPointError:
+            raise ValueError(f"{name}: the result overflows the float range (|value| > 1.8e308)") from None

@@ -143,3 +143,118 @@ def test_parquet_non_numeric_column(tmp_path):
     frame.to_parquet(path)
     with pytest.raises(ValueError, match=r"p\.parquet: column 'AAPL', row 3: non-numeric value 'x'"):
         dk.MarketData.from_files(path, path)
+
+
+# ---- nothing is guessed or repaired: every malformed file is an error naming file, line, column
+
+
+@pytest.mark.parametrize(
+    "lines, match",
+    [
+        (
+            ["date,A,B,C", "2022-01-03,1,2,3", "2022-01-04,1,2"],
+            r"bad\.csv: line 3: 3 fields where the header has 4: column 'C' \(column 4\) is missing",
+        ),
+        (
+            ["date,A,B", "2022-01-03,1,2,3"],
+            r"bad\.csv: line 2: 4 fields where the header has 3: column 4 has no header",
+        ),
+        (["date,A, A,C", "2022-01-03,1,2,3"], r"bad\.csv: line 1: duplicate column names \['A'\] \(columns 2 and 3"),
+        (
+            ["date,A,B,C,", "2022-01-03,1,2,3,"],
+            r"bad\.csv: line 1: column 5 of the header has no name \(a trailing comma",
+        ),
+        (["date,A,,C", "2022-01-03,1,2,3"], r"bad\.csv: line 1: column 3 of the header has no name"),
+        (
+            ["date,A", "2022-01-03,1", "2022-01-03 16:00,2"],
+            r"bad\.csv: column 'date', row 2 \(line 3\): '2022-01-03 16:00' falls on the same day as '2022-01-03' "
+            r"\(row 1, line 2\)",
+        ),
+        (
+            ["date,A", "2022-01-03T00:00+00:00,1", "2022-01-04T00:00+05:00,2"],
+            r"bad\.csv: column 'date', row 2 \(line 3\): '2022-01-04T00:00\+05:00' has UTC offset \+05:00 but "
+            r"'2022-01-03T00:00\+00:00' \(row 1, line 2\) has UTC offset \+00:00",
+        ),
+        (
+            ["date,A", "2022-01-03T16:00Z,1", "2022-01-04,2"],
+            r"row 2 \(line 3\): '2022-01-04' has no UTC offset but '2022-01-03T16:00Z' \(row 1, line 2\)",
+        ),
+        (["date,A", '"2022-01-03,1'], r"bad\.csv: line 2: cannot parse as CSV"),
+        ([], r"bad\.csv: the file has no header line"),
+        (
+            ["date,A", "2022-01-03,1", "2022-01-03,2"],
+            r"row 2 \(line 3\): date 2022-01-03 repeats the previous row \(row 1, line 2",
+        ),
+    ],
+)
+def test_malformed_csv_is_an_error_naming_file_line_and_column(tmp_path, lines, match):
+    path = csv_lines(tmp_path, "bad.csv", lines) if lines else tmp_path / "bad.csv"
+    if not lines:
+        path.write_text("")
+    with pytest.raises(ValueError, match=match):
+        dk.MarketData.from_files(path, path)
+
+
+def test_csv_that_is_not_utf8_text_is_an_error(tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"date,A\n2022-01-03,\xff\xfe\n")
+    with pytest.raises(ValueError, match=r"binary\.csv: not UTF-8 text"):
+        dk.MarketData.from_files(path, path)
+
+
+def test_blank_lines_a_byte_order_mark_and_spaces_are_read_not_changed(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("\ufeffdate, AAPL ,MSFT\n\n2022-01-03, 1.5 ,2\n\n2022-01-04,,3\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,AAPL,MSFT\n\n2022-01-03,1.5,2\n\n2022-01-04,x,3\n")
+    index = csv_lines(tmp_path, "index.csv", ["date,SPX", "2022-01-03,4000", "2022-01-04,4010"])
+    market = dk.MarketData.from_files(path, index)
+    assert list(market.tickers) == ["AAPL", "MSFT"]
+    assert market.spots["AAPL"].iloc[0] == 1.5 and np.isnan(market.spots["AAPL"].iloc[1])
+    with pytest.raises(ValueError, match=r"column 'AAPL', row 2 \(line 5\): non-numeric value 'x'"):
+        dk.MarketData.from_files(bad, index)
+
+
+def test_times_of_day_are_kept_when_every_row_has_one(tmp_path):
+    path = csv_lines(
+        tmp_path, "intraday.csv", ["date,A", "2022-01-03 10:00,1", "2022-01-03 16:00,2", "2022-01-04 10:00,3"]
+    )
+    from dispersionkit.market.tables import read_dated_table
+
+    table = read_dated_table(path, "spots")
+    assert list(table.index) == [
+        pd.Timestamp("2022-01-03 10:00"),
+        pd.Timestamp("2022-01-03 16:00"),
+        pd.Timestamp("2022-01-04 10:00"),
+    ]
+    same = csv_lines(tmp_path, "utc.csv", ["date,A", "2022-01-03T16:00+02:00,1", "2022-01-04T16:00+02:00,2"])
+    assert str(read_dated_table(same, "spots").index.tz) == "UTC+02:00"
+
+
+@pytest.mark.parametrize(
+    "columns, match",
+    [
+        (["date", "A", " A"], r"duplicate column names \['A'\]"),
+        (["date", "A", ""], r"column 3 of the header has no name"),
+        (["date", "A", "Unnamed: 2"], r"column 'Unnamed: 2' has no real name"),
+    ],
+)
+def test_parquet_column_names_get_the_same_checks(tmp_path, columns, match):
+    frame = pd.DataFrame([[pd.Timestamp("2022-01-03"), 1.0, 2.0]], columns=columns)
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(ValueError, match=match):
+        dk.MarketData.from_files(path, path)
+
+
+def test_parquet_dates_get_the_same_checks(tmp_path):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"date": ["2022-01-03T00:00+00:00", "2022-01-04T00:00+05:00"], "A": [1.0, 2.0]}).to_parquet(path)
+    with pytest.raises(ValueError, match=r"p\.parquet: column 'date', row 2: .* has UTC offset \+05:00"):
+        dk.MarketData.from_files(path, path)
+    stamps = pd.to_datetime(["2022-01-03", "2022-01-03 16:00"], format="ISO8601")
+    pd.DataFrame({"date": stamps, "A": [1.0, 2.0]}).to_parquet(path)
+    with pytest.raises(
+        ValueError, match=r"row 2: '2022-01-03 16:00:00' falls on the same day as '2022-01-03' \(row 1\)"
+    ):
+        dk.MarketData.from_files(path, path)

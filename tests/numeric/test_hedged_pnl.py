@@ -25,7 +25,7 @@ def _random_case(gbm, seed):
             dk.Leg(
                 u,
                 float(spots[0, 0, u] * rng.uniform(0.8, 1.2)),
-                float(rng.uniform(0.5, 1.5) * steps * DT),
+                float(max(rng.uniform(0.5, 1.5) * steps, 1.0) * DT),  # a tenor below one step is an error
                 bool(rng.integers(0, 2)),
                 float(rng.normal(0, 3)),
             )

@@ -49,6 +49,9 @@ SymmetryCheck symmetry_gap(std::size_t S, std::size_t n, const double* R, int th
 //   out[t] = (iv_t^2 - sum_i (w_i s_i)^2) / ((sum_i w_i s_i)^2 - sum_i (w_i s_i)^2)
 // with iv_t = index_vol[t * iv_stride], s = vols + t*vol_stride, w = weights + t*w_stride.
 // Names with weight exactly 0 do not enter (their vol may be NaN, e.g. before listing).
+// NaN where the denominator sum_{i!=j} w_i s_i w_j s_j is within 4 eps (sum_i |w_i s_i|)^2 of 0
+// (fewer than two names carry weight x vol: the formula is undefined); the denominator is
+// recomputed without cancellation where one name dominates.
 void equicorrelation(std::size_t T, std::size_t n, const double* index_vol, std::ptrdiff_t iv_stride,
                      const double* vols, std::ptrdiff_t vol_stride, const double* weights,
                      std::ptrdiff_t w_stride, double* out, int threads, Interrupt* interrupt);

@@ -17,7 +17,7 @@ from ..strategy.book_risk import NAMED_SCENARIOS, prepare_book_risk
 from ..strategy.risk import survivability
 from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
 from . import outputs
-from .config import build, load_config
+from .config import build, date_argument, load_config
 from .progress import progress
 
 # -- data -------------------------------------------------------------------------------------
@@ -175,7 +175,9 @@ def run_backtest(args, out) -> int:
 
 def configure_scan(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, required=False)
-    parser.add_argument("--date", help="the date to scan (default: the last date with data)")
+    parser.add_argument(
+        "--date", type=date_argument("--date"), help="the date to scan (default: the last date with data)"
+    )
     parser.add_argument("--json", action="store_true", help="print the scan as JSON")
 
 
@@ -287,7 +289,9 @@ def correlation_by_tenor(market: MarketData, date, tenors=SCAN_TENORS) -> pd.Dat
 
 def configure_stress(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, required=False)
-    parser.add_argument("--date", help="the trade date (default: the last date with data)")
+    parser.add_argument(
+        "--date", type=date_argument("--date"), help="the trade date (default: the last date with data)"
+    )
     parser.add_argument(
         "--spot-shocks",
         nargs="+",
@@ -388,7 +392,9 @@ RISK_PATH_CHUNK = 2_000
 
 def configure_risk(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, required=False)
-    parser.add_argument("--date", help="the trade date (default: the last date with data)")
+    parser.add_argument(
+        "--date", type=date_argument("--date"), help="the trade date (default: the last date with data)"
+    )
     parser.add_argument("--paths", type=int, default=10_000, help="simulated paths per scenario")
     parser.add_argument("--horizon", type=int, default=None, help="trading days to simulate (default: to expiry)")
     parser.add_argument(

@@ -9,12 +9,15 @@ hedge policy, vol model). ``docs/cli.md`` documents the same keys (a test compar
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..backtest.engine import BacktestRules
 from ..market.vol_model import ImpliedVolModel
@@ -149,6 +152,32 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "title": Key(_NONE, _STR, "title of the HTML report"),
     },
 }
+
+
+def iso_date(text, name: str) -> pd.Timestamp:
+    """A date the command line or a config file gives: ISO 8601 (2015-01-01, optionally with a
+    time), without a time zone (the data's dates have none). ValueError naming ``name``."""
+    try:
+        stamp = pd.Timestamp(str(text).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected an ISO date like 2015-01-01, got {text!r}") from None
+    if stamp is pd.NaT:
+        raise ValueError(f"{name}: expected an ISO date like 2015-01-01, got {text!r}")
+    if stamp.tz is not None:
+        raise ValueError(f"{name}: expected a date without a time zone (the data has none), got {text!r}")
+    return stamp
+
+
+def date_argument(name: str):
+    """An argparse ``type=`` for a date option: :func:`iso_date`, so a bad date exits 2 with one line."""
+
+    def parse(text: str) -> pd.Timestamp:
+        try:
+            return iso_date(text, name)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[1]) from None
+
+    return parse
 
 
 class ConfigError(ValueError):
@@ -298,8 +327,8 @@ def build(values: dict[str, dict[str, Any]]) -> Setup:
         policy=policy,
         vol_model=vol_model,
         capital=float(run["capital"]),
-        start=None if _unset(run.get("start")) else run["start"],
-        end=None if _unset(run.get("end")) else run["end"],
+        start=None if _unset(run.get("start")) else iso_date(run["start"], "[backtest] start"),
+        end=None if _unset(run.get("end")) else iso_date(run["end"], "[backtest] end"),
         metrics=dict(values["metrics"]),
         cost_multipliers=tuple(float(m) for m in multipliers),
         title=None if _unset(report.get("title")) else report["title"],

@@ -13,14 +13,25 @@ from ..backtest.periods import DEFAULT_PERIODS, period_metrics
 from ..demo import DEFAULT_LABEL, DemoRun, DemoSettings, sections_of
 from ..demo import run as run_demo
 from . import outputs
+from .config import date_argument
 from .progress import progress
 
 DEFAULT_OUT = "dispersionkit-demo"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--start", default=None, help="first date of the backtest (default: first date of the data)")
-    parser.add_argument("--end", default=None, help="last date of the backtest and the 'today' of the regime")
+    parser.add_argument(
+        "--start",
+        type=date_argument("--start"),
+        default=None,
+        help="first date of the backtest (default: first date of the data)",
+    )
+    parser.add_argument(
+        "--end",
+        type=date_argument("--end"),
+        default=None,
+        help="last date of the backtest and the 'today' of the regime",
+    )
     parser.add_argument("--direction", choices=("long", "short"), default="long", help="dispersion direction")
     parser.add_argument("--capital", type=float, default=1_000_000.0, help="starting capital (USD)")
     parser.add_argument("--budget", type=float, default=0.05, help="premium per trade as a fraction of equity")

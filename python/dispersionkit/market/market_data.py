@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_real
+from ..numeric.correlation import CorrelationEstimate
 from ..numeric.correlation import implied_correlation as _implied_correlation
 from . import _checks as checks
 from .options import read_options
@@ -304,9 +305,16 @@ class MarketData:
         ``index_column`` for the index file). The date column is ``date_column`` or else the
         first column (a Parquet DatetimeIndex also works). Any argument may instead be an
         in-memory pandas object, passed through as is; ``rate`` and ``div_yields`` are never
-        read from files. Errors name the file, the column and the row (1-based over data rows).
-        ``options`` is a long-format option file (:func:`dispersionkit.read_options`) or a
-        DataFrame; the other option arguments are those of :class:`MarketData`.
+        read from files. Errors name the file, the column and the row (1-based over data rows)
+        and, for CSV, the line. ``options`` is a long-format option file
+        (:func:`dispersionkit.read_options`) or a DataFrame; the other option arguments are those
+        of :class:`MarketData`.
+
+        Nothing is repaired or guessed: a CSV record with fewer or more fields than the header,
+        an empty or repeated header name (a trailing comma, ``A`` and `` A``), a date that is not
+        ISO 8601, dates out of order or repeated, two rows on one day (a date with and without a
+        time of day), or UTC offsets that differ between rows are errors. Empty cells and
+        ``NA``-like tokens are missing values, kept and reported in ``missing``.
         """
 
         def frame(value, what):
@@ -408,7 +416,7 @@ class MarketData:
             source=f"flat: one vol per name and date at every strike and tenor ({self.vol_source})",
         )
 
-    def implied_correlation(self, tenor_days=None, *, delta=None, moneyness=None) -> pd.Series:
+    def implied_correlation(self, tenor_days=None, *, delta=None, moneyness=None, estimate: bool = False):
         """Equicorrelation (implied correlation) per date, from the index vol, the component
         vols and the weights of each date.
 
@@ -417,7 +425,10 @@ class MarketData:
         default; ``delta`` (signed, e.g. -0.25 for 25-delta puts) takes the index's vol at its
         own 25-delta strike and each component's vol at *its own* 25-delta strike;
         ``moneyness`` (K/S) takes every vol at the same moneyness. Values outside [-1, 1]
-        (inconsistent quotes) are returned as they are, not clipped.
+        (inconsistent quotes) are returned as they are, not clipped; dates where fewer than two
+        names carry weight x vol are NaN (the formula is undefined there). With ``estimate``
+        the whole :class:`~dispersionkit.CorrelationEstimate` (range and undefined flags, the
+        Series as ``value``) is returned instead of the Series.
         """
         if tenor_days is None:
             if delta is not None or moneyness is not None:
@@ -434,8 +445,11 @@ class MarketData:
             label = "".join(f"_{k}{v:g}" for k, v in spec.items())
             name = f"implied_correlation_{tenor_days:g}d{label}"
         with np.errstate(invalid="ignore"):
-            estimate = _implied_correlation(index_vol, vols, self.weights_frame().to_numpy())
-        return pd.Series(estimate.value, index=self.dates, name=name)
+            result = _implied_correlation(index_vol, vols, self.weights_frame().to_numpy())
+        series = pd.Series(result.value, index=self.dates, name=name)
+        if estimate:
+            return CorrelationEstimate(series, result.out_of_range, result.undefined)
+        return series
 
     def implied_correlation_term_structure(self, tenors=(30, 91, 182), *, delta=None, moneyness=None) -> pd.DataFrame:
         """Implied correlation by date (rows) and tenor in calendar days (columns), from

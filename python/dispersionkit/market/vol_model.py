@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_count, as_real
+from ..numeric.correlation import pair_cross
 from ..numeric.realized import realized_vol as _realized_vol
 
 FROM_INDEX_VOL = "from_index_vol"
@@ -48,6 +49,10 @@ class ImpliedVolModel:
       correlation = realized correlation + premium. In closed form, with s_R the index realized
       vol, ``k = s_I,implied / sqrt(s_R^2 + premium * C)``; ``component_variance_premium`` is
       unused.
+
+    Where the quantity under the root is not positive beyond rounding (a negative premium
+    cancelling the index variance, or nothing realized at all) k is undefined and that date's
+    component vols are NaN, never a huge or infinite factor.
 
     Realized vols: sample std of daily log returns over ``window`` trading days x sqrt(252),
     NaN until ``min_periods`` (default ``window``) returns are available. Names with weight 0
@@ -139,9 +144,12 @@ class ImpliedVolModel:
         w = weights.to_numpy()
         with np.errstate(invalid="ignore"):
             u = np.where(w == 0.0, 0.0, w * realized.to_numpy())  # a zero-weight name does not enter
-        own = np.sum(u * u, axis=1)
-        cross = np.sum(u, axis=1) ** 2 - own
-        premium = float(self.correlation_premium)
+        cross, _ = pair_cross(u)
+        premium_term = float(self.correlation_premium) * cross
+        variance = index_realized**2 + premium_term
         with np.errstate(invalid="ignore", divide="ignore"):
-            factor = index_implied_vol.to_numpy() / np.sqrt(index_realized**2 + premium * cross)
+            # A variance that cancels to rounding noise (a negative premium offsetting the
+            # index variance) has no square root to scale by: NaN, never a huge factor.
+            defined = variance > 4.0 * np.finfo(np.float64).eps * (index_realized**2 + np.abs(premium_term))
+            factor = np.where(defined, index_implied_vol.to_numpy() / np.sqrt(variance), np.nan)
         return realized * factor[:, None]

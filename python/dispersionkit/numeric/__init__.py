@@ -7,6 +7,7 @@ and the shared validation and label helpers; every layer above builds on these f
 """
 
 from ._correlation_inputs import WeightsWarning
+from ._hedged_pnl_inputs import CalendarGapWarning
 from .book import Book, Leg, straddle
 from .correlation import (
     CorrelationEstimate,
@@ -48,6 +49,7 @@ __all__ = [
     "PER_VOL_POINT",
     "TRADING_DAYS",
     "Book",
+    "CalendarGapWarning",
     "CorrelationEstimate",
     "Greeks",
     "HedgePolicy",

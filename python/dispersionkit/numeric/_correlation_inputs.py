@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_count, as_float_array, weight_sum_off
+from .._validation import as_count, as_float_array, check_allocation, unbroadcast, weight_sum_off
 
 
 class WeightsWarning(UserWarning):
@@ -45,6 +45,7 @@ def same_dates(arrays: dict[str, np.ndarray], date_axis_ndim: dict[str, int]) ->
 
 def non_negative(array: np.ndarray, name: str) -> None:
     """Negative values are errors; NaN is allowed (missing data propagates)."""
+    array = unbroadcast(array)  # a broadcast view is checked once per distinct element
     if (array < 0).any():
         raise ValueError(f"{name}: must be >= 0 (NaN marks missing data), found {array[array < 0].flat[0]!r}")
 
@@ -52,7 +53,8 @@ def non_negative(array: np.ndarray, name: str) -> None:
 def check_weight_sums(weights: np.ndarray, name: str = "weights") -> None:
     """Warn (WeightsWarning) when a finite row of index weights does not sum to 1 (the rule:
     ``_validation.WEIGHT_SUM_TOLERANCE``)."""
-    sums = np.atleast_1d(weights.sum(axis=-1))
+    rows = unbroadcast(weights, axes=(0,)) if weights.ndim == 2 else weights  # one row repeated over dates: once
+    sums = np.atleast_1d(rows.sum(axis=-1))
     off = weight_sum_off(sums)
     if off.any():
         warnings.warn(
@@ -86,6 +88,8 @@ def returns_matrix(returns, name: str = "returns") -> np.ndarray:
         array = array[:, None]
     if array.ndim != 2:
         raise ValueError(f"{name}: expected shape (T,) or (T, n), got {array.shape}")
-    if np.isinf(array).any():
+    if not array.flags.c_contiguous:
+        check_allocation(array.shape, name)  # the kernels read a C-contiguous copy
+    if np.isinf(unbroadcast(array)).any():
         raise ValueError(f"{name}: contains +-inf; mark missing data with NaN")
     return np.ascontiguousarray(array)

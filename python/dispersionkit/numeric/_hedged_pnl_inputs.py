@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array, as_real
+from .._validation import as_float_array, as_real, check_allocation, unbroadcast
 from .book import Book
 from .hedge_policy import HedgePolicy
 
 _DETAILS = ("auto", "summary", "steps")
 # Expiries within this many steps of a grid point settle on that step (float noise in expiry / dt).
 _STEP_TOLERANCE = 1e-9
+# A dated step is a gap when it is longer than dt plus this many calendar days (weekends,
+# holidays and exchange closures of up to a week stay below it), or shorter than this fraction
+# of dt (two rows of one day, e.g. the same close with and without a time).
+_GAP_SLACK_DAYS = 6.0
+_SHORT_STEP = 0.1
+_DAYS_PER_YEAR = 365.0
+
+
+class CalendarGapWarning(UserWarning):
+    """A step of a dated hedged_pnl run whose calendar length is far from ``dt``.
+
+    The engine prices every step as ``dt`` years: across a hole in the data (a missing week or
+    month of closes) the whole move lands in one step charged one step of theta and financing,
+    and rows closer than ``dt`` are charged a full step. The run goes on; the warning names the
+    dates so the data can be fixed (fill or drop the gap, or pass the ``dt`` of the data).
+    """
 
 
 @dataclass(frozen=True)
@@ -43,10 +61,64 @@ class BookInputs:
     leg_labels: tuple[str, ...]
 
 
+def _dates(value, what: str, rows: int):
+    """A DatetimeIndex of ``rows`` strictly increasing dates, or None when there are none.
+
+    ``what`` is "dates" (the argument) or "spots" (a DataFrame's index). A DataFrame whose index
+    is not made of dates (e.g. a RangeIndex) has no dates, rather than being read as nanoseconds
+    since 1970.
+    """
+    index = value if isinstance(value, pd.Index) else pd.Index(value)
+    if not isinstance(index, pd.DatetimeIndex):
+        if index.dtype.kind in "biuf":
+            if what == "spots":
+                return None
+            raise TypeError(f"dates: expected dates (datetime-like), got {index.dtype} values")
+        try:
+            index = pd.DatetimeIndex(index)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{what}: cannot read the dates ({error})") from None
+    label = "dates" if what == "dates" else "spots index"
+    if len(index) != rows:
+        raise ValueError(f"{label}: {len(index)} dates for {rows} rows of spots")
+    if index.hasnans:
+        raise ValueError(f"{label}: missing date (NaT) at row {int(np.flatnonzero(index.isna())[0])}")
+    step = index[1:] - index[:-1]
+    bad = np.flatnonzero(step <= pd.Timedelta(0))
+    if bad.size:
+        row = int(bad[0]) + 1
+        problem = "repeats the previous date" if index[row] == index[row - 1] else f"comes after {index[row - 1]}"
+        raise ValueError(
+            f"{label}: date {index[row]} at row {row} {problem}; dates must be strictly increasing "
+            "(sort them and drop duplicates first)"
+        )
+    return index
+
+
+def _check_gaps(dates: pd.DatetimeIndex, dt: float) -> None:
+    """CalendarGapWarning naming the steps whose calendar length is far from dt."""
+    days = np.asarray((dates[1:] - dates[:-1]) / pd.Timedelta(days=1), dtype=np.float64)
+    nominal = dt * _DAYS_PER_YEAR
+    far = np.flatnonzero((days > nominal + _GAP_SLACK_DAYS) | (days < _SHORT_STEP * nominal))
+    if not far.size:
+        return
+    first = int(far[0])
+    listed = ", ".join(f"{dates[k]} -> {dates[k + 1]} ({days[k]:.3g} days)" for k in far[:5])
+    more = f" and {far.size - 5} more" if far.size > 5 else ""
+    warnings.warn(
+        f"dates: {far.size} step(s) far from dt = {nominal:.3g} calendar days: {listed}{more}; each is "
+        f"priced as one step of dt (the first, step {first}, spans {days[first]:.3g} days). Fill or drop "
+        "the gap, or pass the dt of the data.",
+        CalendarGapWarning,
+        stacklevel=4,
+    )
+
+
 def _spots(spots, names, dates):
+    frame_dates = None
     if isinstance(spots, pd.DataFrame):
         names = list(spots.columns) if names is None else names
-        dates = spots.index if dates is None else dates
+        frame_dates = spots.index
         spots = spots.to_numpy()
     array = as_float_array(spots, "spots")
     if array.ndim == 2:
@@ -60,10 +132,14 @@ def _spots(spots, names, dates):
         raise ValueError(f"spots: need at least one path and one underlying, got shape {array.shape}")
     if T1 < 2:
         raise ValueError(f"spots: need at least two dates (one step), got {T1}")
-    if not (array.min() > 0.0 and array.max() < np.inf):  # two streaming passes; NaN fails both
-        p, t, j = np.argwhere(~(np.isfinite(array) & (array > 0)))[0]
+    # The core reads spots C-contiguous: a broadcast input is copied, so its full size must fit.
+    if not array.flags.c_contiguous:
+        check_allocation(array.shape, "spots")
+    distinct = unbroadcast(array)  # a spot broadcast over paths is checked once, not per path
+    if not (distinct.min() > 0.0 and distinct.max() < np.inf):  # two streaming passes; NaN fails both
+        p, t, j = np.argwhere(~(np.isfinite(distinct) & (distinct > 0)))[0]
         raise ValueError(
-            f"spots: {array[p, t, j]} at path {p}, step {t}, underlying {j}; spots must be finite and > 0 "
+            f"spots: {distinct[p, t, j]} at path {p}, step {t}, underlying {j}; spots must be finite and > 0 "
             "(a missing spot is not filled or skipped: forward-fill or drop the date first)"
         )
     if names is not None:
@@ -71,9 +147,9 @@ def _spots(spots, names, dates):
         if len(names) != m:
             raise ValueError(f"names: {len(names)} names for {m} spot columns")
     if dates is not None:
-        dates = pd.DatetimeIndex(dates)
-        if len(dates) != T1:
-            raise ValueError(f"dates: {len(dates)} dates for {T1} rows of spots")
+        dates = _dates(dates, "dates", T1)
+    elif frame_dates is not None:
+        dates = _dates(frame_dates, "spots", T1)
     return np.ascontiguousarray(array), names, dates
 
 
@@ -97,8 +173,9 @@ def _vols(vols, shape, n_legs, vols_by, names, dates):
         raise ValueError(
             f"vols: shape {array.shape} does not broadcast to (paths, steps + 1, {vols_by}s) = {(P, T1, columns)}"
         ) from None
-    if array.size and not (array.min() >= 0.0 and array.max() < np.inf):
-        bad = array[~(np.isfinite(array) & (array >= 0))].ravel()[0]
+    distinct = unbroadcast(array)  # a vol broadcast over paths and steps is checked once
+    if distinct.size and not (distinct.min() >= 0.0 and distinct.max() < np.inf):
+        bad = distinct[~(np.isfinite(distinct) & (distinct >= 0))].ravel()[0]
         raise ValueError(f"vols: {bad} found; implied vols must be finite and >= 0")
     return view, vols_by
 
@@ -127,15 +204,63 @@ def _resolve_underlying(leg, names, m):
     return int(u)
 
 
-def _expiry_years(leg, dates):
-    if isinstance(leg.expiry, float):
-        return leg.expiry
-    if dates is None:
-        raise ValueError(f"expiry: {leg.expiry} is a date but the run has no dates (pass a DataFrame or dates=)")
-    years = (pd.Timestamp(leg.expiry) - dates[0]).days / 365.0
-    if years <= 0.0:
-        raise ValueError(f"expiry: {leg.expiry} is not after the first date {dates[0].date()}")
-    return years
+def _expiry_timestamp(leg, dates: pd.DatetimeIndex) -> pd.Timestamp:
+    stamp = pd.Timestamp(leg.expiry)
+    if dates.tz is not None and stamp.tz is None:
+        stamp = stamp.tz_localize(dates.tz)  # a plain date is read in the dates' own time zone
+    elif dates.tz is None and stamp.tz is not None:
+        raise ValueError(f"expiry: {leg.expiry} has a time zone but the dates do not")
+    return stamp
+
+
+def _expiries(book, dates, dt: float, T1: int) -> tuple[np.ndarray, np.ndarray]:
+    """(expiry in years, settlement step) per leg.
+
+    An expiry in years is grid time: the leg settles at the first step t with t * dt on or after
+    it. An expiry given as a date is calendar time: years = calendar days / 365 from the first
+    date, and the leg settles at the first date on or after its expiry date, wherever the rows
+    fall (a gap in the data moves the settlement to the first date after it). Either way a leg
+    must expire after the first step; one expiring after the last step (however far: 1e300
+    years) never settles within the run (its step is T + 1).
+    """
+    years = np.empty(len(book))
+    steps = np.empty(len(book), dtype=np.int64)
+    for k, leg in enumerate(book):
+        if isinstance(leg.expiry, float):
+            years[k] = leg.expiry
+            count = leg.expiry / dt  # may be inf (dt denormal): clipped below, never cast
+            if count < 1.0 - _STEP_TOLERANCE:
+                raise ValueError(
+                    f"expiry: leg {k} ({leg.label()}) expires {leg.expiry:g} years out, before the first step "
+                    f"(dt = {dt:g} years): its tenor is below one step"
+                )
+            # Any step past the last (T) means "does not expire within the run": clipping before
+            # the cast keeps counts like 1e300 years / dt from overflowing int64.
+            steps[k] = int(min(math.ceil(min(count, T1 + 1.0) - _STEP_TOLERANCE), T1))
+            continue
+        if dates is None:
+            raise ValueError(f"expiry: {leg.expiry} is a date but the run has no dates (pass a DataFrame or dates=)")
+        stamp = _expiry_timestamp(leg, dates)
+        years[k] = (stamp - dates[0]) / pd.Timedelta(days=_DAYS_PER_YEAR)
+        if years[k] <= 0.0:
+            raise ValueError(f"expiry: {leg.expiry} is not after the first date {dates[0]}")
+        if stamp < dates[1]:
+            raise ValueError(
+                f"expiry: leg {k} ({leg.label()}) expires on {stamp}, before the first step's date {dates[1]}: "
+                "its tenor is below one step"
+            )
+        step = min(int(dates.searchsorted(stamp, side="left")), T1)  # T1: expires after the run
+        # The grid prices the leg with time to expiry years - t * dt up to its last live step: that
+        # must not run out before the expiry date, as it does when rows are closer together than dt.
+        last = step - 1
+        if last * dt > years[k] * (1.0 + _STEP_TOLERANCE):
+            raise ValueError(
+                f"expiry: leg {k} ({leg.label()}) is live until {dates[last]} (row {last}), but {last} steps of "
+                f"dt = {dt:g} ({last * dt:.4g} years) are already past its expiry on {stamp} ({years[k]:.4g} years "
+                f"after {dates[0]}): the rows are closer together than dt; pass the dt of the data"
+            )
+        steps[k] = step
+    return years, steps
 
 
 def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, dates, vols_by) -> BookInputs:
@@ -167,14 +292,13 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
         raise ValueError("div_yield: must be finite")
 
     underlying = np.array([_resolve_underlying(leg, names, m) for leg in book], dtype=np.int64)
-    expiry = np.array([_expiry_years(leg, dates) for leg in book], dtype=np.float64)
-    # Any step past the last (T) means "does not expire within the run"; clipping before the
-    # cast keeps expiries like 1e300 years from overflowing int64.
-    steps_to_expiry = np.minimum(np.ceil(expiry / dt - _STEP_TOLERANCE), T1)
+    if dates is not None:
+        _check_gaps(dates, dt)
+    expiry, expiry_step = _expiries(book, dates, dt, T1)
     legs = LegArrays(
         underlying=underlying,
         vol_column=underlying.copy() if vols_by == "underlying" else np.arange(L, dtype=np.int64),
-        expiry_step=np.maximum(steps_to_expiry, 1).astype(np.int64),
+        expiry_step=expiry_step,
         strike=np.array([leg.strike for leg in book], dtype=np.float64),
         expiry=expiry,
         is_call=np.array([float(leg.is_call) for leg in book], dtype=np.float64),
@@ -182,6 +306,11 @@ def prepare(book, spots, vols, *, rate, div_yield, dt, policy, detail, names, da
     )
 
     steps = detail == "steps" or (detail == "auto" and single)
+    # Outputs: per path and leg, and with steps per path, step and (17 rows + legs).
+    P = spot_array.shape[0]
+    check_allocation((P, L + 14), "spots, book: the summary of (paths, legs)")
+    if steps:
+        check_allocation((P, T1 - 1, L + 17), "detail='steps': the per-step outputs of (paths, steps, legs)")
     step_labels = pd.Index(dates[1:], name="date") if dates is not None else pd.RangeIndex(1, T1, name="step")
     leg_labels = tuple(leg.label() for leg in book)
     return BookInputs(spot_array, vol_view, legs, div, rate, dt, policy, steps, step_labels, leg_labels)

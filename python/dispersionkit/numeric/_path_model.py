@@ -105,6 +105,7 @@ def _correlation(corr, regimes, n: int, steps: int):
         if regimes.schedule.shape != (steps,):
             raise ValueError(f"regimes.schedule: expected shape ({steps},) = (steps,), got {regimes.schedule.shape}")
         return None, chol, None, np.ascontiguousarray(regimes.schedule, dtype=np.int32), 0
+    assert regimes.transition is not None  # Regimes holds exactly one of schedule and transition
     cum = np.cumsum(regimes.transition, axis=1)
     # Past each row's last reachable regime, +inf: rounding in the cumulative sum can then
     # never send a path to a regime of probability zero.

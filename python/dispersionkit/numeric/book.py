@@ -30,8 +30,10 @@ class Leg:
     underlying: spot column index (int >= 0) or column name (resolved against the names of
         the spots given to :func:`hedged_pnl`).
     strike: > 0, in the underlying's price units.
-    expiry: years (ACT/365) from the first date of the run, > 0; or a date when the run has
-        dates (converted as calendar days / 365 from the first date).
+    expiry: years (ACT/365) from the first date of the run, > 0 (grid time: the leg settles at
+        the first step t with t * dt >= expiry); or a date when the run has dates (calendar time:
+        years = calendar days / 365 from the first date, and the leg settles on the first date
+        on or after it).
     is_call: True for a call, False for a put (or 'call'/'put').
     quantity: signed number of options (negative = short); P&L is per option unit, no
         contract multiplier.

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import _core
 from .._labels import as_series, date_index, same_labels
-from .._validation import as_float_array, resolve_threads
+from .._validation import as_float_array, check_allocation, resolve_threads, unbroadcast
 from ._correlation_inputs import check_weight_sums, non_negative, per_name, same_dates, same_names
 
 
@@ -29,15 +29,67 @@ class CorrelationEstimate:
 
     ``value`` is the formula's result (float64, or a pandas Series on the input dates);
     ``out_of_range`` is True where ``value`` lies outside [-1, 1] (bad or stale quotes), False
-    elsewhere including NaN dates. Values are never clipped: use ``clipped()`` if you must.
+    elsewhere including NaN dates. ``undefined`` is True where ``value`` is NaN although no
+    input is missing: fewer than two names carry non-zero weight x vol (one stock, zero
+    weights, halted names with zero vol), so the denominator sum_{i!=j} w_i s_i w_j s_j is 0
+    within rounding (see :data:`DEGENERATE_CROSS`). Values are never clipped: use
+    ``clipped()`` if you must.
     """
 
-    value: object
+    value: float | np.ndarray | pd.Series
     out_of_range: np.ndarray
+    undefined: np.ndarray
 
     def clipped(self):
         """``value`` clipped to [-1, 1] (NaN stays NaN)."""
         return np.clip(self.value, -1.0, 1.0)
+
+
+DEGENERATE_CROSS = 4.0 * np.finfo(np.float64).eps
+"""The equicorrelation formula is undefined (NaN) where its denominator
+sum_{i!=j} u_i u_j (u_i = w_i s_i) is within ``DEGENERATE_CROSS * (sum_i |u_i|)^2`` of 0: below
+the rounding of its own inputs, i.e. fewer than two names carry weight x vol."""
+
+
+def cross_sum(u: np.ndarray) -> np.ndarray:
+    """sum_{i!=j} u_i u_j over the last axis, as 2 sum_i u_i (u_0 + ... + u_{i-1}).
+
+    Without the cancellation of (sum u)^2 - sum u^2: for terms of one sign it is accurate to
+    ~n eps of itself even when one term carries almost all of the sum.
+    """
+    prefix = np.cumsum(u, axis=-1)
+    before = np.concatenate([np.zeros_like(prefix[..., :1]), prefix[..., :-1]], axis=-1)
+    return 2.0 * (u * before).sum(-1)
+
+
+def pair_cross(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sum_{i!=j} u_i u_j, (sum_i |u_i|)^2) over the last axis, as the core computes them:
+    (sum u)^2 - sum u^2, recomputed by :func:`cross_sum` where that loses more than three
+    digits. The cross sum is undefined (0 within rounding) where
+    ``abs(cross) <= DEGENERATE_CROSS * scale``."""
+    total = u.sum(-1)
+    cross = total * total - (u * u).sum(-1)
+    scale = np.abs(u).sum(-1) ** 2
+    with np.errstate(invalid="ignore"):
+        redo = ~(cross > 1e-3 * scale)
+    if np.any(redo):
+        cross = np.where(redo, cross_sum(u), cross)
+    return cross, scale
+
+
+def power_of_two_scale(weights: np.ndarray) -> np.ndarray:
+    """Weights times the power of two that puts the largest in [0.5, 1): exact, so weighted
+    means keep their bits, and products w_i w_j of tiny weights do not underflow to 0."""
+    largest = float(np.max(weights, initial=0.0))
+    if not (largest > 0.0 and np.isfinite(largest)):
+        return weights
+    return np.ldexp(weights, -np.frexp(largest)[1])
+
+
+def _date_rows(array: np.ndarray) -> np.ndarray:
+    """A (T, n) input whose rows repeat one row (stride 0 over dates) as that one row (1, n):
+    nothing of size T * n is scanned or copied; the kernels take a row stride of 0."""
+    return unbroadcast(array, axes=(0,)) if array.ndim == 2 else array
 
 
 def _corr_matrices(corr) -> np.ndarray:
@@ -53,9 +105,11 @@ def _dated(**named) -> dict:
 
 
 def _check_shared(corr: np.ndarray, threads: int) -> None:
-    """Matrices (S, n, n), C-contiguous, shared by many dates: finite and symmetric (the kernel
-    reads one triangle). Checked in the core, tile against mirrored tile, in one pass."""
-    finite, gap = _core.symmetry_gap(corr=corr, threads=threads)
+    """Matrices shared by many dates, (n, n) or (S, n, n): finite and symmetric (the kernel reads
+    one triangle). Checked in the core, tile against mirrored tile, in one pass over the distinct
+    matrices (a stack broadcast over S is checked once)."""
+    distinct = unbroadcast(corr, axes=(0,)) if corr.ndim == 3 else corr[None]
+    finite, gap = _core.symmetry_gap(corr=np.ascontiguousarray(distinct), threads=threads)
     if not finite:
         raise ValueError("corr: contains NaN or inf")
     if gap > 1e-10:
@@ -98,22 +152,29 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     dims = {"weights": w, "vols": s}
     if per_date:
         dims["corr"] = R
-    T = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
-    has_dates = T is not None
-    T = T if has_dates else 1
+    dates = same_dates(dims, {"weights": 2, "vols": 2, "corr": 3})
+    has_dates = dates is not None
+    T = 1 if dates is None else dates
+    w, s = _date_rows(w), _date_rows(s)
     # u = w * s (0 where w == 0: a zero-weight name is absent, even with a NaN vol) is formed
-    # in the core while it packs the dates; rows broadcast over dates are passed once (stride 0).
+    # in the core while it packs the dates; rows repeated over dates are passed once (stride 0).
     rows = dict(
         weights=np.broadcast_to(np.ascontiguousarray(w), (T, n)),
         vols=np.broadcast_to(np.ascontiguousarray(s), (T, n)),
     )
 
     if per_date:
+        check_allocation((T,), "weights, vols, corr: one variance per date")
+        if not R.flags.c_contiguous:
+            check_allocation(R.shape, "corr")  # the kernel reads a contiguous copy
         out = np.empty(T)
         _core.quadform_per_date(corr=np.ascontiguousarray(R), **rows, out=out, threads=nthreads)
         return as_series(out, index)
+    _check_shared(R, nthreads)
+    if R.ndim == 3 and not R.flags.c_contiguous:
+        check_allocation(R.shape, "corr")
     shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
-    _check_shared(shared, nthreads)
+    check_allocation((shared.shape[0], T), "corr, weights, vols: one variance per scenario and date")
     out = np.empty((shared.shape[0], T))
     _core.quadform_shared(corr=shared, **rows, out=out, threads=nthreads)
     if not scenarios:
@@ -158,6 +219,12 @@ def equicorrelation_values(index_vol, vols, weights, *, threads=None) -> np.ndar
     w = np.asarray(weights, dtype=np.float64)
     T = iv.shape[0] if iv.ndim == 1 else s.shape[0] if s.ndim == 2 else w.shape[0] if w.ndim == 2 else 1
     n = s.shape[-1]
+    check_allocation((T,), "index_vol, vols, weights: one correlation per date")
+    # A row repeated over dates (stride 0) stays one row: the kernel takes a row stride of 0.
+    s, w, iv = _date_rows(s), _date_rows(w), unbroadcast(iv)
+    for array, name in ((s, "vols"), (w, "weights")):
+        if not array.flags.c_contiguous:
+            check_allocation(array.shape, name)
     out = np.empty(T)
     _core.equicorrelation(
         index_vol=np.broadcast_to(iv, (T,)),
@@ -187,9 +254,17 @@ def _equicorrelation(index_vol_value, vols, weights, vol_name: str, threads) -> 
     out = equicorrelation_values(iv, s, w, threads=threads)
     with np.errstate(invalid="ignore"):
         flags = np.abs(out) > 1.0
+    dates = out.shape[0]
+    undefined = np.zeros(dates, dtype=bool)
+    if np.isnan(out).any():  # tell an undefined formula from missing inputs
+        with np.errstate(invalid="ignore"):
+            missing = np.isnan(w) | (np.isnan(s) & (w != 0.0))
+        undefined = (
+            np.isnan(out) & ~np.broadcast_to(np.isnan(iv), (dates,)) & ~np.broadcast_to(missing.any(-1), (dates,))
+        )
     if scalar:
-        return CorrelationEstimate(float(out[0]), flags[:1].reshape(()))
-    return CorrelationEstimate(as_series(out, index), flags)
+        return CorrelationEstimate(float(out[0]), flags[:1].reshape(()), undefined[:1].reshape(()))
+    return CorrelationEstimate(as_series(out, index), flags, undefined)
 
 
 def implied_correlation(
@@ -202,6 +277,8 @@ def implied_correlation(
     ``index_vol``: scalar or (T,); ``vols``, ``weights``: (n,) or (T,n). O(n) per date.
     Returns a :class:`CorrelationEstimate`: values outside [-1, 1] (inconsistent quotes) are
     returned as computed and flagged in ``out_of_range``, never clipped. NaN propagates.
+    Where fewer than two names carry non-zero weight x vol the formula is undefined: NaN,
+    flagged in ``undefined`` (like the pairwise average, which has no pair there).
 
     By tenor and strike: ``implied_correlation(market, tenor_days=30, delta=-0.25)`` with a
     :class:`~dispersionkit.MarketData` as the only positional argument takes the vols from
@@ -215,10 +292,7 @@ def implied_correlation(
                 "vols, weights: needed unless the first argument is a market with a volatility surface "
                 f"(dispersionkit.MarketData), got {type(index_vol).__name__}"
             )
-        value = by_surface(tenor_days, delta=delta, moneyness=moneyness)
-        with np.errstate(invalid="ignore"):
-            flags = np.abs(np.asarray(value, dtype=np.float64)) > 1.0
-        return CorrelationEstimate(value, flags)
+        return by_surface(tenor_days, delta=delta, moneyness=moneyness, estimate=True)
     if tenor_days is not None or delta is not None or moneyness is not None:
         raise TypeError(
             "tenor_days, delta, moneyness: only with a market (dk.implied_correlation(market, tenor_days=...)); "
@@ -265,19 +339,30 @@ def average_correlation(corr, weights=None, *, threads=None):
         if not np.isfinite(w).all():
             raise ValueError("weights: contains NaN or inf")
         non_negative(w, "weights")
-    lead = R.shape[:-2]
-    flat = np.ascontiguousarray(R.reshape((-1, n, n)))
-    total = np.empty(flat.shape[0])
-    _core.quadform_per_date(
-        corr=flat,
-        weights=np.broadcast_to(w, (flat.shape[0], n)),
-        vols=np.broadcast_to(np.ones(n), (flat.shape[0], n)),  # u = w
-        out=total,
-        threads=nthreads,
-    )
-    diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
-    pair_weight = w.sum() ** 2 - (w * w).sum()
-    if pair_weight <= 0:
+        w = power_of_two_scale(w)
+    if not cross_sum(w) > 0.0:
         raise ValueError("weights: need at least two names with positive weight")
-    result = ((total - diagonal) / pair_weight).reshape(lead)
+    lead = R.shape[:-2]
+    if not R.flags.c_contiguous:
+        check_allocation(R.shape, "corr")  # the kernel reads a contiguous copy
+    flat = np.ascontiguousarray(R.reshape((-1, n, n)))
+    pair_weight = w.sum() ** 2 - (w * w).sum()
+    if pair_weight * 1e3 > w.sum() ** 2:
+        total = np.empty(flat.shape[0])
+        _core.quadform_per_date(
+            corr=flat,
+            weights=np.broadcast_to(w, (flat.shape[0], n)),
+            vols=np.broadcast_to(np.ones(n), (flat.shape[0], n)),  # u = w
+            out=total,
+            threads=nthreads,
+        )
+        diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
+        result = ((total - diagonal) / pair_weight).reshape(lead)
+    else:
+        # One name carries almost all the weight: w'Rw - sum w_i^2 R_ii would cancel, so the
+        # off-diagonal terms are summed directly.
+        pairs = np.outer(w, w)
+        np.fill_diagonal(pairs, 0.0)
+        off = np.einsum("tij,ij->t", flat, pairs)
+        result = (off / cross_sum(w)).reshape(lead)
     return float(result) if result.ndim == 0 else result

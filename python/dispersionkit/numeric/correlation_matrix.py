@@ -6,6 +6,7 @@ semidefinite (PSD). These are O(n^3) at most per matrix and run in NumPy/LAPACK.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -16,6 +17,9 @@ from .._validation import as_float_array
 from .correlation import average_correlation
 
 DEFAULT_TOLERANCE = 1e-8
+# nearest_correlation's projections take norms of the matrix: entries far beyond this would
+# overflow them (a user-edited correlation matrix is within a few units of [-1, 1]).
+_MAX_ENTRY = 1e100
 """Default tolerance of :func:`check_correlation` (symmetry, diagonal, smallest eigenvalue)."""
 
 
@@ -92,6 +96,11 @@ def nearest_correlation(matrix, *, tol: float = 1e-10, max_iterations: int = 100
     A = _square(matrix, "matrix")
     if not np.isfinite(A).all():
         raise ValueError("matrix: contains NaN or inf")
+    largest = float(np.abs(A).max())
+    if largest > _MAX_ENTRY:  # norms of the iterates would overflow; no correlation is near it
+        raise ValueError(
+            f"matrix: an entry of magnitude {largest:.3g} is not a correlation (|entries| <= {_MAX_ENTRY:g})"
+        )
     Y = 0.5 * (A + A.T)
     correction = np.zeros_like(Y)
     for _ in range(max_iterations):
@@ -130,7 +139,7 @@ def stress_correlation(corr, target, weights=None) -> np.ndarray:
     n = R.shape[0]
     if n < 2:
         raise ValueError("corr: needs n >= 2 names")
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not math.isfinite(target):
         raise TypeError(f"target: expected a finite real number, got {target!r}")
     floor = -1.0 / (n - 1)
     if not floor <= target <= 1.0:

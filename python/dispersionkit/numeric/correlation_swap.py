@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array
+from .._validation import as_float_array, overflow_is_error
 from .correlation import CorrelationEstimate, average_correlation, implied_correlation
 
 
@@ -90,6 +90,13 @@ def swap_realized_correlation(returns, *, weights=None):
         weights = as_float_array(weights.to_numpy() if isinstance(weights, pd.Series) else weights, "weights")
         if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
             raise ValueError(f"weights: expected ({n},) finite weights >= 0")
+    # Correlations do not depend on each name's scale: returns so large (or small) that their
+    # products would overflow (or underflow) are first scaled by a power of two, which is exact.
+    largest = np.abs(periods).max(axis=1, keepdims=True)
+    extreme = (largest > 2.0**300) | ((largest < 2.0**-300) & (largest > 0))
+    if extreme.any():
+        exponent = np.frexp(largest)[1]
+        periods = np.where(extreme, np.ldexp(periods, -np.clip(exponent, -1000, 1000)), periods)
     centred = periods - periods.mean(axis=1, keepdims=True)
     covariance = np.matmul(np.swapaxes(centred, 1, 2), centred)
     scale = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
@@ -117,7 +124,8 @@ def correlation_swap_payoff(notional, realized_correlation, strike):
     strike = _correlations(strike, "strike")
     if np.isinf(notional).any():
         raise ValueError("notional: must be finite")
-    payoff = notional * (realized - strike)
+    with overflow_is_error("correlation_swap_payoff"):
+        payoff = notional * (realized - strike)
     return float(payoff) if payoff.ndim == 0 else payoff
 
 
@@ -149,6 +157,7 @@ def correlation_swap_value(
     if not (np.isfinite(tau).all() and (tau >= 0).all()):
         raise ValueError("tau: years to maturity, finite and >= 0")
     share = elapsed / total
-    expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
-    value = notional * np.exp(-rate * tau) * (expected - strike)
+    with overflow_is_error("correlation_swap_value"):
+        expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
+        value = notional * np.exp(-rate * tau) * (expected - strike)
     return float(value) if value.ndim == 0 else value

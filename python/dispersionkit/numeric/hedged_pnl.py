@@ -6,6 +6,11 @@ Conventions (all in the currency units of the spots, per option unit, no multipl
   default); a leg's time to expiry at step t is ``expiry - t * dt`` (expiries in years,
   ACT/365 when given as dates). Legs are priced with Black-Scholes-Merton (rate r, the
   underlying's dividend yield q, the leg's implied vol at t).
+* Dates (a DataFrame's DatetimeIndex or ``dates=``) must be strictly increasing: an unsorted
+  or repeated date is a ValueError naming it. A step whose calendar length is more than dt + 6
+  days (a hole in the data; weekends, holidays and closures of up to a week stay below) or
+  less than dt / 10 raises :class:`CalendarGapWarning` naming its dates: the engine still
+  prices it as one step of dt. A DataFrame index that is not made of dates means no dates.
 * Timing: at the close of step t the book is marked with the Greeks at (S_t, vol_t, tau_t);
   the same evaluation sets the hedge (hedge shares = -net option delta of each underlying,
   when the policy rebalances) and is the base of the attribution of step t -> t+1. Step t's
@@ -20,7 +25,12 @@ Conventions (all in the currency units of the spots, per option unit, no multipl
   pay the exit half-spread and the hedge unwind pays bps, both charged to the last step.
 * Expiry: a leg settles at intrinsic value at the first step on or after its expiry (spot
   of that step); the proceeds go to cash, its hedge is unwound at that step (the underlying
-  is rebalanced) and it contributes nothing afterwards.
+  is rebalanced) and it contributes nothing afterwards. An expiry in years is grid time (the
+  first t with t * dt >= expiry); an expiry given as a date is calendar time (the first date
+  on or after it, so a leg expiring inside a hole in the data settles on the first date after
+  the hole). A leg expiring before the first step (a tenor below one step), or whose step
+  count expiry / dt does not fit in 64 bits, is a ValueError; so is a dated leg whose grid
+  time would run past its expiry before the expiry date (rows closer together than dt).
 * Attribution of step t (Greeks at t, dS = S_{t+1} - S_t, dvol = vol_{t+1} - vol_t):
   delta = option delta x dS + hedge P&L, gamma = 0.5 gamma dS^2, theta = theta x dt (theta per
   year), vega = vega x dvol, vanna = vanna x dS x dvol, volga = 0.5 volga x dvol^2;

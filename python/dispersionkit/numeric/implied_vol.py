@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -103,6 +104,34 @@ def prepare_inputs(price, spot, strike, tau, rate, div_yield, is_call) -> tuple[
     return shape, dict(zip(named, views))
 
 
+@overload
+def implied_vol(
+    price: Any,
+    spot: Any,
+    strike: Any,
+    tau: Any,
+    rate: Any = ...,
+    div_yield: Any = ...,
+    is_call: Any = ...,
+    *,
+    threads: int | None = ...,
+    out: np.ndarray | None = ...,
+    return_status: Literal[False] = ...,
+) -> Any: ...
+@overload
+def implied_vol(
+    price: Any,
+    spot: Any,
+    strike: Any,
+    tau: Any,
+    rate: Any = ...,
+    div_yield: Any = ...,
+    is_call: Any = ...,
+    *,
+    threads: int | None = ...,
+    out: np.ndarray | None = ...,
+    return_status: Literal[True],
+) -> ImpliedVolResult: ...
 def implied_vol(
     price, spot, strike, tau, rate=0.0, div_yield=0.0, is_call=True, *, threads=None, out=None, return_status=False
 ):
@@ -135,6 +164,6 @@ def implied_vol(
     labels = labels_of(
         dict(price=price, spot=spot, strike=strike, tau=tau, rate=rate, div_yield=div_yield, is_call=is_call)
     )
-    if return_status:
+    if status is not None:
         return ImpliedVolResult(relabel(out, labels, "implied_vol"), status)
     return relabel(out, labels, "implied_vol")

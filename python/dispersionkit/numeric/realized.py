@@ -9,10 +9,17 @@ standard deviation (ddof = 1) annualized with 252 trading days. Results equal pa
 ``rolling().std()`` / ``rolling().corr()`` to ~1e-12 wherever both are defined.
 
 Accuracy over speed: running sums are kept on data centred by a per-block column mean and are
-recomputed from scratch every max(8 * window, 256) dates, so rounding does not drift; windows
-of at most 16 rows, and any statistic whose one-pass moments would cancel badly, are computed
-two-pass from the window's rows. Short windows therefore match exact arithmetic to ~1e-15,
-where pandas' own running sums can be off by ~1e-11.
+recomputed from scratch every max(8 * window, 256) dates. Each running sum carries an estimate
+of the rounding it has accumulated (a level shift or a spike that has left the window leaves
+a residue far larger than a quiet window's own moments); a statistic whose estimated error
+exceeds 1e-13 of its moments, whose one-pass moments cancel, or whose window has at most 16
+rows is recomputed two-pass from the window's raw rows; values whose squares would under- or
+overflow are scaled by a power of two first (exact). Measured against exact rational
+arithmetic on adversarial series (level shifts and excursions of 1e3-1e8 over returns of 1e-2
+or less, spikes, variances down to 1e-16, returns of 1e-250 or 1e200, constant stretches,
+NaN holes, long series):
+correlations within 3e-14 absolute, vols within 5e-14 relative. pandas' own running sums can
+be 1e-11 off on ordinary data and far more after a level shift.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ import pandas as pd
 
 from .. import _core
 from .._labels import as_frame, as_series, columns_of, date_index, same_labels
-from .._validation import as_float_array, as_scalar, resolve_threads
+from .._validation import as_float_array, as_scalar, check_allocation, resolve_threads
 from ._correlation_inputs import check_weight_sums, non_negative, per_name, returns_matrix, same_names, window_args
+from .correlation import power_of_two_scale
 
 TRADING_DAYS = 252
 """Trading days per year used to annualize realized statistics."""
@@ -51,6 +59,7 @@ def rolling_vol_values(
     """Array-only core of :func:`realized_vol`: C-contiguous float64 (T, n) daily log returns
     (NaN = missing, no inf) and int ``window`` >= 2, 1 <= ``min_periods`` <= window, already
     checked; returns float64 (T, n), no labels. For callers that hold validated arrays."""
+    check_allocation(returns.shape, "returns: one vol per date and name")
     out = np.empty_like(returns)
     _core.rolling_std(
         returns=returns,
@@ -88,6 +97,7 @@ def _implied_formula(x, w, index_returns, window, min_periods, nthreads):
             raise ValueError(f"index_returns: expected shape ({T},) to match returns, got {index_x.shape}")
     if np.isinf(index_x).any():
         raise ValueError("index_returns: contains +-inf; mark missing data with NaN")
+    check_allocation((2, T, n + 1), "returns: realized vols of the names and the index")
     both = np.empty((T, n + 1))
     both[:, :n], both[:, n] = x, index_x
     vols = np.empty_like(both)
@@ -155,10 +165,18 @@ def realized_correlation(
         raise ValueError(f"index_returns: only used by method='implied_formula', not {method!r}")
     if method == "pairwise":
         avg = np.empty(T)
+        pair_weights = None if w is None else power_of_two_scale(w)  # w_i w_j must not underflow
         _core.rolling_pairwise_corr(
-            returns=x, window=window, min_periods=min_periods, weights=w, avg=avg, matrix=None, threads=nthreads
+            returns=x,
+            window=window,
+            min_periods=min_periods,
+            weights=pair_weights,
+            avg=avg,
+            matrix=None,
+            threads=nthreads,
         )
         return as_series(avg, index, f"realized_correlation_{method}_{window}d")
+    check_allocation((T, n, n), "returns: method='matrix' (dates, names, names)")
     matrix = np.empty((T, n, n))
     _core.rolling_pairwise_corr(
         returns=x, window=window, min_periods=min_periods, weights=w, avg=None, matrix=matrix, threads=nthreads

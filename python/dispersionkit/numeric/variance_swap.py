@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import as_count, as_float_array, as_real, resolve_threads
+from .._validation import as_count, as_float_array, as_real, overflow_is_error, resolve_threads
 from .realized import TRADING_DAYS
 
 VARIANCE_POINTS = 1e4
@@ -230,9 +230,14 @@ def replication_strikes(forward, tau, vol, *, count: int = 50, width: float = 5.
     for array, name in ((forward, "forward"), (tau, "tau"), (vol, "vol")):
         if not np.isfinite(array).all() or (array <= 0).any():
             raise ValueError(f"{name}: must be finite and > 0")
-    spread = width * vol * np.sqrt(tau)
-    grid = np.linspace(-1.0, 1.0, count)
-    return np.asarray(forward)[..., None] * np.exp(np.asarray(spread)[..., None] * grid)
+    with overflow_is_error("forward, tau, vol, width: the strike grid"):
+        spread = width * vol * np.sqrt(tau)
+        grid = np.linspace(-1.0, 1.0, count)
+        strikes = np.asarray(forward)[..., None] * np.exp(np.asarray(spread)[..., None] * grid)
+    if not (strikes > 0).all():  # exp underflowed: the lowest strikes are 0, not on the grid
+        widest = float(np.max(spread))
+        raise ValueError(f"forward, tau, vol, width: the strike grid spans more than the float range (e^{widest:.3g})")
+    return strikes
 
 
 def realized_variance(returns, *, days=None, annualization=TRADING_DAYS, axis: int = 0):
@@ -262,7 +267,8 @@ def realized_variance(returns, *, days=None, annualization=TRADING_DAYS, axis: i
     annualization = as_real(annualization, "annualization")
     if annualization <= 0:
         raise ValueError(f"annualization: must be > 0, got {annualization}")
-    result = annualization / days * np.sum(values * values, axis=axis)
+    with overflow_is_error("returns"):
+        result = annualization / days * np.sum(values * values, axis=axis)
     if labels is not None and axis == 0:
         return pd.Series(result, index=labels, name="realized_variance")
     return float(result) if np.ndim(result) == 0 else result
@@ -288,7 +294,9 @@ def variance_notional(vega_notional, vol_strike):
     vega = as_float_array(vega_notional, "vega_notional")
     if not np.isfinite(vega).all():
         raise ValueError("vega_notional: must be finite")
-    return _scalar_or_array(vega / (2.0 * 100.0 * _vol_strike(vol_strike)))
+    strike = _vol_strike(vol_strike)
+    with overflow_is_error("vega_notional, vol_strike"):
+        return _scalar_or_array(vega / (2.0 * 100.0 * strike))
 
 
 def vega_notional(variance_notional, vol_strike):
@@ -296,7 +304,9 @@ def vega_notional(variance_notional, vol_strike):
     variance = as_float_array(variance_notional, "variance_notional")
     if not np.isfinite(variance).all():
         raise ValueError("variance_notional: must be finite")
-    return _scalar_or_array(variance * 2.0 * 100.0 * _vol_strike(vol_strike))
+    strike = _vol_strike(vol_strike)
+    with overflow_is_error("variance_notional, vol_strike"):
+        return _scalar_or_array(variance * 2.0 * 100.0 * strike)
 
 
 def _variances(value, name: str) -> np.ndarray:
@@ -323,8 +333,10 @@ def variance_swap_payoff(realized_variance, variance_strike, variance_notional, 
         cap = as_real(cap, "cap")
         if cap < 1.0:
             raise ValueError(f"cap: a multiple of the vol strike >= 1 (2.5 is usual), got {cap}")
-        realized = np.minimum(realized, cap * cap * strike)
-    return _scalar_or_array(notional * VARIANCE_POINTS * (realized - strike))
+        with overflow_is_error("cap, variance_strike"):
+            realized = np.minimum(realized, cap * cap * strike)
+    with overflow_is_error("variance_swap_payoff"):
+        return _scalar_or_array(notional * VARIANCE_POINTS * (realized - strike))
 
 
 def variance_swap_value(
@@ -367,5 +379,6 @@ def variance_swap_value(
         raise ValueError("tau: years to maturity, finite and >= 0")
     share = elapsed / total
     # A swap with nothing observed yet needs no realized variance (NaN there is not missing data).
-    expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
-    return _scalar_or_array(notional * VARIANCE_POINTS * np.exp(-rate * tau) * (expected - strike))
+    with overflow_is_error("variance_swap_value"):
+        expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
+        return _scalar_or_array(notional * VARIANCE_POINTS * np.exp(-rate * tau) * (expected - strike))

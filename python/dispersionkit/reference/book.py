@@ -161,7 +161,7 @@ def hedged_pnl(
             ):
                 sums[name] = sums[name] + value
             leg_sum += gamma_theta
-            if steps is not None:
+            if steps is not None and leg_steps is not None:
                 row = (
                     mtm,
                     hedge_pnl,
@@ -191,7 +191,7 @@ def hedged_pnl(
     summary = np.stack([sums[name] for name in SUMMARY_ROWS])
     return PnLResult(
         summary=PnLSummary.from_core(summary, leg_sum),
-        steps=None if steps is None else PnLSteps.from_core(steps, leg_steps),
+        steps=None if steps is None or leg_steps is None else PnLSteps.from_core(steps, leg_steps),
         step_labels=x.step_labels,
         leg_labels=x.leg_labels,
     )

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import as_float_array
 from ..numeric._correlation_inputs import check_weight_sums
-from ..numeric.correlation import CorrelationEstimate
+from ..numeric.correlation import DEGENERATE_CROSS, CorrelationEstimate, cross_sum
 
 
 def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None):
@@ -37,12 +37,17 @@ def _equicorrelation(index_vol_value, vols, weights) -> CorrelationEstimate:
     iv = as_float_array(index_vol_value, "index_vol")
     w = as_float_array(weights, "weights")
     check_weight_sums(w)
+    s = as_float_array(vols, "vols")
     with np.errstate(invalid="ignore"):
-        ws = np.where(w == 0.0, 0.0, w * as_float_array(vols, "vols"))
+        ws = np.where(w == 0.0, 0.0, w * s)
+        missing = np.isnan(w) | (np.isnan(s) & (w != 0.0))
     sum_sq = (ws * ws).sum(-1)
+    cross = cross_sum(ws)  # without the cancellation of (sum u)^2 - sum u^2
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = (iv * iv - sum_sq) / (ws.sum(-1) ** 2 - sum_sq)
-        return CorrelationEstimate(value, np.abs(value) > 1.0)
+        undefined = ~(np.abs(cross) > DEGENERATE_CROSS * np.abs(ws).sum(-1) ** 2)
+        value = np.where(undefined, np.nan, (iv * iv - sum_sq) / cross)
+        undefined = undefined & ~missing.any(-1) & ~np.isnan(iv)
+        return CorrelationEstimate(value, np.abs(value) > 1.0, undefined)
 
 
 def implied_correlation(index_vol, vols, weights, *, threads=None) -> CorrelationEstimate:
@@ -60,5 +65,6 @@ def average_correlation(corr, weights=None, *, threads=None):
     R = as_float_array(corr, "corr")
     n = R.shape[-1]
     w = np.ones(n) if weights is None else as_float_array(weights, "weights")
-    off = np.einsum("...ij,i,j->...", R, w, w) - np.einsum("...ii,i->...", R, w * w)
-    return off / (w.sum() ** 2 - (w * w).sum())
+    pairs = np.outer(w, w)
+    np.fill_diagonal(pairs, 0.0)
+    return np.einsum("...ij,ij->...", R, pairs) / pairs.sum()

@@ -26,6 +26,7 @@ def _normals(model: MarketModel, step: int, lo: np.ndarray, hi: np.ndarray) -> n
 def _next_regime(model: MarketModel, step: int, previous: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     words = philox4x32_10(_REGIME_BLOCK, step, lo, hi, model.seed & 0xFFFFFFFF, model.seed >> 32)
     u = open_unit(words[0], words[1])
+    assert model.cum_transition is not None  # only Markov regimes draw the next regime
     return np.argmax(u[:, None] < model.cum_transition[previous], axis=1).astype(np.int32)
 
 

@@ -140,7 +140,10 @@ def realized_correlation(
             out[b : b + corr.shape[0]] = corr
         return out
     w = np.ones(n) if weights is None else as_float_array(weights, "weights")
-    if not np.isnan(x).any():
+    if w.max(initial=0.0) > 0:
+        w = w / w.max()  # a weighted mean is scale-free; products of tiny weights would underflow
+    # The variance identity cancels when one name carries almost all the weight.
+    if not np.isnan(x).any() and (w.sum() ** 2 - (w * w).sum()) * 1e3 > w.sum() ** 2:
         avg = _complete_average(x, w, window, min_periods)
         if avg is not None:
             return avg

@@ -20,7 +20,7 @@ import pandas as pd
 from .._validation import as_count
 from ..market.market_data import MarketData
 from ..market.signal_series import log_returns
-from ..numeric.correlation import equicorrelation_values
+from ..numeric.correlation import DEGENERATE_CROSS, equicorrelation_values, pair_cross
 from ..numeric.greeks import bs_greeks
 from ..numeric.realized import rolling_vol_values
 from .position import Position
@@ -58,10 +58,12 @@ def book_breakeven(position: Position, realized_vols: pd.Series) -> float:
     index_cash = float(np.sum(cash[is_index]))
     u = position.weights.to_numpy() * realized_vols.reindex(position.weights.index).to_numpy()
     own = float(np.sum(u * u))
-    cross = float(np.sum(u) ** 2 - own)
-    if index_cash == 0 or cross == 0:
+    cross, scale = pair_cross(u)
+    # Undefined (NaN) when the index legs carry no cash gamma next to the book's (rounding
+    # noise), or fewer than two names carry weight x realized vol (the cross term is 0).
+    if not (abs(index_cash) > DEGENERATE_CROSS * float(np.sum(np.abs(cash))) and abs(cross) > DEGENERATE_CROSS * scale):
         return float("nan")
-    return (position.index_vol**2 - own - component_term / index_cash) / cross
+    return (position.index_vol**2 - own - component_term / index_cash) / float(cross)
 
 
 def breakeven_from_position(position: Position, market: MarketData, realized_vols, window: int) -> BreakevenCorrelation:

@@ -10,6 +10,7 @@ $100k of capital: vega per vol point, theta per calendar day, gamma as cash gamm
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,7 +39,10 @@ def position_size(capital, worst_case_loss_per_unit, risk_fraction: float = 0.05
     capital = as_positive(capital, "capital")
     loss = as_positive(worst_case_loss_per_unit, "worst_case_loss_per_unit")
     risk_fraction = as_fraction(risk_fraction, "risk_fraction")
-    return capital * risk_fraction / loss
+    units = capital * risk_fraction / loss
+    if not math.isfinite(units):  # e.g. capital 1e300 against a loss of 1e-300 per unit
+        raise ValueError(f"capital, worst_case_loss_per_unit: {capital:g} x {risk_fraction:g} / {loss:g} overflows")
+    return units
 
 
 @dataclass(frozen=True)

@@ -408,11 +408,12 @@ def default_exit_rules(direction: str = "long") -> AnyOf:
 
 
 def _reals(state) -> None:
-    """Every field a real number (NaN allowed: conditions on it are false)."""
+    """Every field a real number (NaN allowed: conditions on it are false), stored as a plain
+    float: arithmetic on extreme values (1e308 - -1e308) then gives inf, not a numpy warning."""
     for field in fields(state):
         value = getattr(state, field.name)
         if type(value) is not float:  # plain floats, what a backtest passes per day, need no check
-            as_real(value, field.name, finite=False)
+            object.__setattr__(state, field.name, as_real(value, field.name, finite=False))
 
 
 def _exit(rule, fired: bool, reason: str) -> RuleResult:

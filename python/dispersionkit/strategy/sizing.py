@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .._validation import as_float_array, as_scalar
+from .._validation import as_float_array, as_scalar, overflow_is_error
 from ..numeric.greeks import Greeks, bs_greeks
 
 
@@ -46,11 +46,13 @@ def gamma_neutral(index_qty, index_gamma, index_spot, component_gamma, component
     (P&L per unit squared return, up to the common factor 1/2).
     """
     spot = as_scalar(index_spot, "index_spot", positive=True)
-    index_cash = _finite_nonzero_scalar(index_gamma, "index_gamma") * spot * spot
+    with overflow_is_error("index_gamma, index_spot: the index cash gamma"):
+        index_cash = _finite_nonzero_scalar(index_gamma, "index_gamma") * spot * spot
     named = {"component_gamma": component_gamma, "component_spots": component_spots, "weights": weights}
     arrays, labels = _align(named)
     spots = _positive(arrays["component_spots"], "component_spots")
-    cash = arrays["component_gamma"] * spots * spots
+    with overflow_is_error("component_gamma, component_spots: the cash gammas"):
+        cash = arrays["component_gamma"] * spots * spots
     return _neutral(index_qty, index_cash, cash, arrays["weights"], labels, "index_gamma", "component_gamma")
 
 
@@ -61,7 +63,8 @@ def notional_weighted(index_notional, component_spots, weights):
         raise ValueError(f"index_notional: must be >= 0, got {total}")
     arrays, labels = _align({"component_spots": component_spots, "weights": weights})
     spots = _positive(arrays["component_spots"], "component_spots")
-    return _wrap(_weights(arrays["weights"]) * total / spots, labels)
+    with overflow_is_error("index_notional, component_spots: the quantities"):
+        return _wrap(_weights(arrays["weights"]) * total / spots, labels)
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,11 @@ def book_premium(quantities, prices, basis: str = "gross") -> float:
     q, p = arrays["quantities"], arrays["prices"]
     if np.any(p < 0):
         raise ValueError("prices: must be >= 0")
-    if basis == "gross":
-        return float(np.sum(np.abs(q) * p))
-    if basis == "net":
-        return float(abs(np.sum(q * p)))
+    with overflow_is_error("quantities, prices: the premium"):
+        if basis == "gross":
+            return float(np.sum(np.abs(q) * p))
+        if basis == "net":
+            return float(abs(np.sum(q * p)))
     raise ValueError(f"basis: expected 'gross' or 'net', got {basis!r}")
 
 
@@ -104,12 +108,19 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
     paid = book_premium(quantities, prices, basis)
     if not np.isfinite(paid):
         raise ValueError("quantities, prices: the premium is NaN (missing values)")
-    if paid == 0:
-        raise ValueError(f"quantities, prices: the book's {basis} premium is 0; nothing to scale")
+    # A net premium is a difference: legs that cancel leave rounding noise, not a premium.
+    noise = 4.0 * np.finfo(np.float64).eps * book_premium(quantities, prices, "gross")
+    if not paid > noise:
+        within = "" if paid == 0 else " within rounding"
+        raise ValueError(f"quantities, prices: the book's {basis} premium is 0{within}; nothing to scale")
     target = budget * capital
     arrays, labels = _align({"quantities": quantities})
-    scaled = _wrap(arrays["quantities"] * (target / paid), labels)
-    return BudgetScaling(scale=target / paid, premium=paid, target=target, quantities=scaled)
+    scale = target / paid
+    if not np.isfinite(scale):  # a premium of 1e-12 against a target of 1e296
+        raise ValueError(f"capital, quantities, prices: scaling the premium {paid:.3g} to {target:.3g} overflows")
+    with overflow_is_error("capital, quantities, prices: scaling the premium to the budget"):
+        scaled = _wrap(arrays["quantities"] * scale, labels)
+    return BudgetScaling(scale=scale, premium=paid, target=target, quantities=scaled)
 
 
 def _neutral(index_qty, index_exposure, component, weights, labels, index_name, component_name):
@@ -121,7 +132,8 @@ def _neutral(index_qty, index_exposure, component, weights, labels, index_name, 
     if zero.size:
         at = labels[zero[0]] if labels is not None else int(zero[0])
         raise ValueError(f"{component_name}: must be nonzero, entry {at!r} is 0")
-    return _wrap(qty * _weights(weights) * exposure / component, labels)
+    with overflow_is_error(f"index_qty, {index_name}, {component_name}: the quantities"):
+        return _wrap(qty * _weights(weights) * exposure / component, labels)
 
 
 def _neutral_from(index_qty, index_exposure, component_exposure, weights, index_name, component_name):

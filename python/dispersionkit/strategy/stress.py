@@ -138,6 +138,11 @@ def prepare_grid(position: Position, spot_shocks, vol_shocks, corr_levels=None) 
     w = w / w.sum()
     name_vols = position.vols.to_numpy(np.float64)
     current = float(_correlation.equicorrelation_values(position.index_vol, name_vols, w)[0])
+    if np.isnan(current):
+        raise ValueError(
+            "position: implied correlation is undefined (fewer than two names carry weight x vol); "
+            "there is no equicorrelation to stress from"
+        )
     floor = -1.0 / (n - 1)
     if not floor <= current <= 1.0:
         raise ValueError(

@@ -478,6 +478,8 @@ def compare_variance_and_straddles(
     equicorrelation ``correlation`` when given; the index is the basket of the components) with
     the legs of ``date``. Same ``seed``, same paths.
     """
+    if not isinstance(market, MarketData):
+        raise TypeError(f"market: expected a dispersionkit.MarketData, got {type(market).__name__}")
     trade = VarianceDispersion() if trade is None else trade
     if not isinstance(trade, VarianceDispersion):
         raise TypeError(f"trade: expected a VarianceDispersion, got {type(trade).__name__}")
