@@ -75,8 +75,8 @@ template <class Real>
 // (NaN fails every comparison).
 template <class Real>
 [[gnu::always_inline]] inline bool valid_inputs(Real S, Real K, Real T, Real v, Real r, Real q) {
-    return (S > Real(0)) & (K > Real(0)) & (T >= Real(0)) & (v >= Real(0)) & finite(S) & finite(K) & finite(T) &
-           finite(v) & finite(r) & finite(q);
+    return (S > Real(0)) & (K > Real(0)) & (T >= Real(0)) & (v >= Real(0)) & finite(S) & finite(K) &
+           finite(T) & finite(v) & finite(r) & finite(q);
 }
 
 // The vol * sqrt(tau) == 0 limits (see black_scholes.hpp), and NaN for invalid elements, into
@@ -94,13 +94,15 @@ void greeks_limit(Real S, Real K, Real T, Real v, Real r, Real q, bool call, con
     const Real fwd = S * dq, strike = K * dr;  // both discounted to today
     const Real diff = s * (fwd - strike);
     const bool at_forward = diff == Real(0);
-    const Real w = diff > Real(0) ? Real(1) : (at_forward ? Real(0.5) : Real(0));  // N(s*d1) = N(s*d2) in the limit
+    const Real w =
+        diff > Real(0) ? Real(1) : (at_forward ? Real(0.5) : Real(0));  // N(s*d1) = N(s*d2) in the limit
 
     out[Greek::price][i] = diff > Real(0) ? diff : Real(0);
     out[Greek::delta][i] = s * dq * w;
     out[Greek::gamma][i] = at_forward ? inf : Real(0);
     out[Greek::vega][i] = at_forward ? fwd * std::sqrt(T) * Real(kInvSqrt2Pi) : Real(0);
-    out[Greek::theta][i] = (at_forward && T == Real(0) && v > Real(0)) ? -inf : s * w * (q * fwd - r * strike);
+    out[Greek::theta][i] =
+        (at_forward && T == Real(0) && v > Real(0)) ? -inf : s * w * (q * fwd - r * strike);
     out[Greek::rho][i] = s * w * T * strike;
     out[Greek::epsilon][i] = -s * w * T * fwd;
     out[Greek::vanna][i] = at_forward ? nan : Real(0);
@@ -118,15 +120,18 @@ Real price_limit(Real S, Real K, Real T, Real v, Real r, Real q, bool call) {
 
 // The element code of the vector pass (see kRegular). `price` is the two-term price; with
 // Accurate, an out-of-the-money (or at-the-money) price whose subtraction amplified rounding
-// by more than kPriceCancellation is flagged for recomputation.
+// by more than kPriceCancellation, or whose tail probabilities N(s d1), N(s d2) are subnormal
+// (they then carry fewer digits, or none), is flagged for recomputation.
 template <class Real, bool Accurate>
 [[gnu::always_inline]] inline Real element_code(bool valid, const BsTerms<Real>& b, Real s, Real price) {
     const bool regular = valid & (b.sd > Real(0));
     Real code = regular ? Real(kRegular) : Real(kLimit);
     if constexpr (Accurate) {
+        constexpr Real smallest_normal = std::numeric_limits<Real>::min();
         const bool otm = s * (b.d1 + b.d2) <= Real(0);  // s ln(F/K) <= 0
         const bool cancels = !(bs_price_term_of(b, s) <= Real(kPriceCancellation) * price);
-        code = regular & otm & cancels ? Real(kAccuratePrice) : code;
+        const bool subnormal = (b.n1 < smallest_normal) | (b.n2 < smallest_normal);
+        code = regular & otm & (cancels | subnormal) ? Real(kAccuratePrice) : code;
     }
     return code;
 }
@@ -260,7 +265,8 @@ DK_SIMD_CLONES Real greeks_pass(std::size_t n, const BsArgs<Real>& in, const Out
 template <class Real, bool Accurate>
 DK_SIMD_CLONES Real price_pass(std::size_t n, const BsArgs<Real>& in, Real* price, Real* code) {
     alignas(64) Real sign[kBlock];
-    return run_padded(n, vector_args(n, in, sign), std::array<Real*, 1>{price}, code, PriceLoop<Real, Accurate>{});
+    return run_padded(n, vector_args(n, in, sign), std::array<Real*, 1>{price}, code,
+                      PriceLoop<Real, Accurate>{});
 }
 
 template <class Real>
@@ -288,8 +294,8 @@ GreeksPass<Real> greeks_pass_for(const GreeksOutOf<Real>& out) {
 // ln(S/K) must not carry the rounding of S/K: its residual S - K (S/K), exact by fma, corrects
 // it (ln(S/K) = ln(ratio) + ln(1 + residual / (K ratio))).
 DK_SIMD_CLONES
-void price_parts(std::size_t m, const double (*__restrict in)[kBlock], double* __restrict x, double* __restrict sd,
-                 double* __restrict fwd, double* __restrict disc_strike) {
+void price_parts(std::size_t m, const double (*__restrict in)[kBlock], double* __restrict x,
+                 double* __restrict sd, double* __restrict fwd, double* __restrict disc_strike) {
 #pragma omp simd
     for (std::size_t k = 0; k < m; ++k) {
         const double S = in[0][k], K = in[1][k], T = in[2][k], v = in[3][k], r = in[4][k], q = in[5][k];
@@ -314,22 +320,26 @@ void accurate_prices(std::size_t n, const BsArgs<double>& in, const double* code
     }
     if (m == 0) return;
     // Gathered and padded with copies of the first, so the vector loops run whole vectors.
-    alignas(64) double gathered[6][kBlock], x[kBlock], sd[kBlock], fwd[kBlock], disc_strike[kBlock], b[kBlock];
+    alignas(64) double gathered[6][kBlock], x[kBlock], sd[kBlock], fwd[kBlock], disc_strike[kBlock],
+        b[kBlock];
     const double* const src[6] = {in.spot, in.strike, in.tau, in.vol, in.rate, in.div};
     const std::size_t lanes = nb::padded_to_lanes(m);
     for (std::size_t a = 0; a < 6; ++a)
         for (std::size_t k = 0; k < lanes; ++k) gathered[a][k] = src[a][index[k < m ? k : 0]];
     price_parts(lanes, gathered, x, sd, fwd, disc_strike);
-    alignas(64) double otm_x[kBlock];
-    for (std::size_t k = 0; k < m; ++k) otm_x[k] = -std::fabs(x[k]);
-    nb::otm_prices(m, otm_x, sd, b);
+    alignas(64) double otm_x[kBlock], multiplier[kBlock];
+    for (std::size_t k = 0; k < m; ++k) {
+        otm_x[k] = -std::fabs(x[k]);
+        multiplier[k] = std::sqrt(fwd[k]) * std::sqrt(disc_strike[k]);
+    }
+    nb::otm_prices(m, otm_x, sd, multiplier, b);
     for (std::size_t k = 0; k < m; ++k) {
         const std::size_t i = index[k];
         const double s = in.is_call[i] != 0 ? 1.0 : -1.0;
         // The vector pass classified with d1 + d2; if x lies on the other side of the money, the
         // price is the intrinsic value plus the other side's: still no cancellation.
         const double intrinsic = s * x[k] > 0.0 ? s * (fwd[k] - disc_strike[k]) : 0.0;
-        price[i] = intrinsic + std::sqrt(fwd[k]) * std::sqrt(disc_strike[k]) * b[k];
+        price[i] = intrinsic + b[k];
     }
 }
 
@@ -395,8 +405,12 @@ void for_each_bs_block(const Layout& layout, const std::array<StridedArg, BsInpu
                 reals[a] = detail::block_of<Real>(args[a], p, step, count, buffers[a]);
         },
         [&](std::size_t count, std::size_t flat) {
-            const BsArgs<Real> in{reals[BsInput::spot], reals[BsInput::strike],    reals[BsInput::tau],
-                                  reals[BsInput::vol],  reals[BsInput::rate],      reals[BsInput::div_yield],
+            const BsArgs<Real> in{reals[BsInput::spot],
+                                  reals[BsInput::strike],
+                                  reals[BsInput::tau],
+                                  reals[BsInput::vol],
+                                  reals[BsInput::rate],
+                                  reals[BsInput::div_yield],
                                   is_call};
             block(count, in, flat);
         });
@@ -407,10 +421,9 @@ void greeks_driver(Layout layout, std::array<StridedArg, BsInput::count> args, c
                    int threads, Interrupt* interrupt) {
     coalesce(layout, args);
     parallel_for(layout_size(layout), threads, kBsMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
-        for_each_bs_block<Real>(layout, args, b, e, interrupt,
-                                [&](std::size_t n, const BsArgs<Real>& in, std::size_t flat) {
-                                    greeks_block(n, in, out, flat);
-                                });
+        for_each_bs_block<Real>(
+            layout, args, b, e, interrupt,
+            [&](std::size_t n, const BsArgs<Real>& in, std::size_t flat) { greeks_block(n, in, out, flat); });
     });
 }
 
