@@ -73,6 +73,7 @@ def test_strided_kernels_gather_unaligned_input():
     want, got = dk.Greeks.empty(n), dk.Greeks.empty(n)
     _core.bs_greeks(**inputs, out=want, threads=1)
     # is_call is bytes (no alignment to break); every float64 input is unaligned.
-    _core.bs_greeks(**{name: unaligned(x) if x.dtype == np.float64 else x for name, x in inputs.items()}, out=got, threads=1)
+    moved = {name: unaligned(x) if x.dtype == np.float64 else x for name, x in inputs.items()}
+    _core.bs_greeks(**moved, out=got, threads=1)
     for w, g in zip(want.arrays(), got.arrays()):
         np.testing.assert_array_equal(g, w)
