@@ -7,6 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
+BUILD: str
+
 def hardware_threads() -> int: ...
 
 # Black-Scholes-Merton (register_greeks.cpp)
