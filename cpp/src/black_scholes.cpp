@@ -308,25 +308,28 @@ void price_parts(std::size_t m, const double (*__restrict in)[kBlock], double* _
     }
 }
 
-// Prices of the elements of [0, n) flagged kAccuratePrice (n <= kBlock), from the normalized
-// Black function: price = e^{-r tau} sqrt(F K) b(x, vol sqrt(tau)) with x = ln(F/K) <= 0 for the
-// call (a put is the call of -x, put-call symmetry), computed as sums of positive terms.
-void accurate_prices(std::size_t n, const BsArgs<double>& in, const double* code, double* price) {
-    std::size_t index[kBlock];
+// Options flagged kAccuratePrice, queued across blocks (the inputs copied, since a block's
+// gathered inputs do not outlive it) and priced kBlock at a time: a few per block would each
+// fill whole vector lanes of every evaluation form. Each option's price depends only on its own
+// inputs, so the batch it is priced in does not change its bits.
+struct AccurateQueue {
     std::size_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        index[m] = i;
-        m += static_cast<std::size_t>(code[i] == kAccuratePrice);
-    }
+    alignas(64) double in[6][kBlock];
+    std::uint8_t call[kBlock];
+    double* dst[kBlock];
+};
+
+// Prices of the queued options from the normalized Black function: price = e^{-r tau} sqrt(F K)
+// b(x, vol sqrt(tau)) with x = ln(F/K) <= 0 for the call (a put is the call of -x, put-call
+// symmetry), computed as sums of positive terms; written through dst, and the queue emptied.
+void flush(AccurateQueue& q) {
+    const std::size_t m = q.m;
     if (m == 0) return;
-    // Gathered and padded with copies of the first, so the vector loops run whole vectors.
-    alignas(64) double gathered[6][kBlock], x[kBlock], sd[kBlock], fwd[kBlock], disc_strike[kBlock],
-        b[kBlock];
-    const double* const src[6] = {in.spot, in.strike, in.tau, in.vol, in.rate, in.div};
     const std::size_t lanes = nb::padded_to_lanes(m);
-    for (std::size_t a = 0; a < 6; ++a)
-        for (std::size_t k = 0; k < lanes; ++k) gathered[a][k] = src[a][index[k < m ? k : 0]];
-    price_parts(lanes, gathered, x, sd, fwd, disc_strike);
+    for (std::size_t a = 0; a < 6; ++a)  // padded with copies of the first: whole vectors
+        for (std::size_t k = m; k < lanes; ++k) q.in[a][k] = q.in[a][0];
+    alignas(64) double x[kBlock], sd[kBlock], fwd[kBlock], disc_strike[kBlock], b[kBlock];
+    price_parts(lanes, q.in, x, sd, fwd, disc_strike);
     alignas(64) double otm_x[kBlock], multiplier[kBlock];
     for (std::size_t k = 0; k < m; ++k) {
         otm_x[k] = -std::fabs(x[k]);
@@ -334,17 +337,32 @@ void accurate_prices(std::size_t n, const BsArgs<double>& in, const double* code
     }
     nb::otm_prices(m, otm_x, sd, multiplier, b);
     for (std::size_t k = 0; k < m; ++k) {
-        const std::size_t i = index[k];
-        const double s = in.is_call[i] != 0 ? 1.0 : -1.0;
+        const double s = q.call[k] != 0 ? 1.0 : -1.0;
         // The vector pass classified with d1 + d2; if x lies on the other side of the money, the
         // price is the intrinsic value plus the other side's: still no cancellation.
         const double intrinsic = s * x[k] > 0.0 ? s * (fwd[k] - disc_strike[k]) : 0.0;
-        price[i] = intrinsic + b[k];
+        *q.dst[k] = intrinsic + b[k];
+    }
+    q.m = 0;
+}
+
+// Queues the elements of [0, n) flagged kAccuratePrice, their prices to go to price[i].
+void enqueue_accurate(AccurateQueue& q, std::size_t n, const BsArgs<double>& in, const double* code,
+                      double* price) {
+    const double* const src[6] = {in.spot, in.strike, in.tau, in.vol, in.rate, in.div};
+    for (std::size_t i = 0; i < n; ++i) {
+        if (code[i] != kAccuratePrice) continue;
+        for (std::size_t a = 0; a < 6; ++a) q.in[a][q.m] = src[a][i];
+        q.call[q.m] = in.is_call[i];
+        q.dst[q.m] = price + i;
+        if (++q.m == kBlock) flush(q);
     }
 }
 
+// Queued accurate prices are written by the caller's flush(queue).
 template <class Real>
-void greeks_block(std::size_t n, const BsArgs<Real>& in, const GreeksOutOf<Real>& out, std::size_t offset) {
+void greeks_block(std::size_t n, const BsArgs<Real>& in, const GreeksOutOf<Real>& out, std::size_t offset,
+                  AccurateQueue& queue) {
     const GreeksPass<Real> pass = greeks_pass_for(out);
     alignas(64) Real sink[Greek::count][kBlock];  // the Greeks not asked for
     alignas(64) Real code[kBlock];
@@ -361,13 +379,13 @@ void greeks_block(std::size_t n, const BsArgs<Real>& in, const GreeksOutOf<Real>
                              at.is_call[i] != 0, dst, i);
         }
         if constexpr (std::is_same_v<Real, double>) {
-            if (worst == kAccuratePrice) accurate_prices(count, at, code, dst[Greek::price]);
+            if (worst == kAccuratePrice) enqueue_accurate(queue, count, at, code, dst[Greek::price]);
         }
     }
 }
 
 template <class Real>
-void price_block(std::size_t n, const BsArgs<Real>& in, Real* price) {
+void price_block(std::size_t n, const BsArgs<Real>& in, Real* price, AccurateQueue& queue) {
     constexpr bool accurate = std::is_same_v<Real, double>;
     alignas(64) Real code[kBlock];
     for (std::size_t i0 = 0; i0 < n; i0 += kBlock) {
@@ -382,7 +400,7 @@ void price_block(std::size_t n, const BsArgs<Real>& in, Real* price) {
                                    at.is_call[i] != 0);
         }
         if constexpr (accurate) {
-            if (worst == kAccuratePrice) accurate_prices(count, at, code, p);
+            if (worst == kAccuratePrice) enqueue_accurate(queue, count, at, code, p);
         }
     }
 }
@@ -421,9 +439,12 @@ void greeks_driver(Layout layout, std::array<StridedArg, BsInput::count> args, c
                    int threads, Interrupt* interrupt) {
     coalesce(layout, args);
     parallel_for(layout_size(layout), threads, kBsMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
-        for_each_bs_block<Real>(
-            layout, args, b, e, interrupt,
-            [&](std::size_t n, const BsArgs<Real>& in, std::size_t flat) { greeks_block(n, in, out, flat); });
+        AccurateQueue queue;
+        for_each_bs_block<Real>(layout, args, b, e, interrupt,
+                                [&](std::size_t n, const BsArgs<Real>& in, std::size_t flat) {
+                                    greeks_block(n, in, out, flat, queue);
+                                });
+        flush(queue);
     });
 }
 
@@ -432,10 +453,12 @@ void price_driver(Layout layout, std::array<StridedArg, BsInput::count> args, Re
                   Interrupt* interrupt) {
     coalesce(layout, args);
     parallel_for(layout_size(layout), threads, kBsMinChunk, interrupt, [&](std::size_t b, std::size_t e) {
+        AccurateQueue queue;
         for_each_bs_block<Real>(layout, args, b, e, interrupt,
                                 [&](std::size_t n, const BsArgs<Real>& in, std::size_t flat) {
-                                    price_block(n, in, price + flat);
+                                    price_block(n, in, price + flat, queue);
                                 });
+        flush(queue);
     });
 }
 
@@ -444,7 +467,9 @@ void price_driver(Layout layout, std::array<StridedArg, BsInput::count> args, Re
 void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
                      const double* vol, const double* rate, const double* div, const std::uint8_t* is_call,
                      const GreeksOut& out, std::size_t offset) {
-    greeks_block(n, BsArgs<double>{spot, strike, tau, vol, rate, div, is_call}, out, offset);
+    AccurateQueue queue;
+    greeks_block(n, BsArgs<double>{spot, strike, tau, vol, rate, div, is_call}, out, offset, queue);
+    flush(queue);
 }
 
 void bs_greeks(Layout layout, std::array<StridedArg, BsInput::count> args, const GreeksOut& out, int threads,
