@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <new>
 #include <vector>
@@ -24,8 +25,8 @@ typedef double v8d __attribute__((vector_size(64)));
 class PackedDates {
   public:
     explicit PackedDates(std::size_t n)
-        : data_(static_cast<double*>(::operator new[](std::max<std::size_t>(1, n) * kQuadDates * sizeof(double),
-                                                      std::align_val_t(64)))) {}
+        : data_(static_cast<double*>(::operator new[](
+              std::max<std::size_t>(1, n) * kQuadDates * sizeof(double), std::align_val_t(64)))) {}
     ~PackedDates() { ::operator delete[](data_, std::align_val_t(64)); }
     PackedDates(const PackedDates&) = delete;
     PackedDates& operator=(const PackedDates&) = delete;
@@ -40,71 +41,83 @@ class PackedDates {
 constexpr std::size_t kItemsPerCheck = 16;
 constexpr std::size_t kDatesPerCheck = 1024;
 
-// u'Ru for the kVecs * width(V) dates of one pass, side by side in vector lanes. `packed` holds
-// u transposed: packed[j * kQuadDates + d] = u_j of the pass's date d. Uses
-// u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one multiply-add per
-// date, half the work of (U R) * U. kRows rows of R share each load of u_j; their sums over
+// u'Ru for the kQuadDates dates of a packed block, in passes of kVecs * width(V) dates side by
+// side in vector lanes. `packed` holds u transposed: packed[j * kQuadDates + d] = u_j of date d.
+// Uses u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one multiply-add
+// per date, half the work of (U R) * U. kRows rows of R share each load of u_j; their sums over
 // j stay in registers (kRows * kVecs accumulators), which is what the register count of the
-// ISA bounds. Every lane follows the same operation order, so a date's result does not depend
-// on its neighbours or on the block it falls in.
+// ISA bounds. The passes of a block run panel by panel (kRows rows of R), all passes over one
+// panel before the next: the panel is then read from cache by every pass, where pass by pass
+// each one would stream the whole triangle of R from memory again (n = 2000: 16 MB per pass).
+// Every lane follows the same operation order, so a date's result does not depend on its
+// neighbours, on the block it falls in or on the panel order (row i's term is added after
+// row i-1's in every date's sum).
 template <class V, std::size_t kVecs, std::size_t kRows>
-[[gnu::always_inline]] inline void quad_pass(std::size_t n, const double* R, const double* packed, double* result) {
+[[gnu::always_inline]] inline void quad_passes(std::size_t n, const double* R, const double* packed,
+                                               double* result) {
     constexpr std::size_t W = sizeof(V) / sizeof(double);
-    const auto u_at = [packed](std::size_t j) { return reinterpret_cast<const V*>(packed + j * kQuadDates); };
-    V acc[kVecs] = {};
+    constexpr std::size_t kPassDates = kVecs * W;
+    static_assert(kQuadDates % kPassDates == 0);
+    constexpr std::size_t kPasses = kQuadDates / kPassDates;
+    V acc[kPasses][kVecs] = {};
     std::size_t i = 0;
     for (; i + kRows <= n; i += kRows) {
-        V v[kRows][kVecs] = {};
-        for (std::size_t j = i + kRows; j < n; ++j) {
-            const V* u = u_at(j);
-            V uj[kVecs];
+        for (std::size_t p = 0; p < kPasses; ++p) {
+            const double* pass = packed + p * kPassDates;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kQuadDates);
+            };
+            V v[kRows][kVecs] = {};
+            for (std::size_t j = i + kRows; j < n; ++j) {
+                const V* u = u_at(j);
+                V uj[kVecs];
 #pragma GCC unroll 8
-            for (std::size_t k = 0; k < kVecs; ++k) uj[k] = u[k];
+                for (std::size_t k = 0; k < kVecs; ++k) uj[k] = u[k];
+#pragma GCC unroll 8
+                for (std::size_t r = 0; r < kRows; ++r) {
+                    const double a = R[(i + r) * n + j];
+#pragma GCC unroll 8
+                    for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += a * uj[k];
+                }
+            }
+            // The upper triangle inside the tile, then each row's term of the sum.
 #pragma GCC unroll 8
             for (std::size_t r = 0; r < kRows; ++r) {
-                const double a = R[(i + r) * n + j];
+                const double* row = R + (i + r) * n;
 #pragma GCC unroll 8
-                for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += a * uj[k];
+                for (std::size_t c = r + 1; c < kRows; ++c) {
+                    const V* uc = u_at(i + c);
+#pragma GCC unroll 8
+                    for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += row[i + c] * uc[k];
+                }
+                const V* ui = u_at(i + r);
+#pragma GCC unroll 8
+                for (std::size_t k = 0; k < kVecs; ++k)
+                    acc[p][k] += ui[k] * (2.0 * v[r][k] + row[i + r] * ui[k]);
             }
-        }
-        // The upper triangle inside the tile, then each row's term of the sum.
-#pragma GCC unroll 8
-        for (std::size_t r = 0; r < kRows; ++r) {
-            const double* row = R + (i + r) * n;
-#pragma GCC unroll 8
-            for (std::size_t c = r + 1; c < kRows; ++c) {
-                const V* uc = u_at(i + c);
-#pragma GCC unroll 8
-                for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += row[i + c] * uc[k];
-            }
-            const V* ui = u_at(i + r);
-#pragma GCC unroll 8
-            for (std::size_t k = 0; k < kVecs; ++k) acc[k] += ui[k] * (2.0 * v[r][k] + row[i + r] * ui[k]);
         }
     }
     for (; i < n; ++i) {  // the last n % kRows rows
         const double* row = R + i * n;
-        V v[kVecs] = {};
-        for (std::size_t j = i + 1; j < n; ++j) {
-            const V* u = u_at(j);
+        for (std::size_t p = 0; p < kPasses; ++p) {
+            const double* pass = packed + p * kPassDates;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kQuadDates);
+            };
+            V v[kVecs] = {};
+            for (std::size_t j = i + 1; j < n; ++j) {
+                const V* u = u_at(j);
 #pragma GCC unroll 8
-            for (std::size_t k = 0; k < kVecs; ++k) v[k] += row[j] * u[k];
+                for (std::size_t k = 0; k < kVecs; ++k) v[k] += row[j] * u[k];
+            }
+            const V* ui = u_at(i);
+#pragma GCC unroll 8
+            for (std::size_t k = 0; k < kVecs; ++k) acc[p][k] += ui[k] * (2.0 * v[k] + row[i] * ui[k]);
         }
-        const V* ui = u_at(i);
-#pragma GCC unroll 8
-        for (std::size_t k = 0; k < kVecs; ++k) acc[k] += ui[k] * (2.0 * v[k] + row[i] * ui[k]);
     }
-    for (std::size_t k = 0; k < kVecs; ++k)
-        for (std::size_t l = 0; l < W; ++l) result[W * k + l] = acc[k][l];
-}
-
-// The kQuadDates dates of a packed block in passes of kVecs * width(V) dates.
-template <class V, std::size_t kVecs, std::size_t kRows>
-[[gnu::always_inline]] inline void quad_passes(std::size_t n, const double* R, const double* packed,
-                                               double* result) {
-    constexpr std::size_t kPassDates = kVecs * sizeof(V) / sizeof(double);
-    static_assert(kQuadDates % kPassDates == 0);
-    for (std::size_t d = 0; d < kQuadDates; d += kPassDates) quad_pass<V, kVecs, kRows>(n, R, packed + d, result + d);
+    for (std::size_t p = 0; p < kPasses; ++p)
+        for (std::size_t k = 0; k < kVecs; ++k)
+            for (std::size_t l = 0; l < W; ++l) result[p * kPassDates + W * k + l] = acc[p][k][l];
 }
 
 // u'Ru for one packed block of kQuadDates dates. The tiling follows the registers: AVX-512,
@@ -113,16 +126,16 @@ template <class V, std::size_t kVecs, std::size_t kRows>
 // default keeps them apart).
 #define DK_QUAD_FLAGS optimize("fp-contract=fast")
 #if defined(DK_ISA_VERSIONS)
-DK_ISA_AVX512 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
-                                                              double* result) {
+DK_ISA_AVX512 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                             const double* packed, double* result) {
     quad_passes<v8d, 4, 4>(n, R, packed, result);
 }
-DK_ISA_AVX2 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
-                                                            double* result) {
+DK_ISA_AVX2 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                           const double* packed, double* result) {
     quad_passes<v4d, 2, 6>(n, R, packed, result);
 }
-DK_ISA_DEFAULT __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
-                                                               double* result) {
+DK_ISA_DEFAULT __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                              const double* packed, double* result) {
     quad_passes<v2d, 2, 6>(n, R, packed, result);
 }
 #else
@@ -223,7 +236,8 @@ void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* 
                     const auto t = static_cast<std::ptrdiff_t>(t0 + d);
                     const double* w = u.weights + t * u.w_stride;
                     const double* vol = u.vols + t * u.vol_stride;
-                    for (std::size_t j = 0; j < n; ++j) packed[j * kQuadDates + d] = weighted_vol(w[j], vol[j]);
+                    for (std::size_t j = 0; j < n; ++j)
+                        packed[j * kQuadDates + d] = weighted_vol(w[j], vol[j]);
                 }
                 packed_block = b;
             }
@@ -258,7 +272,8 @@ constexpr std::size_t kSymTile = 32;
 // is copied transposed into `mirror` (contiguous reads of its rows), so the comparison reads
 // two contiguous rows and vectorizes.
 DK_SIMD_CLONES
-void symmetry_tile(std::size_t n, const double* R, std::size_t i0, std::size_t j0, bool& finite, double& gap) {
+void symmetry_tile(std::size_t n, const double* R, std::size_t i0, std::size_t j0, bool& finite,
+                   double& gap) {
     const std::size_t rows = std::min(n, i0 + kSymTile) - i0, cols = std::min(n, j0 + kSymTile) - j0;
     alignas(64) double mirror[kSymTile][kSymTile];
     for (std::size_t c = 0; c < cols; ++c) {
@@ -286,18 +301,25 @@ void symmetry_tile(std::size_t n, const double* R, std::size_t i0, std::size_t j
 
 SymmetryCheck symmetry_gap(std::size_t S, std::size_t n, const double* R, int threads, Interrupt* interrupt) {
     const std::size_t tiles = (n + kSymTile - 1) / kSymTile;
-    const std::size_t items = S * tiles;  // (matrix, row of tiles)
+    // An item is a row of tiles ti and its partner row tiles-1-ti: row ti holds tiles - ti tiles
+    // from the diagonal on, so each pair holds tiles + 1 and the threads' shares are even.
+    const std::size_t pairs = (tiles + 1) / 2;
+    const std::size_t items = S * pairs;  // (matrix, pair of tile rows)
     if (items == 0) return {};
-    const std::size_t min_items = std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, kSymTile * n));
+    const std::size_t min_items =
+        std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, 2 * kSymTile * n));
     const std::size_t chunks = chunk_count(items, resolve_threads(threads), min_items);
     std::vector<SymmetryCheck> partial(chunks);
     run_chunks(items, chunks, interrupt, [&](std::size_t c, std::size_t begin, std::size_t end) {
         SymmetryCheck& mine = partial[c];
         for (std::size_t item = begin; item < end; ++item) {
             if ((item - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
-            const std::size_t s = item / tiles, ti = item % tiles;
-            for (std::size_t tj = ti; tj < tiles; ++tj)
-                symmetry_tile(n, R + s * n * n, ti * kSymTile, tj * kSymTile, mine.finite, mine.gap);
+            const std::size_t s = item / pairs, first = item % pairs, last = tiles - 1 - first;
+            for (std::size_t ti : {first, last}) {
+                for (std::size_t tj = ti; tj < tiles; ++tj)
+                    symmetry_tile(n, R + s * n * n, ti * kSymTile, tj * kSymTile, mine.finite, mine.gap);
+                if (last == first) break;
+            }
         }
     });
     SymmetryCheck total;
