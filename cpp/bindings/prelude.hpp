@@ -183,21 +183,24 @@ inline Element element_arg(const py::array& a, std::initializer_list<Element> al
     std::string expected;
     for (Element e : allowed)
         expected += (expected.empty() ? "" : " or ") +
-                    std::string(e == Element::float64 ? "float64" : (e == Element::float32 ? "float32" : "bool/uint8"));
+                    std::string(e == Element::float64 ? "float64"
+                                                      : (e == Element::float32 ? "float32" : "bool/uint8"));
     for (Element e : allowed) {
         if (!matches(e)) continue;
         if (!native_byte_order(got.byteorder()))
-            throw py::type_error(std::string(name) + ": expected dtype " + expected + " in native byte order, got " +
-                                 std::string(py::str(got)) + " (a.astype(a.dtype.newbyteorder('=')) converts it)");
+            throw py::type_error(std::string(name) + ": expected dtype " + expected +
+                                 " in native byte order, got " + std::string(py::str(got)) +
+                                 " (a.astype(a.dtype.newbyteorder('=')) converts it)");
         return e;
     }
-    throw py::type_error(std::string(name) + ": expected dtype " + expected + ", got " + std::string(py::str(got)));
+    throw py::type_error(std::string(name) + ": expected dtype " + expected + ", got " +
+                         std::string(py::str(got)));
 }
 
 // An input already broadcast to `layout` (stride-0 views allowed) whose dtype is one of
 // `allowed`; the kernels' gathers convert it to their own element type.
-inline StridedArg strided_input_of(const py::array& a, const Layout& layout, std::initializer_list<Element> allowed,
-                                   const char* name) {
+inline StridedArg strided_input_of(const py::array& a, const Layout& layout,
+                                   std::initializer_list<Element> allowed, const char* name) {
     const Element type = element_arg(a, allowed, name);
     if (a.ndim() != layout.ndim)
         throw py::value_error(std::string(name) + ": not broadcast to the output shape");
@@ -252,7 +255,8 @@ inline void require_no_overlap(std::vector<NamedRange> ranges) {
         const bool is_output = r.name != nullptr;
         // Sorted by start, so an earlier range overlaps this one exactly when it ends after this start.
         if (is_output && r.range.lo < any_hi)
-            throw py::value_error(std::string(r.name) + ": overlaps an input array or another output; use a separate buffer");
+            throw py::value_error(std::string(r.name) +
+                                  ": overlaps an input array or another output; use a separate buffer");
         if (!is_output && r.range.lo < output_hi)
             throw py::value_error(std::string(output_name) +
                                   ": overlaps an input array or another output; use a separate buffer");

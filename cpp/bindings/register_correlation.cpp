@@ -156,11 +156,12 @@ void rolling_pairwise_py(const py::object& returns, const py::object& window, co
 }  // namespace
 
 void register_correlation(py::module_& m) {
-    m.def("quadform_shared", &quadform_shared_py, py::kw_only(), py::arg("corr"), py::arg("weights"),
-          py::arg("vols"), py::arg("out"), py::arg("threads"),
-          "out[s, t] = u[t] @ corr[s] @ u[t], u = weights * vols (0 where the weight is 0), for symmetric corr "
-          "(S, n, n), C-contiguous; weights and vols (T, n) with contiguous rows (row stride 0 allowed); out "
-          "(S, T). Reads only the upper triangle of corr (check it with symmetry_gap).");
+    m.def(
+        "quadform_shared", &quadform_shared_py, py::kw_only(), py::arg("corr"), py::arg("weights"),
+        py::arg("vols"), py::arg("out"), py::arg("threads"),
+        "out[s, t] = u[t] @ corr[s] @ u[t], u = weights * vols (0 where the weight is 0), for symmetric corr "
+        "(S, n, n), C-contiguous; weights and vols (T, n) with contiguous rows (row stride 0 allowed); out "
+        "(S, T). Reads only the upper triangle of corr (check it with symmetry_gap).");
     m.def("quadform_per_date", &quadform_per_date_py, py::kw_only(), py::arg("corr"), py::arg("weights"),
           py::arg("vols"), py::arg("out"), py::arg("threads"),
           "out[t] = u[t] @ corr[t] @ u[t], u = weights * vols (0 where the weight is 0), for corr (T, n, n), "

@@ -67,7 +67,8 @@ void greeks(const py::object& spot, const py::object& strike, const py::object& 
         if (arrays[g] && !first) first = static_cast<Greek::Index>(g);
     }
     if (!first) throw py::value_error("out: every Greek is None; request at least one");
-    const Element precision = element_arg(*arrays[*first], {Element::float64, Element::float32}, names[*first].c_str());
+    const Element precision =
+        element_arg(*arrays[*first], {Element::float64, Element::float32}, names[*first].c_str());
     const auto shape = shape_of(*arrays[*first]);
     const Layout layout = layout_of(shape);
     const BsInputs in = bs_inputs(inputs_of(spot, strike, tau, vol, rate, div_yield, is_call), layout);
@@ -81,7 +82,8 @@ void greeks(const py::object& spot, const py::object& strike, const py::object& 
             ranges.push_back({byte_range(*arrays[g]), names[g].c_str()});
         }
         require_no_overlap(ranges);
-        run_without_gil([&](Interrupt* interrupt) { bs_greeks(layout, in.args, pointers, nthreads, interrupt); });
+        run_without_gil(
+            [&](Interrupt* interrupt) { bs_greeks(layout, in.args, pointers, nthreads, interrupt); });
     };
     if (precision == Element::float64)
         run(0.0);
@@ -104,7 +106,8 @@ void price(const py::object& spot, const py::object& strike, const py::object& t
         using Real = decltype(zero);
         Real* prices = contiguous_output<Real>(out_array, shape, "out");
         require_no_overlap(ranges);
-        run_without_gil([&](Interrupt* interrupt) { bs_price(layout, in.args, prices, nthreads, interrupt); });
+        run_without_gil(
+            [&](Interrupt* interrupt) { bs_price(layout, in.args, prices, nthreads, interrupt); });
     };
     if (precision == Element::float64)
         run(0.0);
@@ -127,11 +130,12 @@ void register_greeks(py::module_& m) {
           "precision computed in) from float64/float32 inputs broadcast to that shape (is_call bool/uint8, "
           "nonzero = call). Outputs must not overlap inputs or each other. threads: 0 = all cores. Ctrl-C "
           "stops the call (KeyboardInterrupt; outputs partly written).");
-    m.def("bs_price", &price, py::kw_only(), py::arg(kBsInputNames[BsInput::spot]),
-          py::arg(kBsInputNames[BsInput::strike]), py::arg(kBsInputNames[BsInput::tau]),
-          py::arg(kBsInputNames[BsInput::vol]), py::arg(kBsInputNames[BsInput::rate]),
-          py::arg(kBsInputNames[BsInput::div_yield]), py::arg(kBsInputNames[BsInput::is_call]),
-          py::arg("out"), py::arg("threads"),
-          "Fill a preallocated C-contiguous float64 or float32 price array `out` from inputs broadcast to its "
-          "shape (as bs_greeks). threads: 0 = all cores.");
+    m.def(
+        "bs_price", &price, py::kw_only(), py::arg(kBsInputNames[BsInput::spot]),
+        py::arg(kBsInputNames[BsInput::strike]), py::arg(kBsInputNames[BsInput::tau]),
+        py::arg(kBsInputNames[BsInput::vol]), py::arg(kBsInputNames[BsInput::rate]),
+        py::arg(kBsInputNames[BsInput::div_yield]), py::arg(kBsInputNames[BsInput::is_call]), py::arg("out"),
+        py::arg("threads"),
+        "Fill a preallocated C-contiguous float64 or float32 price array `out` from inputs broadcast to its "
+        "shape (as bs_greeks). threads: 0 = all cores.");
 }

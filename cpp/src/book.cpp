@@ -95,9 +95,9 @@ void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K
 // The seven Greeks the engine uses, of one option with terms b and call sign s, into out[.][i].
 // One expression for leg_greeks and both legs of pair_greeks, so a leg's numbers match its
 // straddle's bit for bit.
-[[gnu::always_inline]] inline void store_greeks(const BsTerms<double>& b, double S, double v, double r, double q,
-                                                double s, double sqT, double dq, const EngineGreeks& out,
-                                                std::size_t i) {
+[[gnu::always_inline]] inline void store_greeks(const BsTerms<double>& b, double S, double v, double r,
+                                                double q, double s, double sqT, double dq,
+                                                const EngineGreeks& out, std::size_t i) {
     const double vg = bs_vega_of(b, sqT);
     out.price[i] = bs_price_of(b, s);
     out.delta[i] = bs_delta_of(b, s, dq);

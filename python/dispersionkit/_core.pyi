@@ -14,12 +14,6 @@ def hardware_threads() -> int: ...
 # Black-Scholes-Merton (register_greeks.cpp)
 GREEK_NAMES: tuple[str, ...]
 
-class _GreekArrays(Protocol):
-    """One float64 array attribute per name in GREEK_NAMES (dispersionkit.Greeks)."""
-
-    @property
-    def price(self) -> np.ndarray: ...
-
 def bs_greeks(
     *,
     spot: np.ndarray,
@@ -29,7 +23,7 @@ def bs_greeks(
     rate: np.ndarray,
     div_yield: np.ndarray,
     is_call: np.ndarray,
-    out: _GreekArrays,
+    out: object,  # one attribute per GREEK_NAMES name: an array, or None for a Greek not computed
     threads: int,
 ) -> None: ...
 def bs_price(

@@ -27,8 +27,8 @@ struct BsTerms {
 
 // Everything but the normal CDFs, which are the only parts that depend on call/put.
 template <class Real>
-[[gnu::always_inline]] inline BsTerms<Real> bs_common(Real S, Real K, Real T, Real v, Real r, Real q, Real sqT,
-                                                      Real dq, Real dr) {
+[[gnu::always_inline]] inline BsTerms<Real> bs_common(Real S, Real K, Real T, Real v, Real r, Real q,
+                                                      Real sqT, Real dq, Real dr) {
     BsTerms<Real> t;
     t.x = std::log(S / K) + (r - q) * T;
     t.sd = v * sqT;
@@ -100,7 +100,8 @@ template <class Real>
     return t.fwd * t.pdf * sqT;
 }
 template <class Real>
-[[gnu::always_inline]] inline Real bs_theta_of(const BsTerms<Real>& t, Real v, Real r, Real q, Real s, Real sqT) {
+[[gnu::always_inline]] inline Real bs_theta_of(const BsTerms<Real>& t, Real v, Real r, Real q, Real s,
+                                               Real sqT) {
     return -t.fwd * t.pdf * v / (Real(2) * sqT) - s * r * t.disc_strike * t.n2 + s * q * t.fwd * t.n1;
 }
 template <class Real>
@@ -120,7 +121,8 @@ template <class Real>
     return vega * t.d1 * t.d2 / v;
 }
 template <class Real>
-[[gnu::always_inline]] inline Real bs_charm_of(const BsTerms<Real>& t, Real r, Real q, Real s, Real T, Real dq) {
+[[gnu::always_inline]] inline Real bs_charm_of(const BsTerms<Real>& t, Real r, Real q, Real s, Real T,
+                                               Real dq) {
     return s * q * dq * t.n1 - dq * t.pdf * (Real(2) * (r - q) * T - t.d2 * t.sd) / (Real(2) * T * t.sd);
 }
 

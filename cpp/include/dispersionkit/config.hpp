@@ -2,10 +2,10 @@
 // compiler features a build uses.
 //
 // - DK_LIBMVEC: glibc's libmvec has SIMD variants of exp, log, erfc, expm1, log1p, sin and
-//   cos (and of expf, logf, erfcf). GCC vectorizes loops calling them only when it knows those variants exist, which glibc
-//   declares itself only under __FAST_MATH__; -ffast-math is not an option (it breaks the NaN
-//   propagation missing market data relies on), so they are declared here. Requires
-//   -fopenmp-simd -fno-math-errno (CMakeLists.txt).
+//   cos (and of expf, logf, erfcf). GCC vectorizes loops calling them only when it knows those variants
+//   exist, which glibc declares itself only under __FAST_MATH__; -ffast-math is not an option (it breaks the
+//   NaN propagation missing market data relies on), so they are declared here. Requires -fopenmp-simd
+//   -fno-math-errno (CMakeLists.txt).
 // - DK_SIMD_CLONES: run-time ISA dispatch for hot loops. Portable builds compile each marked
 //   function three times (AVX-512, AVX2+FMA, baseline x86-64) and glibc's ifunc picks one at
 //   load time, so a wheel built here runs anywhere and still uses libmvec's 8-wide AVX-512
