@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import numbers
 import statistics
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,6 +169,15 @@ _DISPLAY = [
 ]
 
 
+def _cagr(total: float, years: float) -> float:
+    """(1 + total) ** (1 / years) - 1 in log space; +inf where the growth rate exceeds the float
+    range (a short history with a large return), NaN for an empty period."""
+    if not years > 0:
+        return math.nan
+    log_growth = math.log1p(total) / years
+    return math.expm1(log_growth) if log_growth < math.log(sys.float_info.max) else math.inf
+
+
 def compute_metrics(
     equity: pd.Series,
     *,
@@ -204,7 +214,7 @@ def compute_metrics(
     annual_vol, sharpe = _vol_and_sharpe(returns, risk_free)
     total = values[-1] / values[0] - 1.0
     years = (equity.index[-1] - equity.index[0]).days / DAYS_PER_YEAR
-    cagr = float((1.0 + total) ** (1.0 / years) - 1.0) if years > 0 else math.nan
+    cagr = _cagr(total, years)
     peak, trough, recovery, max_dd = _drawdown(equity)
     per_year = _per_year(equity, risk_free)
     best, worst = per_year["return"].idxmax(), per_year["return"].idxmin()
