@@ -116,7 +116,8 @@ class Fuzz:
         configured(given(*strategies)(prop))()
 
     def call(self, name: str, function, /, *args, **kwargs):
-        """(result, None) or (None, error) for ValueError/TypeError; anything else propagates.
+        """(result, None) or (None, error) for ValueError/TypeError (FileNotFoundError /
+        IsADirectoryError for a path that names no file); anything else propagates.
 
         Warnings other than the library's documented ones are raised as errors (findings).
         A ValueError/TypeError must say something: an empty message is a finding too.
@@ -127,7 +128,7 @@ class Fuzz:
                 warnings.simplefilter("ignore", category)
             try:
                 result = function(*args, **kwargs)
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError, FileNotFoundError, IsADirectoryError) as error:
                 assert str(error).strip(), f"{name}: {type(error).__name__} without a message"
                 CALLS.counts[name][type(error).__name__] += 1
                 return None, error

@@ -375,6 +375,11 @@ def _sortino(returns: np.ndarray, risk_free: float) -> float:
     return float(np.mean(excess)) / downside * math.sqrt(TRADING_DAYS)
 
 
+MAX_DAILY_RETURN = 1e50
+"""The largest daily return :func:`compute_metrics` accepts (skewness and kurtosis take fourth powers)."""
+_MAX_LOG_DAILY_GROWTH = math.log1p(MAX_DAILY_RETURN)
+
+
 def _check_equity(equity) -> pd.Series:
     if not isinstance(equity, pd.Series):
         raise TypeError(f"equity: expected a pandas Series indexed by date, got {type(equity).__name__}")
@@ -393,6 +398,16 @@ def _check_equity(equity) -> pd.Series:
     if bad.any():
         first = equity.index[bad.to_numpy()][0]
         raise ValueError(f"equity: must be finite and > 0 on every date, got {equity[first]} on {first.date()}")
+    log_growth = np.diff(np.log(equity.to_numpy()))
+    beyond = np.flatnonzero(log_growth > _MAX_LOG_DAILY_GROWTH)
+    if beyond.size:
+        at = int(beyond[0])
+        start, end = equity.index[at].date(), equity.index[at + 1].date()
+        raise ValueError(
+            f"equity: grows by a factor of about 1e{log_growth[at] / math.log(10):.0f} from {start} to {end}; "
+            f"daily returns above {MAX_DAILY_RETURN:g} are beyond what the "
+            "metrics compute in float64 (their fourth powers overflow)"
+        )
     return equity
 
 

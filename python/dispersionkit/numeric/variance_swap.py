@@ -334,8 +334,13 @@ def variance_swap_payoff(realized_variance, variance_strike, variance_notional, 
         cap = as_real(cap, "cap")
         if cap < 1.0:
             raise ValueError(f"cap: a multiple of the vol strike >= 1 (2.5 is usual), got {cap}")
-        with overflow_is_error("cap, variance_strike"):
-            realized = np.minimum(realized, cap * cap * strike)
+        # The cap level cap^2 x strike; where it overflows it caps nothing (realized is finite),
+        # and a zero strike caps at zero whatever the multiple (inf x 0 is not computed).
+        strike_array = np.asarray(strike, dtype=np.float64)
+        level = np.zeros(strike_array.shape)
+        with np.errstate(over="ignore"):
+            np.multiply(cap * cap, strike_array, out=level, where=strike_array > 0)
+        realized = np.minimum(realized, level)
     with overflow_is_error("variance_swap_payoff"):
         return _scalar_or_array(notional * VARIANCE_POINTS * (realized - strike))
 
