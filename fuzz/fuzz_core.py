@@ -56,6 +56,15 @@ def _parameters(function) -> list[str]:
     return names
 
 
+def _copied(value):
+    """A deep copy the fuzzer can mutate; the bindings' own read-only structures (HedgeRules,
+    the path model) cannot be pickled and cannot change, so they are shared."""
+    try:
+        return copy.deepcopy(value)
+    except TypeError:
+        return value
+
+
 def _record_valid_calls() -> list[tuple[str, dict]]:
     """(entry point, keyword arguments) of every _core call the public API makes on small
     valid inputs, deep-copied so the fuzzer can mutate them freely."""
@@ -69,7 +78,7 @@ def _record_valid_calls() -> list[tuple[str, dict]]:
 
         def spy(*args, _name=name, _function=function, **kwargs):
             named = dict(zip(_parameters(_function), args), **kwargs)
-            recorded.append((_name, copy.deepcopy(named)))
+            recorded.append((_name, {key: _copied(value) for key, value in named.items()}))
             return _function(*args, **kwargs)
 
         setattr(_core, name, spy)
@@ -169,7 +178,8 @@ class Mutator:
             return self.pick(INTS)
         if isinstance(value, float):
             return self.floating()
-        return value
+        # A binding structure (HedgeRules, ...): kept, or replaced by an object of the wrong type.
+        return self.pick([value, None, 1.0, {}]) if self.fdp.ConsumeIntInRange(0, 3) == 0 else value
 
 
 def test_one_input(data: bytes) -> None:

@@ -193,9 +193,42 @@ double cross_sum(std::size_t n, const double* s, const double* w) {
     return 2.0 * cross;
 }
 
+// Outside [kScaleLow, kScaleHigh] for sum_i |u_i| (or above it for the index vol) the squares
+// would under- or overflow, so the formula is evaluated on the products rescaled by one power
+// of two (it is homogeneous of degree 0 in (index_vol, u)).
+constexpr double kScaleLow = 0x1p-450;
+constexpr double kScaleHigh = 0x1p+450;
+
+double equicorrelation_one(std::size_t n, double index_vol, const double* __restrict s,
+                           const double* __restrict w, bool may_rescale = true);
+
+// The formula on u_i / 2^top and index_vol / 2^top, 2^top the binary exponent of the largest
+// |w_i s_i|; each product is formed as (mantissa x mantissa) x 2^(e_w + e_s), rounded exactly as
+// w_i s_i is where that is in range, so a product that would under- or overflow keeps its digits.
+double equicorrelation_rescaled(std::size_t n, double index_vol, const double* s, const double* w) {
+    std::vector<double> mantissa(n, 0.0), unit(n, 1.0);
+    std::vector<int> exponent(n, 0);
+    int top = std::numeric_limits<int>::min();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (w[i] == 0.0) continue;  // absent, as in the direct formula
+        if (!std::isfinite(w[i]) || !std::isfinite(s[i])) return std::numeric_limits<double>::quiet_NaN();
+        int ew = 0, es = 0;
+        const double mw = std::frexp(w[i], &ew), ms = std::frexp(s[i], &es);
+        mantissa[i] = mw * ms;  // in [0.25, 1): normal, one rounding like w_i s_i
+        exponent[i] = ew + es;
+        if (mantissa[i] != 0.0) top = std::max(top, exponent[i]);
+    }
+    if (top == std::numeric_limits<int>::min()) return std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t i = 0; i < n; ++i)
+        if (mantissa[i] != 0.0) mantissa[i] = std::ldexp(mantissa[i], exponent[i] - top);
+    // sum |u| / 2^top lies in [0.25, n): the direct formula applies (an index vol still beyond
+    // range then gives +-inf, as the exact value is).
+    return equicorrelation_one(n, std::ldexp(index_vol, -top), unit.data(), mantissa.data(), false);
+}
+
 DK_SIMD_CLONES
 double equicorrelation_one(std::size_t n, double index_vol, const double* __restrict s,
-                           const double* __restrict w) {
+                           const double* __restrict w, bool may_rescale) {
     double sum = 0.0, sum_sq = 0.0, sum_abs = 0.0;
 #pragma omp simd reduction(+ : sum, sum_sq, sum_abs)
     for (std::size_t i = 0; i < n; ++i) {
@@ -205,6 +238,9 @@ double equicorrelation_one(std::size_t n, double index_vol, const double* __rest
         sum_abs += std::fabs(ws);
     }
     if (std::isnan(sum_abs)) return std::numeric_limits<double>::quiet_NaN();  // missing data
+    const bool out_of_scale =
+        !(sum_abs >= kScaleLow && sum_abs <= kScaleHigh) || std::fabs(index_vol) > kScaleHigh;
+    if (may_rescale && sum_abs > 0.0 && out_of_scale) return equicorrelation_rescaled(n, index_vol, s, w);
     const double scale = sum_abs * sum_abs;
     double cross = sum * sum - sum_sq;
     if (!(cross > kCrossCancellation * scale)) cross = cross_sum(n, s, w);

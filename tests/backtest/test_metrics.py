@@ -52,6 +52,26 @@ def test_unrecovered_drawdown_and_cagr_over_two_years():
     assert math.isnan(flat.sharpe) and flat.annual_vol == 0.0 and flat.win_rate_days == 0.0
 
 
+def test_cagr_beyond_the_float_range_is_inf_without_a_warning():
+    # 8x in one day compounds to 8**365.25, past the largest double: +inf, not an overflow warning.
+    m = dk.compute_metrics(curve([0.125, 1.0], ["2020-01-01", "2020-01-02"]))
+    assert m.cagr == math.inf and m.total_return == 7.0
+    # Just inside the range the value is finite and matches the direct formula.
+    inside = dk.compute_metrics(curve([1.0, 2.0], ["2020-01-01", "2020-01-02"]))
+    assert inside.cagr == pytest.approx(2.0**365.25 - 1, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1.0, 1.0, 2.68e154], [5e-324, 1.0]],
+    ids=["return-1e154", "from-subnormal"],
+)
+def test_daily_returns_beyond_the_metrics_float_range_are_an_error(values):
+    # Found by the long fuzz campaign: overflow warnings in the returns, their variance and moments.
+    with pytest.raises(ValueError, match=r"equity: grows by a factor of about 1e\d+ from .*daily returns above 1e\+50"):
+        dk.compute_metrics(curve(values, pd.date_range("2020-01-01", periods=len(values))))
+
+
 def test_per_year_table_chains_to_the_total():
     equity = curve(
         [100.0, 110.0, 121.0, 108.9, 98.01, 107.811],

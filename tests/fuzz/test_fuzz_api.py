@@ -84,9 +84,8 @@ def test_every_public_name_rejects_hostile_arguments_by_name(fuzz):
         args = [POOL[i]() for i in positional]
         kwargs = {parameters[k % len(parameters)]: POOL[i]() for k, i in keywords} if parameters else {}
         kwargs = {k: v for k, v in kwargs.items() if k not in ("self", "args", "kwargs", "rules")}
-        paths = kwargs.get("paths", 0)
-        # An array `paths` has no truth value; it is a hostile value to pass on as it is.
-        if np.ndim(paths) == 0 and not isinstance(paths, bool) and paths:
+        paths = kwargs.get("paths")
+        if isinstance(paths, (int, np.integer)) and not isinstance(paths, bool) and paths > 2:
             kwargs["paths"] = 2  # keeps a Monte-Carlo call that happens to be valid short
         fuzz.call(name, function, *args, **kwargs)
 

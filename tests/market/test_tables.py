@@ -110,6 +110,8 @@ def test_file_level_errors(tmp_path):
     good = csv_lines(tmp_path, "good.csv", spots_csv())
     with pytest.raises(FileNotFoundError, match=r"spots: file not found: .*nope\.csv"):
         dk.MarketData.from_files(tmp_path / "nope.csv", good)
+    with pytest.raises(IsADirectoryError, match=r"spots: .* is a folder; expected a file"):
+        dk.MarketData.from_files(tmp_path, good)
     with pytest.raises(ValueError, match=r"index: .*good\.xlsx: unsupported file type '\.xlsx'"):
         (tmp_path / "good.xlsx").write_text("x")
         dk.MarketData.from_files(good, tmp_path / "good.xlsx")

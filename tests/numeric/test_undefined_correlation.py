@@ -145,3 +145,29 @@ def test_realized_pairwise_with_concentrated_weights_matches_the_matrices():
         expected = np.einsum("tij,ij->t", matrices[49:], pairs) / pairs.sum()
         np.testing.assert_allclose(dk.realized_correlation(x, 50, weights=w)[49:], expected, rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(ref.realized_correlation(x, 50, weights=w)[49:], expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("power", [-1000, -600, -460, 460, 600, 900])
+def test_the_formula_is_the_same_at_any_power_of_two_scale(power):
+    # Found by the long fuzz campaign: vols near 1e-303 squared to 0 and gave NaN where the
+    # exact value is -1; the formula is homogeneous, so scaling by 2**power changes no bit.
+    vols, weights = np.array([0.25, 0.3, 0.0, 0.18]), np.array([0.3, 0.3, 0.1, 0.3])
+    for index_vol in (0.2, 0.0, 0.31):
+        base = dk.implied_correlation(index_vol, vols, weights).value
+        scaled = dk.implied_correlation(np.ldexp(index_vol, power), np.ldexp(vols, power), weights)
+        assert scaled.value == base and not scaled.undefined
+
+
+def test_subnormal_vols_against_exact_fractions():
+    vols, weights = [4.885324187455785e-303, 0.0, 4.885324187455785e-303], [0.5, 0.0, 0.5]
+    assert dk.implied_correlation(0.0, np.array(vols), np.array(weights)).value == exact_equicorrelation(
+        0.0, vols, weights
+    )
+
+
+def test_an_index_vol_beyond_the_float_range_of_the_formula_is_inf_not_a_crash():
+    # The exact value (1e600 / 0.015...) exceeds every double: +inf, as IEEE overflow gives.
+    est = dk.implied_correlation(np.array([1e300, np.nan, 0.2]), np.array([[0.2, 0.3]] * 3), np.array([0.5, 0.5]))
+    value = np.asarray(est.value)
+    assert value[0] == np.inf and np.isnan(value[1]) and np.isfinite(value[2])
+    assert est.undefined.tolist() == [False, False, False]

@@ -3,6 +3,8 @@ twin on random strips, error estimates under a smile, and the term-sheet payoff 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -295,3 +297,14 @@ def test_fair_strike_is_the_expected_realized_variance_on_simulated_paths():
     fair = dk.variance_swap_strike(dk.replication_strikes(100.0, tau, vol), vol, 100.0, tau).corrected
     standard_error = realized.std() / np.sqrt(realized.size)
     assert abs(realized.mean() - fair) < 4 * standard_error
+
+
+def test_a_cap_whose_square_overflows_caps_nothing_and_a_zero_strike_caps_at_zero():
+    # Found by the long fuzz campaign: cap**2 overflowed to inf and inf x 0 warned and gave NaN.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = dk.variance_swap_payoff(0.09, 0.04, 1.0, cap=1.34e154)
+        assert huge == dk.variance_swap_payoff(0.09, 0.04, 1.0)
+        assert dk.variance_swap_payoff(0.09, 0.0, 1.0, cap=1.34e154) == 0.0
+        capped = dk.variance_swap_payoff(np.array([0.09, 0.01]), np.array([0.04, 0.0]), 1.0, cap=1.2)
+        np.testing.assert_allclose(capped, [(1.44 * 0.04 - 0.04) * 1e4, 0.0], rtol=1e-12)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import numbers
 import statistics
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,6 +169,15 @@ _DISPLAY = [
 ]
 
 
+def _cagr(total: float, years: float) -> float:
+    """(1 + total) ** (1 / years) - 1 in log space; +inf where the growth rate exceeds the float
+    range (a short history with a large return), NaN for an empty period."""
+    if not years > 0:
+        return math.nan
+    log_growth = math.log1p(total) / years
+    return math.expm1(log_growth) if log_growth < math.log(sys.float_info.max) else math.inf
+
+
 def compute_metrics(
     equity: pd.Series,
     *,
@@ -204,7 +214,7 @@ def compute_metrics(
     annual_vol, sharpe = _vol_and_sharpe(returns, risk_free)
     total = values[-1] / values[0] - 1.0
     years = (equity.index[-1] - equity.index[0]).days / DAYS_PER_YEAR
-    cagr = float((1.0 + total) ** (1.0 / years) - 1.0) if years > 0 else math.nan
+    cagr = _cagr(total, years)
     peak, trough, recovery, max_dd = _drawdown(equity)
     per_year = _per_year(equity, risk_free)
     best, worst = per_year["return"].idxmax(), per_year["return"].idxmin()
@@ -365,6 +375,11 @@ def _sortino(returns: np.ndarray, risk_free: float) -> float:
     return float(np.mean(excess)) / downside * math.sqrt(TRADING_DAYS)
 
 
+MAX_DAILY_RETURN = 1e50
+"""The largest daily return :func:`compute_metrics` accepts (skewness and kurtosis take fourth powers)."""
+_MAX_LOG_DAILY_GROWTH = math.log1p(MAX_DAILY_RETURN)
+
+
 def _check_equity(equity) -> pd.Series:
     if not isinstance(equity, pd.Series):
         raise TypeError(f"equity: expected a pandas Series indexed by date, got {type(equity).__name__}")
@@ -383,6 +398,16 @@ def _check_equity(equity) -> pd.Series:
     if bad.any():
         first = equity.index[bad.to_numpy()][0]
         raise ValueError(f"equity: must be finite and > 0 on every date, got {equity[first]} on {first.date()}")
+    log_growth = np.diff(np.log(equity.to_numpy()))
+    beyond = np.flatnonzero(log_growth > _MAX_LOG_DAILY_GROWTH)
+    if beyond.size:
+        at = int(beyond[0])
+        start, end = equity.index[at].date(), equity.index[at + 1].date()
+        raise ValueError(
+            f"equity: grows by a factor of about 1e{log_growth[at] / math.log(10):.0f} from {start} to {end}; "
+            f"daily returns above {MAX_DAILY_RETURN:g} are beyond what the "
+            "metrics compute in float64 (their fourth powers overflow)"
+        )
     return equity
 
 

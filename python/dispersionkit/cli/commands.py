@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ from ..strategy.book_risk import NAMED_SCENARIOS, prepare_book_risk
 from ..strategy.risk import survivability
 from ..strategy.signals import LongDispersionEntry, MarketState, RegimeClassifier, ShortDispersionEntry
 from . import outputs
-from .config import build, date_argument, load_config
+from .config import Setup, build, date_argument, load_config
 from .progress import progress
 
 # -- data -------------------------------------------------------------------------------------
@@ -190,12 +191,28 @@ def _scan_date(market: MarketData, signals: pd.DataFrame, date) -> pd.Timestamp:
     return usable.index[-1]
 
 
-def run_scan(args, out) -> int:
+class _OneDate(NamedTuple):
+    """What scan, stress and risk share: the config, the trade set-up, the market, the notes on
+    where the data came from, the signal series and the date looked at."""
+
+    values: dict
+    setup: Setup
+    market: MarketData
+    notes: list[str]
+    signals: pd.DataFrame
+    date: pd.Timestamp
+
+
+def _one_date(args) -> _OneDate:
     values = load_config(args.config)
     setup = build(values)
     market, notes = load_market(args, values)
     signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
-    today = _scan_date(market, signals, args.date)
+    return _OneDate(values, setup, market, notes, signals, _scan_date(market, signals, args.date))
+
+
+def run_scan(args, out) -> int:
+    values, setup, market, notes, signals, today = _one_date(args)
     row = signals.loc[today]
     state = MarketState(
         float(row["vix"]),
@@ -321,11 +338,7 @@ def configure_stress(parser: argparse.ArgumentParser) -> None:
 
 
 def run_stress(args, out) -> int:
-    values = load_config(args.config)
-    setup = build(values)
-    market, notes = load_market(args, values)
-    signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
-    date = _scan_date(market, signals, args.date)
+    _, setup, market, notes, _, date = _one_date(args)
     spots, vols, levels = args.spot_shocks, args.vol_shocks, args.corr_levels
     position = setup.trade.position(market, date, setup.capital)
     stress = setup.trade.stress(market, date, spots, vols, levels, setup.capital)
@@ -407,11 +420,7 @@ def configure_risk(parser: argparse.ArgumentParser) -> None:
 
 
 def run_risk(args, out) -> int:
-    values = load_config(args.config)
-    setup = build(values)
-    market, notes = load_market(args, values)
-    signals = signal_series(market, setup.rules.window, setup.rules.vix_lookback)
-    date = _scan_date(market, signals, args.date)
+    _, setup, market, notes, _, date = _one_date(args)
     if args.paths < 1:
         raise ValueError(f"--paths: must be >= 1, got {args.paths}")
     position = setup.trade.position(market, date, setup.capital)

@@ -73,6 +73,8 @@ def read_raw_table(path, what: str, *, sep: str = ",") -> tuple[pd.DataFrame, Lo
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what}: expected a file path, got {type(path).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{what}: {path} is a folder; expected a file")
     if not path.is_file():
         raise FileNotFoundError(f"{what}: file not found: {path}")
     suffixes = [x.lower() for x in path.suffixes]

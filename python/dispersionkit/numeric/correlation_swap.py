@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array, overflow_is_error
+from ._seasoned_swap import seasoned_swap_value
 from .correlation import CorrelationEstimate, average_correlation, implied_correlation
 
 
@@ -140,24 +141,15 @@ def correlation_swap_value(
     Weighting by elapsed time is the usual desk approximation: the correlation of the whole
     period is not exactly the time-weighted mean of its parts' correlations. Broadcasts.
     """
-    notional = as_float_array(notional, "notional")
-    strike = _correlations(strike, "strike")
-    realized = _correlations(realized_correlation, "realized_correlation")
-    implied = _correlations(implied_correlation, "implied_correlation")
-    elapsed = as_float_array(elapsed_days, "elapsed_days")
-    total = as_float_array(total_days, "total_days")
-    tau = as_float_array(tau, "tau")
-    rate = as_float_array(rate, "rate")
-    if not np.isfinite(notional).all() or not np.isfinite(rate).all():
-        raise ValueError("notional, rate: must be finite")
-    if not (np.isfinite(total).all() and (total >= 1).all()):
-        raise ValueError("total_days: the number of observations, >= 1")
-    if not (np.isfinite(elapsed).all() and (elapsed >= 0).all() and (elapsed <= total).all()):
-        raise ValueError("elapsed_days: must lie in [0, total_days]")
-    if not (np.isfinite(tau).all() and (tau >= 0).all()):
-        raise ValueError("tau: years to maturity, finite and >= 0")
-    share = elapsed / total
-    with overflow_is_error("correlation_swap_value"):
-        expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
-        value = notional * np.exp(-rate * tau) * (expected - strike)
-    return float(value) if value.ndim == 0 else value
+    return seasoned_swap_value(
+        notional,
+        _correlations(strike, "strike"),
+        _correlations(realized_correlation, "realized_correlation"),
+        _correlations(implied_correlation, "implied_correlation"),
+        elapsed_days,
+        total_days,
+        tau,
+        rate,
+        notional_name="notional",
+        caller="correlation_swap_value",
+    )

@@ -47,6 +47,7 @@ import pandas as pd
 
 from .. import _core
 from .._validation import as_count, as_float_array, as_real, overflow_is_error, resolve_threads
+from ._seasoned_swap import seasoned_swap_value
 from .realized import TRADING_DAYS
 
 VARIANCE_POINTS = 1e4
@@ -333,8 +334,13 @@ def variance_swap_payoff(realized_variance, variance_strike, variance_notional, 
         cap = as_real(cap, "cap")
         if cap < 1.0:
             raise ValueError(f"cap: a multiple of the vol strike >= 1 (2.5 is usual), got {cap}")
-        with overflow_is_error("cap, variance_strike"):
-            realized = np.minimum(realized, cap * cap * strike)
+        # The cap level cap^2 x strike; where it overflows it caps nothing (realized is finite),
+        # and a zero strike caps at zero whatever the multiple (inf x 0 is not computed).
+        strike_array = np.asarray(strike, dtype=np.float64)
+        level = np.zeros(strike_array.shape)
+        with np.errstate(over="ignore"):
+            np.multiply(cap * cap, strike_array, out=level, where=strike_array > 0)
+        realized = np.minimum(realized, level)
     with overflow_is_error("variance_swap_payoff"):
         return _scalar_or_array(notional * VARIANCE_POINTS * (realized - strike))
 
@@ -361,24 +367,16 @@ def variance_swap_value(
     the default ``days``). Uncapped: a cap takes from the long the value of a call on realized
     variance, which this does not price. Broadcasts.
     """
-    strike = _variances(variance_strike, "variance_strike")
-    realized = _variances(realized_variance, "realized_variance")
-    implied = _variances(implied_variance, "implied_variance")
-    notional = as_float_array(variance_notional, "variance_notional")
-    elapsed = as_float_array(elapsed_days, "elapsed_days")
-    total = as_float_array(total_days, "total_days")
-    tau = as_float_array(tau, "tau")
-    rate = as_float_array(rate, "rate")
-    if not np.isfinite(notional).all() or not np.isfinite(rate).all():
-        raise ValueError("variance_notional, rate: must be finite")
-    if not (np.isfinite(total).all() and (total >= 1).all()):
-        raise ValueError("total_days: the number of observations, >= 1")
-    if not (np.isfinite(elapsed).all() and (elapsed >= 0).all() and (elapsed <= total).all()):
-        raise ValueError("elapsed_days: must lie in [0, total_days]")
-    if not (np.isfinite(tau).all() and (tau >= 0).all()):
-        raise ValueError("tau: years to maturity, finite and >= 0")
-    share = elapsed / total
-    # A swap with nothing observed yet needs no realized variance (NaN there is not missing data).
-    with overflow_is_error("variance_swap_value"):
-        expected = np.where(share == 0.0, 0.0, share * realized) + (1.0 - share) * implied
-        return _scalar_or_array(notional * VARIANCE_POINTS * np.exp(-rate * tau) * (expected - strike))
+    return seasoned_swap_value(
+        variance_notional,
+        _variances(variance_strike, "variance_strike"),
+        _variances(realized_variance, "realized_variance"),
+        _variances(implied_variance, "implied_variance"),
+        elapsed_days,
+        total_days,
+        tau,
+        rate,
+        notional_name="variance_notional",
+        caller="variance_swap_value",
+        scale=VARIANCE_POINTS,
+    )

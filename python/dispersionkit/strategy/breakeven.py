@@ -21,7 +21,6 @@ from .._validation import as_count
 from ..market.market_data import MarketData
 from ..market.signal_series import log_returns
 from ..numeric.correlation import DEGENERATE_CROSS, equicorrelation_values, pair_cross
-from ..numeric.greeks import bs_greeks
 from ..numeric.realized import rolling_vol_values
 from .position import Position
 
@@ -41,15 +40,7 @@ class BreakevenCorrelation:
 def book_breakeven(position: Position, realized_vols: pd.Series) -> float:
     """Realized correlation at which the position's gamma-theta rate is zero (module docstring)."""
     legs = position.legs
-    g = bs_greeks(
-        legs["spot"].to_numpy(),
-        legs["strike"].to_numpy(),
-        legs["tau"].to_numpy(),
-        legs["vol"].to_numpy(),
-        legs["rate"].to_numpy(),
-        legs["div_yield"].to_numpy(),
-        legs["is_call"].to_numpy(),
-    )
+    g = position.leg_arrays.greeks()
     cash = g.gamma * legs["spot"].to_numpy() ** 2 * legs["quantity"].to_numpy()
     implied_var = legs["vol"].to_numpy() ** 2
     is_index = position.index_mask()

@@ -11,13 +11,31 @@ import pandas as pd
 
 from ..market.snapshot import INDEX
 from ..numeric.book import MAX_LEG_ROWS, Book, Leg, legs_text
-from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT, bs_greeks
+from ..numeric.greeks import PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks
 
 LEG_COLUMNS = ("underlying", "is_call", "strike", "tau", "quantity", "spot", "vol", "rate", "div_yield", "price")
 
 
+class _Premiums:
+    """The premium views of a sized book (``value``: sum q x price; ``premium``: sum |q| x price)."""
+
+    value: float
+    premium: float
+    budget_basis: str
+
+    @property
+    def net_premium(self) -> float:
+        """|sum q x price|: the premium paid (or collected) net of the legs' signs."""
+        return abs(self.value)
+
+    @property
+    def premium_at_risk(self) -> float:
+        """The premium the budget and the profit / stop targets refer to: gross or net (``budget_basis``)."""
+        return abs(self.value) if self.budget_basis == "net" else self.premium
+
+
 @dataclass(frozen=True, eq=False)
-class Position:
+class Position(_Premiums):
     """What :meth:`DispersionTrade.position` builds on one date (immutable).
 
     ``legs``: one row per option (columns :data:`LEG_COLUMNS`): underlying (a ticker or
@@ -45,16 +63,6 @@ class Position:
     value: float
     budget_basis: str = "gross"
 
-    @property
-    def net_premium(self) -> float:
-        """|sum q x price|: the premium paid (or collected) net of the legs' signs."""
-        return abs(self.value)
-
-    @property
-    def premium_at_risk(self) -> float:
-        """The premium the budget and the profit / stop targets refer to: gross or net (``budget_basis``)."""
-        return abs(self.value) if self.budget_basis == "net" else self.premium
-
     @cached_property
     def leg_arrays(self) -> LegArrays:
         """The legs as float64 / bool arrays (read once from ``legs``)."""
@@ -81,16 +89,7 @@ class Position:
         legs; summing dollar Greeks across underlyings is the usual book-level view.
         """
         legs = self.legs
-        g = bs_greeks(
-            legs["spot"].to_numpy(),
-            legs["strike"].to_numpy(),
-            legs["tau"].to_numpy(),
-            legs["vol"].to_numpy(),
-            legs["rate"].to_numpy(),
-            legs["div_yield"].to_numpy(),
-            legs["is_call"].to_numpy(),
-            threads=threads,
-        )
+        g = self.leg_arrays.greeks(threads=threads)
         q, spot = legs["quantity"].to_numpy(), legs["spot"].to_numpy()
         table = pd.DataFrame(
             {
@@ -170,6 +169,12 @@ class LegArrays:
     div_yield: np.ndarray
     price: np.ndarray
 
+    def greeks(self, *, threads=None) -> Greeks:
+        """Black-Scholes Greeks per unit of each leg at its own vol (:func:`~dispersionkit.bs_greeks`)."""
+        return bs_greeks(
+            self.spot, self.strike, self.tau, self.vol, self.rate, self.div_yield, self.is_call, threads=threads
+        )
+
 
 def _label(row) -> str:
     kind = "C" if row.is_call else "P"
@@ -182,7 +187,7 @@ def _book(a: LegArrays) -> Book:
 
 
 @dataclass(frozen=True, eq=False)
-class SizedBook:
+class SizedBook(_Premiums):
     """A dispersion book sized on one date, as arrays (what the backtest computes on); :meth:`position`
     is the same book labelled. Fields as :class:`Position`, with the components' ``weights``,
     ``spots`` and ``vols`` as arrays in ``names`` order and the legs as :class:`LegArrays`."""
@@ -201,14 +206,6 @@ class SizedBook:
     premium: float
     value: float
     budget_basis: str
-
-    @property
-    def net_premium(self) -> float:
-        return abs(self.value)
-
-    @property
-    def premium_at_risk(self) -> float:
-        return abs(self.value) if self.budget_basis == "net" else self.premium
 
     def book(self) -> Book:
         return _book(self.legs)

@@ -118,6 +118,8 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
     scale = target / paid
     if not np.isfinite(scale):  # a premium of 1e-12 against a target of 1e296
         raise ValueError(f"capital, quantities, prices: scaling the premium {paid:.3g} to {target:.3g} overflows")
+    if not scale > 0:  # a target of 5e-324 against a premium of 2: every quantity would become 0
+        raise ValueError(f"capital, budget: the target {target:.3g} is too small to scale the premium {paid:.3g} to")
     with overflow_is_error("capital, quantities, prices: scaling the premium to the budget"):
         scaled = _wrap(arrays["quantities"] * scale, labels)
     return BudgetScaling(scale=scale, premium=paid, target=target, quantities=scaled)
