@@ -129,6 +129,7 @@ def test_scale_to_budget_hits_the_target():
         (lambda: dk.scale_to_budget([np.nan], [2.0], 100.0), ValueError, "premium is NaN"),
         # Found by the long fuzz campaign: a target that underflows the scale made every quantity 0.
         (lambda: dk.scale_to_budget([2.0], [1.0], 1.0, budget=5e-324), ValueError, "too small to scale"),
+        (lambda: dk.scale_to_budget([3.0], [2.0], 1.7976931348623157e308, budget=1.0), ValueError, "too close to"),
         (lambda: dk.book_premium([1.0], [-2.0]), ValueError, "prices: must be >= 0"),
         (lambda: dk.book_premium([1.0], [2.0], basis="half"), ValueError, "basis: expected 'gross' or 'net'"),
         (lambda: dk.vega_neutral(1.0, 100.0, [np.inf], [1.0]), ValueError, "component_vega: must be finite or NaN"),

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import as_count, as_fraction, as_non_negative
+from .._validation import as_count, as_float_array, as_fraction, as_non_negative, overflow_is_error
 from ..numeric.realized import TRADING_DAYS
 
 DAYS_PER_YEAR = 365.25
@@ -199,8 +199,7 @@ def compute_metrics(
     See the module docstring for every definition.
     """
     equity = _check_equity(equity)
-    if isinstance(risk_free, bool) or not isinstance(risk_free, numbers.Real) or not math.isfinite(risk_free):
-        raise ValueError(f"risk_free: expected a finite annual rate, got {risk_free!r}")
+    risk_free = _risk_free(risk_free)
     trials = as_count(trials, "trials", 1)
     samples = as_count(bootstrap_samples, "bootstrap_samples", 0)
     block = as_count(bootstrap_block, "bootstrap_block", 1)
@@ -265,14 +264,36 @@ def value_at_risk(pnl, level: float = 0.95) -> tuple[float, float]:
     minus the k-th smallest and ES minus the mean of the k smallest; NaN without outcomes.
     """
     level = as_fraction(level, "level")
-    x = np.sort(np.asarray(pnl, dtype=np.float64).ravel())
+    x = np.sort(as_float_array(pnl, "pnl").ravel())
     if x.size == 0:
         return math.nan, math.nan
     if np.isnan(x).any():
         raise ValueError("pnl: contains NaN")
     # round() first: 1 - 0.95 is 0.050000000000000044, and ceil(n x that) would take one outcome too many.
     k = max(1, math.ceil(round(x.size * (1.0 - level), 9)))
-    return float(-x[k - 1]), float(-np.mean(x[:k]))
+    with overflow_is_error("pnl: the expected shortfall"):
+        shortfall = -np.mean(x[:k])
+    return float(-x[k - 1]), float(shortfall)
+
+
+def _daily_returns(returns) -> np.ndarray:
+    """``returns`` as float64, checked: real, 1-D, NaN allowed (it propagates), and every other
+    value within +-MAX_DAILY_RETURN, where the moments below stay in the float range."""
+    r = as_float_array(returns, "returns")
+    if r.ndim > 1:
+        raise ValueError(f"returns: expected one series of daily returns (1-D), got shape {r.shape}")
+    with np.errstate(invalid="ignore"):
+        beyond = np.flatnonzero(np.abs(r) > MAX_DAILY_RETURN)
+    if beyond.size:
+        at = int(beyond[0])
+        raise ValueError(f"returns: {r.flat[at]:g} at position {at} is beyond +-{MAX_DAILY_RETURN:g} (a daily return)")
+    return r.ravel()
+
+
+def _risk_free(risk_free) -> float:
+    if isinstance(risk_free, bool) or not isinstance(risk_free, numbers.Real) or not math.isfinite(risk_free):
+        raise ValueError(f"risk_free: expected a finite annual rate, got {risk_free!r}")
+    return float(risk_free)
 
 
 def sharpe_confidence_interval(
@@ -285,7 +306,8 @@ def sharpe_confidence_interval(
     autocorrelation within a block survives. Blocks longer than n / 2 are cut to n // 2.
     NaN with fewer than 3 returns, with ``samples`` = 0, or when every resample is flat.
     """
-    r = np.asarray(returns, dtype=np.float64)
+    r = _daily_returns(returns)
+    risk_free = _risk_free(risk_free)
     n = r.size
     if n < 3 or samples == 0:
         return math.nan, math.nan
@@ -325,7 +347,7 @@ def deflated_sharpe(
     ratio against zero). NaN with fewer than 3 returns or no variation.
     """
     trials = as_count(trials, "trials", 1)
-    excess = np.asarray(returns, dtype=np.float64) - risk_free / TRADING_DAYS
+    excess = _daily_returns(returns) - _risk_free(risk_free) / TRADING_DAYS
     n = excess.size
     if n < 3:
         return math.nan

@@ -13,13 +13,15 @@ import numpy as np
 import pandas as pd
 
 from .._labels import same_labels
-from .._validation import as_float_array
+from .._validation import as_count, as_float_array, as_positive
 from .correlation import average_correlation
 
 DEFAULT_TOLERANCE = 1e-8
 # nearest_correlation's projections take norms of the matrix: entries far beyond this would
 # overflow them (a user-edited correlation matrix is within a few units of [-1, 1]).
 _MAX_ENTRY = 1e100
+_MIN_TOLERANCE = 1e-15  # the relative change between iterates cannot fall much below machine epsilon
+_MAX_ITERATIONS = 10**7
 """Default tolerance of :func:`check_correlation` (symmetry, diagonal, smallest eigenvalue)."""
 
 
@@ -90,9 +92,14 @@ def nearest_correlation(matrix, *, tol: float = 1e-10, max_iterations: int = 100
     diagonal matrices, with Dykstra's correction on the PSD step, until successive iterates
     differ by less than ``tol`` (relative). The result is the last PSD iterate rescaled to an
     exact unit diagonal, D^-1/2 X D^-1/2, which keeps it PSD. ``matrix`` must be finite and
-    symmetric (it is the user's edited matrix; asymmetry is symmetrized first). Raises
-    RuntimeError if it has not converged after ``max_iterations``. A DataFrame keeps its labels.
+    symmetric (it is the user's edited matrix; asymmetry is symmetrized first). ``tol`` >= 1e-15;
+    ``max_iterations`` in [1, 1e7]. Raises RuntimeError if it has not converged after
+    ``max_iterations``. A DataFrame keeps its labels.
     """
+    tol = as_positive(tol, "tol")
+    if tol < _MIN_TOLERANCE:
+        raise ValueError(f"tol: {tol:g} is below what float64 iterates can resolve; use >= {_MIN_TOLERANCE:g}")
+    max_iterations = as_count(max_iterations, "max_iterations", 1, _MAX_ITERATIONS)
     A = _square(matrix, "matrix")
     if not np.isfinite(A).all():
         raise ValueError("matrix: contains NaN or inf")

@@ -26,7 +26,10 @@ def straddle_greeks(spot, strike, tau, vol, rate=0.0, div_yield=0.0, *, threads=
     """Price and Greeks of one call plus one put (same strike and expiry), via dk.bs_greeks."""
     call = bs_greeks(spot, strike, tau, vol, rate, div_yield, True, threads=threads)
     put = bs_greeks(spot, strike, tau, vol, rate, div_yield, False, threads=threads)
-    return Greeks(*(getattr(call, f.name) + getattr(put, f.name) for f in fields(Greeks)))
+    # A Greek that overflows to +inf for the call and -inf for the put (spot and strike near
+    # 1e308) has no float sum: NaN, as the kernel gives for any value it cannot represent.
+    with np.errstate(invalid="ignore"):
+        return Greeks(*(getattr(call, f.name) + getattr(put, f.name) for f in fields(Greeks)))
 
 
 def vega_neutral(index_qty, index_vega, component_vega, weights):
@@ -122,6 +125,11 @@ def scale_to_budget(quantities, prices, capital, budget: float = 0.05, basis: st
         raise ValueError(f"capital, budget: the target {target:.3g} is too small to scale the premium {paid:.3g} to")
     with overflow_is_error("capital, quantities, prices: scaling the premium to the budget"):
         scaled = _wrap(arrays["quantities"] * scale, labels)
+    try:  # a target within rounding of the float range: the scaled book's own premium overflows
+        book_premium(scaled, prices, basis)
+    except ValueError:
+        message = f"capital, budget: the target {target:.3g} is too close to the float range to size a book"
+        raise ValueError(message) from None
     return BudgetScaling(scale=scale, premium=paid, target=target, quantities=scaled)
 
 
