@@ -37,6 +37,13 @@ def numba_greeks(S, K, T, v, r, q, call, out):
         out[9, i] = s * q[i] * dq * n1 - dq * pdf * (2.0 * (r[i] - q[i]) * T[i] - d2 * sd) / (2.0 * T[i] * sd)
 
 
+@numba.njit(parallel=True, cache=True)
+def triad(a, b, c):
+    """STREAM triad, the bandwidth yardstick of bench.speedup_greeks."""
+    for i in numba.prange(a.shape[0]):
+        a[i] = b[i] + 3.0 * c[i]
+
+
 def run(inputs: dict, out: np.ndarray) -> np.ndarray:
     numba_greeks(
         inputs["spot"],

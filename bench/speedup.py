@@ -12,7 +12,19 @@ import sys
 from .timing import print_table
 
 AREAS = ["greeks", "implied_vol", "correlation", "paths", "book", "stress", "surface", "swaps"]
-COLUMNS = ["kernel", "N", "threads", "ref_s", "core_s", "speedup", "M_per_s", "floor_pct", "vs_numba"]
+COLUMNS = [
+    "kernel",
+    "N",
+    "threads",
+    "ref_s",
+    "core_s",
+    "speedup",
+    "M_per_s",
+    "bytes",
+    "floor_M_per_s",
+    "floor_pct",
+    "vs_numba",
+]
 
 
 def main(argv: list[str]) -> None:

@@ -1,6 +1,7 @@
 // Only wires the per-area registration functions into dispersionkit._core.
 #include "prelude.hpp"
 
+#include "dispersionkit/config.hpp"
 #include "dispersionkit/parallel.hpp"
 
 void register_book(py::module_& m);
@@ -23,6 +24,18 @@ PYBIND11_MODULE(_core, m) {
     m.def("hardware_threads", &dk::hardware_threads,
           "Number of cores in the process's affinity mask: the threads threads=None uses, and one more than "
           "the most worker threads the pool ever starts.");
+    // How the kernels were compiled, for `dispersionkit bench` to print beside its timings.
+#if defined(DK_NATIVE_BUILD)
+#if defined(__AVX512F__)
+    m.attr("BUILD") = "native (-march=native, 512-bit vectors preferred)";
+#else
+    m.attr("BUILD") = "native (-march=native)";
+#endif
+#elif defined(DK_SANITIZER_BUILD)
+    m.attr("BUILD") = "sanitizer (one baseline version)";
+#else
+    m.attr("BUILD") = "portable (AVX-512 / AVX2 / baseline clones chosen at load)";
+#endif
     register_book(m);
     register_correlation(m);
     register_greeks(m);

@@ -12,10 +12,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -165,6 +167,105 @@ inline StridedArg strided_input(const py::array& a, const Layout& layout, const 
         arg.strides[d] = a.strides(d);
     }
     return arg;
+}
+
+// The element type of an array whose dtype is one of `allowed` (in native byte order); bool
+// and uint8 are both read as uint8. TypeError naming the argument otherwise.
+inline Element element_arg(const py::array& a, std::initializer_list<Element> allowed, const char* name) {
+    const py::dtype got = a.dtype();
+    const auto matches = [&](Element e) {
+        if (e == Element::uint8)
+            return got.normalized_num() == py::dtype::of<bool>().normalized_num() ||
+                   got.normalized_num() == py::dtype::of<std::uint8_t>().normalized_num();
+        const py::dtype want = e == Element::float64 ? py::dtype::of<double>() : py::dtype::of<float>();
+        return got.normalized_num() == want.normalized_num() && got.itemsize() == want.itemsize();
+    };
+    std::string expected;
+    for (Element e : allowed)
+        expected += (expected.empty() ? "" : " or ") +
+                    std::string(e == Element::float64 ? "float64"
+                                                      : (e == Element::float32 ? "float32" : "bool/uint8"));
+    for (Element e : allowed) {
+        if (!matches(e)) continue;
+        if (!native_byte_order(got.byteorder()))
+            throw py::type_error(std::string(name) + ": expected dtype " + expected +
+                                 " in native byte order, got " + std::string(py::str(got)) +
+                                 " (a.astype(a.dtype.newbyteorder('=')) converts it)");
+        return e;
+    }
+    throw py::type_error(std::string(name) + ": expected dtype " + expected + ", got " +
+                         std::string(py::str(got)));
+}
+
+// An input already broadcast to `layout` (stride-0 views allowed) whose dtype is one of
+// `allowed`; the kernels' gathers convert it to their own element type.
+inline StridedArg strided_input_of(const py::array& a, const Layout& layout,
+                                   std::initializer_list<Element> allowed, const char* name) {
+    const Element type = element_arg(a, allowed, name);
+    if (a.ndim() != layout.ndim)
+        throw py::value_error(std::string(name) + ": not broadcast to the output shape");
+    StridedArg arg;
+    arg.data = static_cast<const char*>(a.data());
+    arg.type = type;
+    for (int d = 0; d < layout.ndim; ++d) {
+        if (a.shape(d) != layout.shape[d])
+            throw py::value_error(std::string(name) + ": not broadcast to the output shape");
+        arg.strides[d] = a.strides(d);
+    }
+    return arg;
+}
+
+// ---- overlapping arrays -------------------------------------------------------------------
+
+// The bytes [lo, hi) an array's elements can occupy (np.byte_bounds); empty for a size-0 array.
+struct ByteRange {
+    std::uintptr_t lo = 0, hi = 0;
+};
+
+inline ByteRange byte_range(const py::array& a) {
+    if (a.size() == 0) return {};
+    auto lo = reinterpret_cast<std::uintptr_t>(a.data()), hi = lo;
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) {
+        const auto extent = static_cast<std::uintptr_t>(a.shape(d) - 1);
+        const py::ssize_t stride = a.strides(d);
+        if (stride >= 0)
+            hi += extent * static_cast<std::uintptr_t>(stride);
+        else
+            lo -= extent * static_cast<std::uintptr_t>(-stride);
+    }
+    return {lo, hi + static_cast<std::uintptr_t>(a.itemsize())};
+}
+
+// ValueError naming the first output whose bytes may overlap an input or another output (the
+// bounds test of np.may_share_memory): the kernels read inputs while writing outputs, so such
+// a call would silently compute from half-overwritten data. Inputs may overlap each other. One
+// sort and one sweep: O(k log k) for k arrays, instead of one test per (output, input) pair.
+struct NamedRange {
+    ByteRange range;
+    const char* name;  // null for an input
+};
+
+inline void require_no_overlap(std::vector<NamedRange> ranges) {
+    std::sort(ranges.begin(), ranges.end(),
+              [](const NamedRange& a, const NamedRange& b) { return a.range.lo < b.range.lo; });
+    std::uintptr_t any_hi = 0, output_hi = 0;
+    const char* output_name = nullptr;
+    for (const NamedRange& r : ranges) {
+        if (r.range.lo == r.range.hi) continue;  // empty
+        const bool is_output = r.name != nullptr;
+        // Sorted by start, so an earlier range overlaps this one exactly when it ends after this start.
+        if (is_output && r.range.lo < any_hi)
+            throw py::value_error(std::string(r.name) +
+                                  ": overlaps an input array or another output; use a separate buffer");
+        if (!is_output && r.range.lo < output_hi)
+            throw py::value_error(std::string(output_name) +
+                                  ": overlaps an input array or another output; use a separate buffer");
+        any_hi = std::max(any_hi, r.range.hi);
+        if (is_output && r.range.hi > output_hi) {
+            output_hi = r.range.hi;
+            output_name = r.name;
+        }
+    }
 }
 
 // A writable, C-contiguous output of exactly `shape`.

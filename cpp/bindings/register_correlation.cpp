@@ -41,37 +41,53 @@ std::ptrdiff_t vector_stride(const py::array& a, py::ssize_t length, const char*
     return a.strides(0) / item;
 }
 
-void quadform_shared_py(const py::object& corr_arg, const py::object& u_arg, const py::object& out_arg,
-                        const py::object& threads) {
+// weights and vols (T, n) with contiguous rows (row stride 0 for one row over every date).
+WeightedVols weighted_vols(const py::object& weights_arg, const py::object& vols_arg, py::ssize_t T,
+                           py::ssize_t n) {
+    const Rows w = row_input(array_arg(weights_arg, "weights"), T, n, "weights");
+    const Rows s = row_input(array_arg(vols_arg, "vols"), T, n, "vols");
+    return {w.data, w.stride, s.data, s.stride};
+}
+
+void quadform_shared_py(const py::object& corr_arg, const py::object& weights, const py::object& vols,
+                        const py::object& out_arg, const py::object& threads) {
     const int nthreads = integer_arg<int>(threads, "threads", 0);
-    const py::array corr = array_arg(corr_arg, "corr"), u = array_arg(u_arg, "u");
+    const py::array corr = array_arg(corr_arg, "corr");
     py::array out = array_arg(out_arg, "out");
     if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2))
         throw py::value_error("corr: expected shape (S, n, n)");
-    if (u.ndim() != 2) throw py::value_error("u: expected shape (T, n)");
-    const py::ssize_t S = corr.shape(0), n = corr.shape(1), T = u.shape(0);
+    if (out.ndim() != 2) throw py::value_error("out: expected shape (S, T)");
+    const py::ssize_t S = corr.shape(0), n = corr.shape(1), T = out.shape(1);
     const double* R = contiguous_input<double>(corr, {S, n, n}, "corr");
-    const Rows rows = row_input(u, T, n, "u");
+    const WeightedVols u = weighted_vols(weights, vols, T, n);
     double* o = contiguous_output<double>(out, {S, T}, "out");
-    run_without_gil([&](Interrupt* interrupt) {
-        quadform_shared(S, T, n, R, rows.data, rows.stride, o, nthreads, interrupt);
-    });
+    run_without_gil([&](Interrupt* interrupt) { quadform_shared(S, T, n, R, u, o, nthreads, interrupt); });
 }
 
-void quadform_per_date_py(const py::object& corr_arg, const py::object& u_arg, const py::object& out_arg,
-                          const py::object& threads) {
+void quadform_per_date_py(const py::object& corr_arg, const py::object& weights, const py::object& vols,
+                          const py::object& out_arg, const py::object& threads) {
     const int nthreads = integer_arg<int>(threads, "threads", 0);
-    const py::array corr = array_arg(corr_arg, "corr"), u = array_arg(u_arg, "u");
+    const py::array corr = array_arg(corr_arg, "corr");
     py::array out = array_arg(out_arg, "out");
     if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2))
         throw py::value_error("corr: expected shape (T, n, n)");
     const py::ssize_t T = corr.shape(0), n = corr.shape(1);
     const double* R = contiguous_input<double>(corr, {T, n, n}, "corr");
-    const Rows rows = row_input(u, T, n, "u");
+    const WeightedVols u = weighted_vols(weights, vols, T, n);
     double* o = contiguous_output<double>(out, {T}, "out");
-    run_without_gil([&](Interrupt* interrupt) {
-        quadform_per_date(T, n, R, rows.data, rows.stride, o, nthreads, interrupt);
-    });
+    run_without_gil([&](Interrupt* interrupt) { quadform_per_date(T, n, R, u, o, nthreads, interrupt); });
+}
+
+py::tuple symmetry_gap_py(const py::object& corr_arg, const py::object& threads) {
+    const int nthreads = integer_arg<int>(threads, "threads", 0);
+    const py::array corr = array_arg(corr_arg, "corr");
+    if (corr.ndim() != 3 || corr.shape(1) != corr.shape(2))
+        throw py::value_error("corr: expected shape (S, n, n)");
+    const py::ssize_t S = corr.shape(0), n = corr.shape(1);
+    const double* R = contiguous_input<double>(corr, {S, n, n}, "corr");
+    SymmetryCheck check;
+    run_without_gil([&](Interrupt* interrupt) { check = symmetry_gap(S, n, R, nthreads, interrupt); });
+    return py::make_tuple(check.finite, check.gap);
 }
 
 void equicorrelation_py(const py::object& index_vol_arg, const py::object& vols_arg,
@@ -140,13 +156,19 @@ void rolling_pairwise_py(const py::object& returns, const py::object& window, co
 }  // namespace
 
 void register_correlation(py::module_& m) {
-    m.def("quadform_shared", &quadform_shared_py, py::kw_only(), py::arg("corr"), py::arg("u"),
-          py::arg("out"), py::arg("threads"),
-          "out[s, t] = u[t] @ corr[s] @ u[t] for symmetric corr (S, n, n), C-contiguous; u (T, n) with "
-          "contiguous rows (row stride 0 allowed). Reads only the upper triangle of corr.");
-    m.def("quadform_per_date", &quadform_per_date_py, py::kw_only(), py::arg("corr"), py::arg("u"),
-          py::arg("out"), py::arg("threads"),
-          "out[t] = u[t] @ corr[t] @ u[t] for corr (T, n, n), C-contiguous; u (T, n).");
+    m.def(
+        "quadform_shared", &quadform_shared_py, py::kw_only(), py::arg("corr"), py::arg("weights"),
+        py::arg("vols"), py::arg("out"), py::arg("threads"),
+        "out[s, t] = u[t] @ corr[s] @ u[t], u = weights * vols (0 where the weight is 0), for symmetric corr "
+        "(S, n, n), C-contiguous; weights and vols (T, n) with contiguous rows (row stride 0 allowed); out "
+        "(S, T). Reads only the upper triangle of corr (check it with symmetry_gap).");
+    m.def("quadform_per_date", &quadform_per_date_py, py::kw_only(), py::arg("corr"), py::arg("weights"),
+          py::arg("vols"), py::arg("out"), py::arg("threads"),
+          "out[t] = u[t] @ corr[t] @ u[t], u = weights * vols (0 where the weight is 0), for corr (T, n, n), "
+          "C-contiguous; weights and vols (T, n) with contiguous rows (row stride 0 allowed).");
+    m.def("symmetry_gap", &symmetry_gap_py, py::kw_only(), py::arg("corr"), py::arg("threads"),
+          "(finite, gap) of matrices corr (S, n, n), C-contiguous: whether every entry is finite, and max "
+          "|corr[s] - corr[s].T| (0.0 when not finite).");
     m.def("equicorrelation", &equicorrelation_py, py::kw_only(), py::arg("index_vol"), py::arg("vols"),
           py::arg("weights"), py::arg("out"), py::arg("threads"),
           "out[t] = (iv^2 - sum (w s)^2) / ((sum w s)^2 - sum (w s)^2) per date; vols, weights (T, n) with "

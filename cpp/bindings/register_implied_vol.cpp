@@ -26,8 +26,11 @@ void implied_vol_binding(const py::object& price, const py::object& spot, const 
     inputs[IvInput::div_yield] = div_yield;
     inputs[IvInput::is_call] = is_call;
     std::array<StridedArg, IvInput::count> args;
+    // is_call as bool/uint8 flags (nonzero = call), converted to 0/1 doubles block by block.
     for (std::size_t a = 0; a < IvInput::count; ++a)
-        args[a] = strided_input<double>(array_arg(inputs[a], kIvInputNames[a]), layout, kIvInputNames[a]);
+        args[a] =
+            strided_input_of(array_arg(inputs[a], kIvInputNames[a]), layout,
+                             {a == IvInput::is_call ? Element::uint8 : Element::float64}, kIvInputNames[a]);
     double* vol = contiguous_output<double>(vol_array, shape, "out");
     // int8 status codes are IVStatus values (its underlying type).
     auto* codes =
@@ -51,6 +54,7 @@ void register_implied_vol(py::module_& m) {
           py::arg(kIvInputNames[IvInput::div_yield]), py::arg(kIvInputNames[IvInput::is_call]),
           py::arg("out"), py::arg("status"), py::arg("threads"),
           "Fill a preallocated C-contiguous float64 vol array `out` (and an int8 `status` array of IV_STATUS "
-          "codes, or None) from float64 inputs broadcast to its shape (is_call as 0/1). threads: 0 = all "
+          "codes, or None) from float64 inputs broadcast to its shape (is_call as bool/uint8, nonzero = "
+          "call). threads: 0 = all "
           "cores. Ctrl-C stops the call (KeyboardInterrupt; outputs partly written).");
 }

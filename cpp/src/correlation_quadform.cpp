@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "dispersionkit/config.hpp"
@@ -12,73 +14,146 @@
 namespace dk {
 namespace {
 
-// Eight dates side by side: one AVX-512 register on this machine, two AVX2 registers elsewhere.
-// Declared 8-byte aligned so loads from plain double buffers are never alignment faults.
-typedef double v8d __attribute__((vector_size(64), aligned(8)));
-constexpr std::size_t kLanes = kQuadDates / 8;  // v8d per packed row
-constexpr std::size_t kTile = 4;                // rows of R sharing each load of u_j
-// Date blocks (quadform_shared) or dates (quadform_per_date) between two interrupt checks, and
-// dates of the O(n) equicorrelation formula.
+// GCC vector types of 2, 4 and 8 doubles: one SSE2, AVX2 or AVX-512 register. They are read
+// only from the packed dates, which are 64-byte aligned (PackedDates).
+typedef double v2d __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+
+// The dates of one block transposed, packed[j * kQuadDates + d], 64-byte aligned so that every
+// pass reads whole aligned vectors (kQuadDates * 8 bytes is a multiple of 64).
+class PackedDates {
+  public:
+    explicit PackedDates(std::size_t n)
+        : data_(static_cast<double*>(::operator new[](
+              std::max<std::size_t>(1, n) * kQuadDates * sizeof(double), std::align_val_t(64)))) {}
+    ~PackedDates() { ::operator delete[](data_, std::align_val_t(64)); }
+    PackedDates(const PackedDates&) = delete;
+    PackedDates& operator=(const PackedDates&) = delete;
+    double* data() { return data_; }
+
+  private:
+    double* data_;
+};
+
+// Date blocks (quadform_shared), tiles (symmetry_gap) or dates (quadform_per_date) between two
+// interrupt checks, and dates of the O(n) equicorrelation formula.
 constexpr std::size_t kItemsPerCheck = 16;
 constexpr std::size_t kDatesPerCheck = 1024;
 
-// u'Ru for kQuadDates dates at once. ut holds u transposed: ut[j*kLanes + k] = u_j for dates
-// 8k..8k+7. Uses u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one
-// multiply-add per date, half the work of (U R) * U. Every lane follows the same operation
-// order, so a date's result does not depend on its neighbours or on the block it falls in.
-// fp-contract lets GCC fuse the multiply-adds (the ISO-mode default keeps them apart).
-__attribute__((optimize("fp-contract=fast"))) DK_SIMD_CLONES void quad_block(std::size_t n, const double* R,
-                                                                             const v8d* __restrict ut,
-                                                                             double* __restrict result) {
-    v8d acc[kLanes] = {};
+// u'Ru for the kQuadDates dates of a packed block, in passes of kVecs * width(V) dates side by
+// side in vector lanes. `packed` holds u transposed: packed[j * kQuadDates + d] = u_j of date d.
+// Uses u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one multiply-add
+// per date, half the work of (U R) * U. kRows rows of R share each load of u_j; their sums over
+// j stay in registers (kRows * kVecs accumulators), which is what the register count of the
+// ISA bounds. The passes of a block run panel by panel (kRows rows of R), all passes over one
+// panel before the next: the panel is then read from cache by every pass, where pass by pass
+// each one would stream the whole triangle of R from memory again (n = 2000: 16 MB per pass).
+// Every lane follows the same operation order, so a date's result does not depend on its
+// neighbours, on the block it falls in or on the panel order (row i's term is added after
+// row i-1's in every date's sum).
+template <class V, std::size_t kVecs, std::size_t kRows>
+[[gnu::always_inline]] inline void quad_passes(std::size_t n, const double* R, const double* packed,
+                                               double* result) {
+    constexpr std::size_t W = sizeof(V) / sizeof(double);
+    constexpr std::size_t kPassDates = kVecs * W;
+    static_assert(kQuadDates % kPassDates == 0);
+    constexpr std::size_t kPasses = kQuadDates / kPassDates;
+    V acc[kPasses][kVecs] = {};
     std::size_t i = 0;
-    for (; i + kTile <= n; i += kTile) {
-        const double* r0 = R + i * n;
-        const double* r1 = r0 + n;
-        const double* r2 = r1 + n;
-        const double* r3 = r2 + n;
-        v8d v0[kLanes] = {}, v1[kLanes] = {}, v2[kLanes] = {}, v3[kLanes] = {};
-        for (std::size_t j = i + kTile; j < n; ++j) {
-            const v8d* u = ut + j * kLanes;
-            const double a0 = r0[j], a1 = r1[j], a2 = r2[j], a3 = r3[j];
-#pragma GCC unroll 4
-            for (std::size_t k = 0; k < kLanes; ++k) {
-                const v8d uk = u[k];
-                v0[k] += a0 * uk;
-                v1[k] += a1 * uk;
-                v2[k] += a2 * uk;
-                v3[k] += a3 * uk;
+    for (; i + kRows <= n; i += kRows) {
+        for (std::size_t p = 0; p < kPasses; ++p) {
+            const double* pass = packed + p * kPassDates;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kQuadDates);
+            };
+            V v[kRows][kVecs] = {};
+            for (std::size_t j = i + kRows; j < n; ++j) {
+                const V* u = u_at(j);
+                V uj[kVecs];
+#pragma GCC unroll 8
+                for (std::size_t k = 0; k < kVecs; ++k) uj[k] = u[k];
+#pragma GCC unroll 8
+                for (std::size_t r = 0; r < kRows; ++r) {
+                    const double a = R[(i + r) * n + j];
+#pragma GCC unroll 8
+                    for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += a * uj[k];
+                }
+            }
+            // The upper triangle inside the tile, then each row's term of the sum.
+#pragma GCC unroll 8
+            for (std::size_t r = 0; r < kRows; ++r) {
+                const double* row = R + (i + r) * n;
+#pragma GCC unroll 8
+                for (std::size_t c = r + 1; c < kRows; ++c) {
+                    const V* uc = u_at(i + c);
+#pragma GCC unroll 8
+                    for (std::size_t k = 0; k < kVecs; ++k) v[r][k] += row[i + c] * uc[k];
+                }
+                const V* ui = u_at(i + r);
+#pragma GCC unroll 8
+                for (std::size_t k = 0; k < kVecs; ++k)
+                    acc[p][k] += ui[k] * (2.0 * v[r][k] + row[i + r] * ui[k]);
             }
         }
-        // The upper triangle inside the tile itself.
-        const v8d* u0 = ut + i * kLanes;
-        const v8d* u1 = u0 + kLanes;
-        const v8d* u2 = u1 + kLanes;
-        const v8d* u3 = u2 + kLanes;
-#pragma GCC unroll 4
-        for (std::size_t k = 0; k < kLanes; ++k) {
-            v0[k] += r0[i + 1] * u1[k] + r0[i + 2] * u2[k] + r0[i + 3] * u3[k];
-            v1[k] += r1[i + 2] * u2[k] + r1[i + 3] * u3[k];
-            v2[k] += r2[i + 3] * u3[k];
-            acc[k] += u0[k] * (2.0 * v0[k] + r0[i] * u0[k]);
-            acc[k] += u1[k] * (2.0 * v1[k] + r1[i + 1] * u1[k]);
-            acc[k] += u2[k] * (2.0 * v2[k] + r2[i + 2] * u2[k]);
-            acc[k] += u3[k] * (2.0 * v3[k] + r3[i + 3] * u3[k]);
+    }
+    for (; i < n; ++i) {  // the last n % kRows rows
+        const double* row = R + i * n;
+        for (std::size_t p = 0; p < kPasses; ++p) {
+            const double* pass = packed + p * kPassDates;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kQuadDates);
+            };
+            V v[kVecs] = {};
+            for (std::size_t j = i + 1; j < n; ++j) {
+                const V* u = u_at(j);
+#pragma GCC unroll 8
+                for (std::size_t k = 0; k < kVecs; ++k) v[k] += row[j] * u[k];
+            }
+            const V* ui = u_at(i);
+#pragma GCC unroll 8
+            for (std::size_t k = 0; k < kVecs; ++k) acc[p][k] += ui[k] * (2.0 * v[k] + row[i] * ui[k]);
         }
     }
-    for (; i < n; ++i) {  // the last n % kTile rows
-        const double* ri = R + i * n;
-        v8d v[kLanes] = {};
-        for (std::size_t j = i + 1; j < n; ++j)
-            for (std::size_t k = 0; k < kLanes; ++k) v[k] += ri[j] * ut[j * kLanes + k];
-        for (std::size_t k = 0; k < kLanes; ++k) {
-            const v8d ui = ut[i * kLanes + k];
-            acc[k] += ui * (2.0 * v[k] + ri[i] * ui);
-        }
-    }
-    for (std::size_t k = 0; k < kLanes; ++k)
-        for (std::size_t l = 0; l < 8; ++l) result[8 * k + l] = acc[k][l];
+    for (std::size_t p = 0; p < kPasses; ++p)
+        for (std::size_t k = 0; k < kVecs; ++k)
+            for (std::size_t l = 0; l < W; ++l) result[p * kPassDates + W * k + l] = acc[p][k][l];
 }
+
+// u'Ru for one packed block of kQuadDates dates. The tiling follows the registers: AVX-512,
+// 32 registers: 32 dates x 4 rows (16 accumulators); AVX2 and SSE2, 16 registers: 16 or 8
+// dates x 2 rows (8 accumulators). fp-contract lets GCC fuse the multiply-adds (the ISO-mode
+// default keeps them apart).
+#define DK_QUAD_FLAGS optimize("fp-contract=fast")
+#if defined(DK_ISA_VERSIONS)
+DK_ISA_AVX512 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                             const double* packed, double* result) {
+    quad_passes<v8d, 4, 4>(n, R, packed, result);
+}
+DK_ISA_AVX2 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                           const double* packed, double* result) {
+    quad_passes<v4d, 2, 6>(n, R, packed, result);
+}
+DK_ISA_DEFAULT __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
+                                                              const double* packed, double* result) {
+    quad_passes<v2d, 2, 6>(n, R, packed, result);
+}
+#else
+__attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
+                                               double* result) {
+#if defined(__AVX512F__)
+    quad_passes<v8d, 4, 4>(n, R, packed, result);
+#elif defined(__AVX2__)
+    quad_passes<v4d, 2, 6>(n, R, packed, result);
+#else
+    quad_passes<v2d, 2, 6>(n, R, packed, result);
+#endif
+}
+#endif
+#undef DK_QUAD_FLAGS
+
+// u_t = w_t s_t (0 where w_t = 0) of one date.
+inline double weighted_vol(double w, double s) { return w == 0.0 ? 0.0 : w * s; }
 
 // u'Ru as (sum_i u_i R_i) . u: rows of R are combined with vector multiply-adds into `combo`
 // (length n, stays in L1), so there is no horizontal reduction per row, and R streams once.
@@ -175,43 +250,121 @@ double equicorrelation_one(std::size_t n, double index_vol, const double* __rest
 
 }  // namespace
 
-void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const double* u,
-                     std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt) {
+void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const WeightedVols& u,
+                     double* out, int threads, Interrupt* interrupt) {
     if (S == 0 || T == 0) return;
     const std::size_t blocks = (T + kQuadDates - 1) / kQuadDates;
     const std::size_t work_per_item = kQuadDates * std::max<std::size_t>(1, n * n / 2);
     const std::size_t min_items = std::max<std::size_t>(1, kQuadMinWork / work_per_item);
     parallel_for(S * blocks, threads, min_items, interrupt, [&](std::size_t begin, std::size_t end) {
-        std::vector<double> packed_rows(std::max<std::size_t>(1, n) * kQuadDates);
+        PackedDates packed_rows(n);
         double* packed = packed_rows.data();
         double result[kQuadDates];
+        std::size_t packed_block = blocks;  // the date block `packed` holds (none yet)
         for (std::size_t item = begin; item < end; ++item) {
             if ((item - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
             const std::size_t s = item / blocks, b = item % blocks;
             const std::size_t t0 = b * kQuadDates, count = std::min(kQuadDates, T - t0);
-            // Dates past T are zero lanes: they never mix with real dates.
-            std::memset(packed, 0, n * kQuadDates * sizeof(double));
-            for (std::size_t d = 0; d < count; ++d) {
-                const double* row = u + static_cast<std::ptrdiff_t>(t0 + d) * u_stride;
-                for (std::size_t j = 0; j < n; ++j) packed[j * kQuadDates + d] = row[j];
+            if (b != packed_block) {  // scenarios of one date block share its packing
+                // Dates past T are zero lanes: they never mix with real dates.
+                std::memset(packed, 0, n * kQuadDates * sizeof(double));
+                for (std::size_t d = 0; d < count; ++d) {
+                    const auto t = static_cast<std::ptrdiff_t>(t0 + d);
+                    const double* w = u.weights + t * u.w_stride;
+                    const double* vol = u.vols + t * u.vol_stride;
+                    for (std::size_t j = 0; j < n; ++j)
+                        packed[j * kQuadDates + d] = weighted_vol(w[j], vol[j]);
+                }
+                packed_block = b;
             }
-            quad_block(n, R + s * n * n, reinterpret_cast<const v8d*>(packed), result);
+            quad_block(n, R + s * n * n, packed, result);
             std::copy(result, result + count, out + s * T + t0);
         }
     });
 }
 
-void quadform_per_date(std::size_t T, std::size_t n, const double* R, const double* u,
-                       std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt) {
+void quadform_per_date(std::size_t T, std::size_t n, const double* R, const WeightedVols& u, double* out,
+                       int threads, Interrupt* interrupt) {
     const std::size_t min_dates = std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, n * n));
     parallel_for(T, threads, min_dates, interrupt, [&](std::size_t begin, std::size_t end) {
-        std::vector<double> combo(n);
+        std::vector<double> combo(n), row(n);
         for (std::size_t t = begin; t < end; ++t) {
             if ((t - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
-            out[t] =
-                quadform_one(n, R + t * n * n, u + static_cast<std::ptrdiff_t>(t) * u_stride, combo.data());
+            const auto ts = static_cast<std::ptrdiff_t>(t);
+            const double* w = u.weights + ts * u.w_stride;
+            const double* vol = u.vols + ts * u.vol_stride;
+            for (std::size_t j = 0; j < n; ++j) row[j] = weighted_vol(w[j], vol[j]);
+            out[t] = quadform_one(n, R + t * n * n, row.data(), combo.data());
         }
     });
+}
+
+namespace {
+
+// Tiles of kSymTile x kSymTile: a tile of R and the matching tile of R' are both in L1.
+constexpr std::size_t kSymTile = 32;
+
+// Finiteness and max |R_ij - R_ji| over tile (I, J) and its mirror (J, I), I <= J. The mirror
+// is copied transposed into `mirror` (contiguous reads of its rows), so the comparison reads
+// two contiguous rows and vectorizes.
+DK_SIMD_CLONES
+void symmetry_tile(std::size_t n, const double* R, std::size_t i0, std::size_t j0, bool& finite,
+                   double& gap) {
+    const std::size_t rows = std::min(n, i0 + kSymTile) - i0, cols = std::min(n, j0 + kSymTile) - j0;
+    alignas(64) double mirror[kSymTile][kSymTile];
+    for (std::size_t c = 0; c < cols; ++c) {
+        const double* row = R + (j0 + c) * n + i0;
+        for (std::size_t r = 0; r < rows; ++r) mirror[r][c] = row[r];
+    }
+    double worst = 0.0;
+    bool all_finite = true;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = R + (i0 + r) * n + j0;
+        const double* other = mirror[r];
+#pragma omp simd reduction(max : worst) reduction(& : all_finite)
+        for (std::size_t c = 0; c < cols; ++c) {
+            const double a = row[c], b = other[c];
+            all_finite &= (std::fabs(a) < kInf) & (std::fabs(b) < kInf);
+            const double d = std::fabs(a - b);
+            worst = d > worst ? d : worst;
+        }
+    }
+    finite = finite && all_finite;
+    gap = worst > gap ? worst : gap;
+}
+
+}  // namespace
+
+SymmetryCheck symmetry_gap(std::size_t S, std::size_t n, const double* R, int threads, Interrupt* interrupt) {
+    const std::size_t tiles = (n + kSymTile - 1) / kSymTile;
+    // An item is a row of tiles ti and its partner row tiles-1-ti: row ti holds tiles - ti tiles
+    // from the diagonal on, so each pair holds tiles + 1 and the threads' shares are even.
+    const std::size_t pairs = (tiles + 1) / 2;
+    const std::size_t items = S * pairs;  // (matrix, pair of tile rows)
+    if (items == 0) return {};
+    const std::size_t min_items =
+        std::max<std::size_t>(1, kQuadMinWork / std::max<std::size_t>(1, 2 * kSymTile * n));
+    const std::size_t chunks = chunk_count(items, resolve_threads(threads), min_items);
+    std::vector<SymmetryCheck> partial(chunks);
+    run_chunks(items, chunks, interrupt, [&](std::size_t c, std::size_t begin, std::size_t end) {
+        SymmetryCheck& mine = partial[c];
+        for (std::size_t item = begin; item < end; ++item) {
+            if ((item - begin) % kItemsPerCheck == 0 && stop_requested(interrupt)) return;
+            const std::size_t s = item / pairs, first = item % pairs, last = tiles - 1 - first;
+            for (std::size_t ti : {first, last}) {
+                for (std::size_t tj = ti; tj < tiles; ++tj)
+                    symmetry_tile(n, R + s * n * n, ti * kSymTile, tj * kSymTile, mine.finite, mine.gap);
+                if (last == first) break;
+            }
+        }
+    });
+    SymmetryCheck total;
+    for (const SymmetryCheck& p : partial) {
+        total.finite = total.finite && p.finite;
+        total.gap = p.gap > total.gap ? p.gap : total.gap;
+    }
+    if (!total.finite) total.gap = 0.0;
+    return total;
 }
 
 void equicorrelation(std::size_t T, std::size_t n, const double* index_vol, std::ptrdiff_t iv_stride,

@@ -61,15 +61,27 @@ inline double erfcx_from(double y, double erfc_y) {
 
 inline double normalized_vega(double h, double t) { return kInvSqrt2Pi * std::exp(-0.5 * (h * h + t * t)); }
 
-}  // namespace
+// normalized_vega times e^{log_scale}, in one exp: the factor that makes b tiny far out of the
+// money (e^{-(h^2 + t^2)/2}) and a large multiplier meet before anything underflows.
+template <bool Scaled>
+[[gnu::always_inline]] inline double scaled_vega(double h, double t, const double* log_scale, std::size_t i) {
+    if constexpr (Scaled)
+        return kInvSqrt2Pi * std::exp(log_scale[i] - 0.5 * (h * h + t * t));
+    else
+        return normalized_vega(h, t);
+}
 
-DK_SIMD_CLONES
-void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
-                       double* vega, double* complement) {
+// otm_values_direct; Scaled: price, vega and complement times e^{log_scale[i]}.
+template <bool Scaled>
+[[gnu::always_inline]] inline void direct(std::size_t m, const double* h, const double* t, const double* ex,
+                                          const double* log_scale, double* price, double* vega,
+                                          double* complement) {
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
-        const double up = h[i] + t[i], down = h[i] - t[i], e = ex[i];
-        const double v = normalized_vega(h[i], t[i]);
+        const double up = h[i] + t[i], down = h[i] - t[i];
+        const double v = scaled_vega<Scaled>(h[i], t[i], log_scale, i);
+        // Scaled: the near-the-money terms (never tiny) are scaled by e^{log_scale} directly.
+        const double e = Scaled ? ex[i] * std::exp(log_scale[i]) : ex[i];
         // Near the money (up >= 0) erfc(up/sqrt2) = 2 Phi(-up) <= 1, a tail probability; below
         // it erfc(-up/sqrt2) feeds erfcx. Either way the argument is |up|/sqrt2.
         const double y_up = std::fabs(up) * kInvSqrt2, y_down = -down * kInvSqrt2;
@@ -88,15 +100,24 @@ void otm_values_direct(std::size_t m, const double* h, const double* t, const do
     }
 }
 
+}  // namespace
+
+DK_SIMD_CLONES
+void otm_values_direct(std::size_t m, const double* h, const double* t, const double* ex, double* price,
+                       double* vega, double* complement) {
+    direct<false>(m, h, t, ex, nullptr, price, vega, complement);
+}
+
 namespace {
 
 // R' = 1 + z R(z) cancels by ~z^2 for z << 0, costing at most ~3 digits of b where b is
 // ~1e-300; the solver's vol error there is that divided by d ln b / d ln s ~ h^2, i.e. still
 // at rounding level. Nodes are summed in a fixed order, so each option's sum is independent
 // of its neighbours. Without the far tail every node has y < 26 and the series is not needed.
-template <int N, bool kFarTail>
+template <int N, bool kFarTail, bool Scaled = false>
 inline __attribute__((always_inline)) void quadrature(std::size_t m, const double* h, const double* t,
-                                                      double* price, double* vega) {
+                                                      double* price, double* vega,
+                                                      const double* log_scale = nullptr) {
     using Rule = GaussLegendre<N>;
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
@@ -111,7 +132,7 @@ inline __attribute__((always_inline)) void quadrature(std::size_t m, const doubl
             const double ex = kFarTail ? erfcx_from(y, erfc_y) : erfcx_below_26(y, erfc_y);
             sum += Rule::weight[k] * (1.0 + z * kSqrtHalfPi * ex);
         }
-        const double v = normalized_vega(hi, ti);
+        const double v = scaled_vega<Scaled>(hi, ti, log_scale, i);
         vega[i] = v;
         price[i] = v * ti * sum;
     }
@@ -147,9 +168,10 @@ void quadrature8_far(std::size_t m, const double* h, const double* t, double* p,
 // truncation error below 0.15^22 ~ 1e-18.
 constexpr int kSeriesTerms = 11;
 
-DK_SIMD_CLONES
-void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega) {
-    constexpr int kOrder = 2 * kSeriesTerms - 1;
+template <int Terms, bool Scaled = false>
+[[gnu::always_inline]] inline void series(std::size_t m, const double* h, const double* t, double* price,
+                                          double* vega, const double* log_scale = nullptr) {
+    constexpr int kOrder = 2 * Terms - 1;
 #pragma omp simd
     for (std::size_t i = 0; i < m; ++i) {
         const double hi = h[i], ti = t[i];
@@ -165,11 +187,42 @@ void otm_values_series(std::size_t m, const double* h, const double* t, double* 
         double sum = r[kOrder];
 #pragma GCC unroll 32
         for (int k = kOrder - 2; k >= 1; k -= 2) sum = r[k] + t2 * (1.0 / ((k + 1.0) * (k + 2.0))) * sum;
-        const double v = normalized_vega(hi, ti);
+        const double v = scaled_vega<Scaled>(hi, ti, log_scale, i);
         vega[i] = v;
         price[i] = 2.0 * v * ti * sum;
     }
 }
+
+DK_SIMD_CLONES
+void otm_values_series(std::size_t m, const double* h, const double* t, double* price, double* vega) {
+    series<kSeriesTerms>(m, h, t, price, vega);
+}
+
+namespace {
+
+// Shorter series for narrower intervals: K odd terms leave a truncation error of about w^(2K),
+// w = t / max(1, |h|), so w below these bounds needs 3, 5 or 7 terms for 1e-18 (bs_greeks'
+// recomputed prices; each option's term count depends only on its own w).
+constexpr double kSeries3Width = 1e-3, kSeries5Width = 0.015, kSeries7Width = 0.05;
+
+// otm_prices' evaluations: every form with its results times e^{log_scale} (ls below).
+DK_SIMD_CLONES
+void scaled_direct(std::size_t m, const double* h, const double* t, const double* ex, const double* ls,
+                   double* p, double* v, double* c) {
+    direct<true>(m, h, t, ex, ls, p, v, c);
+}
+template <int Terms>
+DK_SIMD_CLONES void scaled_series(std::size_t m, const double* h, const double* t, const double* ls,
+                                  double* p, double* v) {
+    series<Terms, true>(m, h, t, p, v, ls);
+}
+template <int N, bool kFarTail>
+DK_SIMD_CLONES void scaled_quadrature(std::size_t m, const double* h, const double* t, const double* ls,
+                                      double* p, double* v) {
+    quadrature<N, kFarTail, true>(m, h, t, p, v, ls);
+}
+
+}  // namespace
 
 void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, const double* t, double* price,
                            double* vega) {
@@ -182,6 +235,97 @@ void otm_values_quadrature(Quadrature rule, std::size_t m, const double* h, cons
             return quadrature8(m, h, t, price, vega);
         case Quadrature::Nodes8FarTail:
             return quadrature8_far(m, h, t, price, vega);
+    }
+}
+
+namespace {
+
+// otm_prices' extra forms: the series with 3, 5 or 7 terms (after evaluation_form's codes).
+constexpr double kFormSeries3 = kForms, kFormSeries5 = kForms + 1, kFormSeries7 = kForms + 2;
+constexpr int kPriceForms = kForms + 3;
+
+// Below this exponent of e^{-(h^2 + t^2)/2} (~1e-282), b nears the subnormal range, where it
+// would lose digits before otm_prices' multiplier scales it back up.
+constexpr double kScaleBelow = -650.0;
+
+// h, t, e^{x/2}, the log of the multiplier to fold into the evaluation (ls: ln of it where b
+// would near underflow, else 0 and the multiplier is applied after) and the evaluation form of
+// m options (m a multiple of kSimdLanes).
+DK_SIMD_CLONES
+void otm_setup(std::size_t m, const double* __restrict x, const double* __restrict s,
+               const double* __restrict multiplier, double* __restrict h, double* __restrict t,
+               double* __restrict ex, double* __restrict ls, double* __restrict form) {
+#pragma omp simd
+    for (std::size_t i = 0; i < m; ++i) {
+        h[i] = x[i] / s[i];
+        t[i] = 0.5 * s[i];
+        ex[i] = std::exp(0.5 * x[i]);
+        ls[i] = -0.5 * (h[i] * h[i] + t[i] * t[i]) < kScaleBelow ? std::log(multiplier[i]) : 0.0;
+        const double f = evaluation_form(h[i], t[i]);
+        const double w = t[i] / (h[i] < -1.0 ? -h[i] : 1.0);
+        const double shorter =
+            w < kSeries3Width ? kFormSeries3 : (w < kSeries5Width ? kFormSeries5 : kFormSeries7);
+        form[i] = f == kFormSeries && w < kSeries7Width ? shorter : f;
+    }
+}
+
+}  // namespace
+
+void otm_prices(std::size_t m, const double* x, const double* s, const double* multiplier, double* price) {
+    alignas(64) double px[kBlock], ps[kBlock], pm[kBlock], h[kBlock], t[kBlock], ex[kBlock], ls[kBlock],
+        form[kBlock];
+    const std::size_t lanes = padded_to_lanes(m);
+    for (std::size_t i = 0; i < lanes; ++i) {  // padded with copies of the first option
+        px[i] = x[i < m ? i : 0];
+        ps[i] = s[i < m ? i : 0];
+        pm[i] = multiplier[i < m ? i : 0];
+    }
+    otm_setup(lanes, px, ps, pm, h, t, ex, ls, form);
+    // Each form's options gathered, padded with copies of the first to whole vectors, evaluated
+    // on vector lanes and scattered back.
+    alignas(64) double gh[kBlock], gt[kBlock], ge[kBlock], gl[kBlock], gb[kBlock], gv[kBlock], gc[kBlock];
+    std::size_t index[kBlock];
+    for (int f = 0; f < kPriceForms; ++f) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < m; ++i)
+            if (static_cast<int>(form[i]) == f) index[n++] = i;
+        if (n == 0) continue;
+        const std::size_t padded = padded_to_lanes(n);
+        for (std::size_t k = 0; k < padded; ++k) {
+            const std::size_t i = index[k < n ? k : 0];
+            gh[k] = h[i], gt[k] = t[i], ge[k] = ex[i], gl[k] = ls[i];
+        }
+        if (f == static_cast<int>(kFormDirect)) {
+            scaled_direct(padded, gh, gt, ge, gl, gb, gv, gc);
+        } else if (f == static_cast<int>(kFormSeries)) {
+            scaled_series<kSeriesTerms>(padded, gh, gt, gl, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries3)) {
+            scaled_series<3>(padded, gh, gt, gl, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries5)) {
+            scaled_series<5>(padded, gh, gt, gl, gb, gv);
+        } else if (f == static_cast<int>(kFormSeries7)) {
+            scaled_series<7>(padded, gh, gt, gl, gb, gv);
+        } else {
+            switch (static_cast<Quadrature>(f - static_cast<int>(kFormQuadrature))) {
+                case Quadrature::Nodes4:
+                    scaled_quadrature<4, false>(padded, gh, gt, gl, gb, gv);
+                    break;
+                case Quadrature::Nodes6:
+                    scaled_quadrature<6, false>(padded, gh, gt, gl, gb, gv);
+                    break;
+                case Quadrature::Nodes8:
+                    scaled_quadrature<8, false>(padded, gh, gt, gl, gb, gv);
+                    break;
+                case Quadrature::Nodes8FarTail:
+                    scaled_quadrature<8, true>(padded, gh, gt, gl, gb, gv);
+                    break;
+            }
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = index[k];
+            // Folded into the evaluation where b nears underflow, else applied here.
+            price[i] = ls[i] != 0.0 ? gb[k] : gb[k] * multiplier[i];
+        }
     }
 }
 

@@ -52,6 +52,7 @@ from .market import (
     read_orats,
 )
 from .numeric import (
+    GREEK_NAMES,
     PER_BASIS_POINT,
     PER_CALENDAR_DAY,
     PER_VOL_POINT,
@@ -234,6 +235,7 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.append(_MovedModuleFinder())
 
 __all__ = [
+    "GREEK_NAMES",
     "NAMED_SCENARIOS",
     "PER_BASIS_POINT",
     "PER_CALENDAR_DAY",

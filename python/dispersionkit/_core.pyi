@@ -7,16 +7,12 @@ from typing import Protocol
 
 import numpy as np
 
+BUILD: str
+
 def hardware_threads() -> int: ...
 
 # Black-Scholes-Merton (register_greeks.cpp)
 GREEK_NAMES: tuple[str, ...]
-
-class _GreekArrays(Protocol):
-    """One float64 array attribute per name in GREEK_NAMES (dispersionkit.Greeks)."""
-
-    @property
-    def price(self) -> np.ndarray: ...
 
 def bs_greeks(
     *,
@@ -27,7 +23,7 @@ def bs_greeks(
     rate: np.ndarray,
     div_yield: np.ndarray,
     is_call: np.ndarray,
-    out: _GreekArrays,
+    out: object,  # one attribute per GREEK_NAMES name: an array, or None for a Greek not computed
     threads: int,
 ) -> None: ...
 def bs_price(
@@ -61,8 +57,13 @@ def implied_vol(
 ) -> None: ...
 
 # Correlation (register_correlation.cpp)
-def quadform_shared(*, corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
-def quadform_per_date(*, corr: np.ndarray, u: np.ndarray, out: np.ndarray, threads: int) -> None: ...
+def quadform_shared(
+    *, corr: np.ndarray, weights: np.ndarray, vols: np.ndarray, out: np.ndarray, threads: int
+) -> None: ...
+def quadform_per_date(
+    *, corr: np.ndarray, weights: np.ndarray, vols: np.ndarray, out: np.ndarray, threads: int
+) -> None: ...
+def symmetry_gap(*, corr: np.ndarray, threads: int) -> tuple[bool, float]: ...
 def equicorrelation(
     *, index_vol: np.ndarray, vols: np.ndarray, weights: np.ndarray, out: np.ndarray, threads: int
 ) -> None: ...

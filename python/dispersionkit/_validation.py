@@ -13,18 +13,22 @@ import numpy as np
 _CALL_WORDS = {"call": True, "c": True, "put": False, "p": False}
 
 
-def as_float_array(value, name: str) -> np.ndarray:
+def as_float_array(value, name: str, *, keep_float32: bool = False) -> np.ndarray:
     """A float64 view of `value` (copied only when the dtype differs or the buffer is not
-    aligned, which the core cannot read through double pointers); rejects non-real data."""
+    aligned, which the core cannot read through double pointers); rejects non-real data. With
+    ``keep_float32``, float32 data is kept as is (for kernels that convert block by block)."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
-    return np.require(array.astype(np.float64, copy=False), requirements="A")
+    if not (keep_float32 and array.dtype == np.float32):
+        array = array.astype(np.float64, copy=False)
+    return array if array.flags.aligned else np.require(array, requirements="A")
 
 
 def as_call_flags(value, name: str = "is_call") -> np.ndarray:
-    """Option type as float64 0/1 (1 = call) from bools, 0/1 integers or 'call'/'put' strings
-    (also a pandas string or categorical column of "c"/"p"/"call"/"put", any case)."""
+    """Option type as bool (True = call) from bools, 0/1 integers or 'call'/'put' strings (also a
+    pandas string or categorical column of "c"/"p"/"call"/"put", any case). A bool array is
+    returned as is (no copy): the core reads the flags as bytes."""
     array = np.asarray(value)
     if array.dtype.kind == "O":  # pandas string / categorical columns arrive as objects
         if not all(isinstance(item, str) for item in array.ravel()):
@@ -37,13 +41,13 @@ def as_call_flags(value, name: str = "is_call") -> np.ndarray:
         if not known.all():
             bad = words[~known].ravel()[0]
             raise ValueError(f"{name}: expected 'call'/'put' (or 'c'/'p'), got {bad!r}")
-        return np.isin(words, ["call", "c"]).astype(np.float64)
+        return np.isin(words, ["call", "c"])
     if array.dtype.kind == "b":
-        return array.astype(np.float64)
+        return array
     if array.dtype.kind in "iu":
-        if not np.isin(array, (0, 1)).all():
+        if not ((array == 0) | (array == 1)).all():
             raise ValueError(f"{name}: integer flags must be 0 (put) or 1 (call)")
-        return array.astype(np.float64)
+        return array != 0
     raise TypeError(f"{name}: expected bool, 0/1 or 'call'/'put', got dtype {array.dtype}")
 
 
@@ -164,12 +168,14 @@ def broadcast(named: dict[str, np.ndarray]) -> tuple[tuple[int, ...], list[np.nd
     return shape, list(views)
 
 
-def check_output(out, shape: tuple[int, ...], name: str, inputs: list[np.ndarray]) -> np.ndarray:
-    """A caller-supplied output array: float64, C-contiguous, writeable, right shape, not aliasing inputs."""
+def check_output(out, shape: tuple[int, ...], name: str, inputs=(), *, dtype=np.float64) -> np.ndarray:
+    """A caller-supplied output array: ``dtype`` (float64 unless said), C-contiguous, writeable,
+    right shape, not aliasing ``inputs`` (kernels whose core checks overlaps itself pass none)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != np.float64:
-        raise TypeError(f"{name}: expected dtype float64, got {out.dtype}")
+    if out.dtype != dtype:
+        hint = " (pass dtype=np.float32 for float32 outputs)" if out.dtype == np.float32 else ""
+        raise TypeError(f"{name}: expected dtype {np.dtype(dtype)}, got {out.dtype}{hint}")
     if out.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {out.shape}")
     if not out.flags.c_contiguous:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from .numeric.book import Book, straddle
 from .numeric.correlation import index_vol
 from .numeric.correlation_matrix import random_correlation
@@ -259,5 +260,6 @@ def machine_note() -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
         f"machine: {platform.machine()}, {cores} usable cores, load average {load}; "
+        f"build: {_core.BUILD}; "
         "speedup = NumPy reference time / core time, medians of interleaved rounds in one process"
     )

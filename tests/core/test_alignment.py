@@ -33,11 +33,19 @@ def test_contiguous_bindings_reject_unaligned_arrays(returns):
     with pytest.raises(ValueError, match="returns: not aligned"):
         _core.rolling_pairwise_corr(returns=unaligned(returns), weights=None, avg=np.empty(300), matrix=None, **rolling)
     n = returns.shape[1]
-    with pytest.raises(ValueError, match="u: not aligned"):
-        _core.quadform_shared(corr=np.eye(n)[None], u=unaligned(returns), out=np.empty((1, 300)), threads=1)
+    with pytest.raises(ValueError, match="vols: not aligned"):
+        _core.quadform_shared(
+            corr=np.eye(n)[None], weights=returns, vols=unaligned(returns), out=np.empty((1, 300)), threads=1
+        )
+    with pytest.raises(ValueError, match="corr: not aligned"):
+        _core.symmetry_gap(corr=unaligned(np.eye(n)[None]), threads=1)
     with pytest.raises(ValueError, match="corr: not aligned"):
         _core.quadform_per_date(
-            corr=unaligned(np.broadcast_to(np.eye(n), (300, n, n))), u=returns, out=np.empty(300), threads=1
+            corr=unaligned(np.broadcast_to(np.eye(n), (300, n, n))),
+            weights=returns,
+            vols=returns,
+            out=np.empty(300),
+            threads=1,
         )
     with pytest.raises(ValueError, match="index_vol: not aligned"):
         _core.equicorrelation(
@@ -60,10 +68,12 @@ def test_strided_kernels_gather_unaligned_input():
         vol=rng.uniform(0.1, 0.5, n),
         rate=np.full(n, 0.01),
         div_yield=np.zeros(n),
-        is_call=np.ones(n),
+        is_call=np.ones(n, bool),
     )
     want, got = dk.Greeks.empty(n), dk.Greeks.empty(n)
     _core.bs_greeks(**inputs, out=want, threads=1)
-    _core.bs_greeks(**{name: unaligned(x) for name, x in inputs.items()}, out=got, threads=1)
+    # is_call is bytes (no alignment to break); every float64 input is unaligned.
+    moved = {name: unaligned(x) if x.dtype == np.float64 else x for name, x in inputs.items()}
+    _core.bs_greeks(**moved, out=got, threads=1)
     for w, g in zip(want.arrays(), got.arrays()):
         np.testing.assert_array_equal(g, w)

@@ -76,7 +76,7 @@ def iv_kwargs(n=4):
         tau=np.ones(n),
         rate=np.zeros(n),
         div_yield=np.zeros(n),
-        is_call=np.ones(n),
+        is_call=np.ones(n, bool),
     )
 
 
@@ -156,13 +156,18 @@ INTEGER_ARGUMENTS = [
     (lambda v: _core.bs_price(**bs_kwargs(), out=np.empty(4), threads=v), "threads"),
     (lambda v: _core.implied_vol(**iv_kwargs(), out=np.empty(4), status=None, threads=v), "threads"),
     (
-        lambda v: _core.quadform_shared(corr=np.eye(2)[None], u=np.ones((3, 2)), out=np.empty((1, 3)), threads=v),
+        lambda v: _core.quadform_shared(
+            corr=np.eye(2)[None], weights=np.ones((3, 2)), vols=np.ones((3, 2)), out=np.empty((1, 3)), threads=v
+        ),
         "threads",
     ),
     (
-        lambda v: _core.quadform_per_date(corr=np.ones((3, 2, 2)), u=np.ones((3, 2)), out=np.empty(3), threads=v),
+        lambda v: _core.quadform_per_date(
+            corr=np.ones((3, 2, 2)), weights=np.ones((3, 2)), vols=np.ones((3, 2)), out=np.empty(3), threads=v
+        ),
         "threads",
     ),
+    (lambda v: _core.symmetry_gap(corr=np.eye(2)[None], threads=v), "threads"),
     (
         lambda v: _core.equicorrelation(
             index_vol=np.ones(3), vols=np.ones((3, 2)), weights=np.ones((3, 2)), out=np.empty(3), threads=v

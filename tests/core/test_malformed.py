@@ -14,7 +14,7 @@ def iv_inputs(n):
         tau=np.full(n, 1.0),
         rate=np.zeros(n),
         div_yield=np.zeros(n),
-        is_call=np.ones(n),
+        is_call=np.ones(n, bool),
     )
 
 

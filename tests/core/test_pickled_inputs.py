@@ -69,12 +69,14 @@ def test_calls_in_spawned_worker_processes_give_the_same_bits():
 
 
 def test_unequal_or_byte_swapped_dtypes_are_refused_by_name():
-    kwargs = dict(strike=STRIKE, tau=TAU, vol=VOL, rate=np.zeros(N), div_yield=np.zeros(N), is_call=np.ones(N))
-    with pytest.raises(TypeError, match=r"^spot: expected dtype float64 in native byte order"):
+    kwargs = dict(strike=STRIKE, tau=TAU, vol=VOL, rate=np.zeros(N), div_yield=np.zeros(N), is_call=np.ones(N, bool))
+    with pytest.raises(TypeError, match=r"^spot: expected dtype float64 or float32 in native byte order"):
         _core.bs_price(spot=SPOT.astype(SPOT.dtype.newbyteorder()), **kwargs, out=np.empty(N), threads=1)
-    with pytest.raises(TypeError, match=r"^spot: expected dtype float64, got float32"):
-        _core.bs_price(spot=SPOT.astype(np.float32), **kwargs, out=np.empty(N), threads=1)
-    with pytest.raises(TypeError, match=r"^out: expected dtype float64, got int64"):
+    with pytest.raises(TypeError, match=r"^spot: expected dtype float64 or float32, got float16"):
+        _core.bs_price(spot=SPOT.astype(np.float16), **kwargs, out=np.empty(N), threads=1)
+    with pytest.raises(TypeError, match=r"^is_call: expected dtype bool/uint8, got float64"):
+        _core.bs_price(spot=SPOT, **{**kwargs, "is_call": np.ones(N)}, out=np.empty(N), threads=1)
+    with pytest.raises(TypeError, match=r"^out: expected dtype float64 or float32, got int64"):
         _core.bs_price(spot=SPOT, **kwargs, out=np.empty(N, dtype=np.int64), threads=1)
     # The public layer converts what it can: a big-endian input is read correctly.
     np.testing.assert_array_equal(

@@ -269,3 +269,58 @@ def test_array_cores_give_the_labelled_functions_bits():
         np.testing.assert_array_equal(
             stress_correlation_values(R, target, w[0]), dk.stress_correlation(R, target, w[0])
         )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 100),
+    scenarios=st.integers(1, 3),
+    where=st.tuples(st.integers(0, 2), st.floats(0, 1), st.floats(0, 1)),
+    defect=st.sampled_from(["asymmetric", "nan", "inf", "none"]),
+    seed=st.integers(0, 2**16),
+)
+def test_shared_matrices_are_checked_entry_by_entry_in_the_core(n, scenarios, where, defect, seed):
+    # The core compares tiles of R with the mirrored tiles (32 x 32, row pairs per thread): a
+    # defect anywhere, in any scenario, on any side of the diagonal and any tile is found, and
+    # the reported gap is the exact max |R - R'|.
+    rng = np.random.default_rng(seed)
+    stack = np.stack([dk.random_correlation(n, rng=rng) for _ in range(scenarios)])
+    s_bad, i, j = min(where[0], scenarios - 1), int(where[1] * (n - 1)), int(where[2] * (n - 1))
+    w, vols = np.full(n, 1.0 / n), rng.uniform(0.1, 0.5, n)
+    if defect == "asymmetric" and i != j:
+        stack[s_bad, i, j] += 1e-6
+        with pytest.raises(ValueError, match=r"not symmetric \(max \|R - R'\| = 1e-06\)"):
+            dk.index_variance(w, vols, stack, scenarios=True, threads=2)
+    elif defect in ("nan", "inf"):
+        stack[s_bad, i, j] = np.nan if defect == "nan" else -np.inf
+        with pytest.raises(ValueError, match="corr: contains NaN or inf"):
+            dk.index_variance(w, vols, stack, scenarios=True, threads=2)
+    else:
+        # Asymmetry below 1e-10 (rounding in a caller's matrix) is accepted.
+        stack[s_bad, i, j] += 1e-12 if i != j else 0.0
+        got = dk.index_variance(w, vols, stack, scenarios=True, threads=2)
+        np.testing.assert_allclose(got, ref.index_variance(w, vols, stack, scenarios=True), rtol=1e-12)
+
+
+def test_weights_times_vols_are_formed_in_the_core_with_zero_weights_absent():
+    # u = w * s is formed while the dates are packed: a zero-weight name is absent even with a
+    # NaN or inf vol, a positive weight with a NaN vol gives NaN for that date only, and rows
+    # repeated over dates (stride 0) give the bits of the materialized rows.
+    rng = np.random.default_rng(11)
+    T, n = 40, 9
+    R = dk.random_correlation(n, rng=rng)
+    w = rng.dirichlet(np.ones(n), size=T)
+    vols = rng.uniform(0.1, 0.5, (T, n))
+    w[:, 3] = 0.0
+    w /= w.sum(1, keepdims=True)
+    vols[:, 3] = np.nan
+    vols[7, 5] = np.nan
+    got = dk.index_variance(w, vols, R)
+    assert np.isnan(got[7]) and np.isfinite(np.delete(got, 7)).all()
+    u = np.where(w == 0.0, 0.0, w * np.nan_to_num(vols, nan=0.0))
+    want = np.einsum("ti,ij,tj->t", u, R, u)
+    np.testing.assert_allclose(np.delete(got, 7), np.delete(want, 7), rtol=1e-13)
+    one_row = dk.index_variance(w[0], vols[1], R)
+    np.testing.assert_array_equal(dk.index_variance(np.tile(w[0], (T, 1)), vols[1], R), np.full(T, one_row))
+    per_date = dk.index_variance(w, vols, np.broadcast_to(R, (T, n, n)))
+    np.testing.assert_allclose(np.delete(per_date, 7), np.delete(want, 7), rtol=1e-13)

@@ -182,3 +182,28 @@ def test_zero_vol_legs_use_the_deterministic_limits_like_the_reference(gbm):
     ref = dk.reference.hedged_pnl(book, spots, vols, rate=0.01, detail="steps")
     assert np.isfinite(core.steps.net).all()
     _assert_results_close(core, ref)
+
+
+def test_wide_books_run_in_smaller_batches_with_the_same_numbers(gbm):
+    # Above ~146 legs the engine runs 16 paths per batch instead of 32 (its per-step working set
+    # then stays in cache). Same numbers as the twin, and the same bits for any split of the
+    # paths (which moves each path to another batch and lane).
+    m, paths, steps = 80, 37, 12
+    rng = np.random.default_rng(4)
+    spots = gbm(paths, steps, DT, rng.uniform(0.15, 0.45, m), underlyings=m, seed=4, spot=rng.uniform(20, 200, m))
+    legs = [
+        dk.Leg(j, float(spots[0, 0, j]), 20 * DT, call, 1.0 if j else -5.0) for j in range(m) for call in (True, False)
+    ]
+    book = dk.Book(legs)
+    assert len(legs) == 160
+    vols = rng.uniform(0.15, 0.4, (paths, steps + 1, m))
+    kwargs = dict(rate=0.02, div_yield=np.full(m, 0.01), dt=DT, policy=dk.HedgePolicy(every=2, hedge_cost_bps=1.0))
+    core = dk.hedged_pnl(book, spots, vols, detail="steps", threads=2, **kwargs)
+    _assert_results_close(core, dk.reference.hedged_pnl(book, spots, vols, detail="steps", **kwargs))
+    parts = [
+        dk.hedged_pnl(book, spots[a:b], vols[a:b], detail="steps", threads=1, **kwargs) for a, b in ((0, 5), (5, 37))
+    ]
+    for f in fields(PnLSummary):
+        joined = np.concatenate([getattr(p.summary, f.name) for p in parts])
+        np.testing.assert_array_equal(joined, getattr(core.summary, f.name), err_msg=f.name)
+    np.testing.assert_array_equal(np.concatenate([p.steps.net for p in parts]), core.steps.net)

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 #include "dispersionkit/config.hpp"
 #include "dispersionkit/strided.hpp"
@@ -35,29 +36,41 @@ struct BsInput {
 };
 constexpr const char* kBsInputNames[BsInput::count] = {DK_BS_INPUT_LIST(DK_NAME)};
 
-// Output pointers by Greek; each is C-contiguous and indexed by flat position.
-struct GreeksOut {
-    std::array<double*, Greek::count> at{};
-    double* operator[](Greek::Index g) const { return at[g]; }
+// Output pointers by Greek, each C-contiguous and indexed by flat position; a null pointer is a
+// Greek not asked for: it is neither computed (where it needs work the others do not) nor stored.
+template <class Real>
+struct GreeksOutOf {
+    std::array<Real*, Greek::count> at{};
+    Real* operator[](Greek::Index g) const { return at[g]; }
 };
+using GreeksOut = GreeksOutOf<double>;
+using GreeksOut32 = GreeksOutOf<float>;
 
 // n contiguous options (is_call nonzero = call) into out[g] + offset.
 void bs_greeks_block(std::size_t n, const double* spot, const double* strike, const double* tau,
-                     const double* vol, const double* rate, const double* div, const double* is_call,
+                     const double* vol, const double* rate, const double* div, const std::uint8_t* is_call,
                      const GreeksOut& out, std::size_t offset);
 
-void bs_price_block(std::size_t n, const double* spot, const double* strike, const double* tau,
-                    const double* vol, const double* rate, const double* div, const double* is_call,
-                    double* price);
-
-// Strided drivers over a broadcast layout (args indexed by BsInput), split over `threads`
-// (<= 0: all cores); throw Interrupted when `interrupt` (may be null) stops the call.
+// Strided drivers over a broadcast layout (args indexed by BsInput; the five real inputs
+// float64 or float32, is_call uint8/bool), split over `threads` (<= 0: all cores); throw
+// Interrupted when `interrupt` (may be null) stops the call. The float32 driver computes in
+// float (twice the vector lanes) for callers that accept its accuracy (docs/performance.md).
 void bs_greeks(Layout layout, std::array<StridedArg, BsInput::count> args, const GreeksOut& out, int threads,
                Interrupt* interrupt);
+void bs_greeks(Layout layout, std::array<StridedArg, BsInput::count> args, const GreeksOut32& out,
+               int threads, Interrupt* interrupt);
 void bs_price(Layout layout, std::array<StridedArg, BsInput::count> args, double* price, int threads,
+              Interrupt* interrupt);
+void bs_price(Layout layout, std::array<StridedArg, BsInput::count> args, float* price, int threads,
               Interrupt* interrupt);
 
 // Below this many elements a call stays on the calling thread.
 constexpr std::size_t kBsMinChunk = 1 << 14;
+
+// Out-of-the-money (and at-the-money) prices whose two-term formula would amplify rounding by
+// more than this factor are recomputed from the normalized Black function (normalized_black.hpp),
+// which has no cancellation: float64 prices keep their relative accuracy down to the underflow
+// boundary.
+constexpr double kPriceCancellation = 32.0;
 
 }  // namespace dk

@@ -2,14 +2,15 @@
 // compiler features a build uses.
 //
 // - DK_LIBMVEC: glibc's libmvec has SIMD variants of exp, log, erfc, expm1, log1p, sin and
-//   cos. GCC vectorizes loops calling them only when it knows those variants exist, which glibc
-//   declares itself only under __FAST_MATH__; -ffast-math is not an option (it breaks the NaN
-//   propagation missing market data relies on), so they are declared here. Requires
-//   -fopenmp-simd -fno-math-errno (CMakeLists.txt).
+//   cos (and of expf, logf, erfcf). GCC vectorizes loops calling them only when it knows those variants
+//   exist, which glibc declares itself only under __FAST_MATH__; -ffast-math is not an option (it breaks the
+//   NaN propagation missing market data relies on), so they are declared here. Requires -fopenmp-simd
+//   -fno-math-errno (CMakeLists.txt).
 // - DK_SIMD_CLONES: run-time ISA dispatch for hot loops. Portable builds compile each marked
 //   function three times (AVX-512, AVX2+FMA, baseline x86-64) and glibc's ifunc picks one at
 //   load time, so a wheel built here runs anywhere and still uses libmvec's 8-wide AVX-512
 //   math on a machine that has it. -DDK_NATIVE=ON (-march=native) uses a single version.
+//   DK_ISA_VERSIONS: the same dispatch for hand-written per-ISA versions of a function.
 // - Sanitizer builds (ASan, TSan) use a single version too: ifunc resolvers run while the
 //   library is being relocated, before the sanitizer runtime is ready for instrumented code.
 #pragma once
@@ -28,6 +29,15 @@
 
 #if defined(DK_LIBMVEC) && !defined(DK_NATIVE_BUILD) && !defined(DK_SANITIZER_BUILD)
 #define DK_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+// Hand-written per-ISA versions of one function, for kernels whose best register tiling depends
+// on the vector width (AVX-512 has 32 registers of 8 doubles, AVX2 16 of 4): the function is
+// defined three times with DK_ISA_AVX512 / DK_ISA_AVX2 / DK_ISA_DEFAULT and GCC's function
+// multiversioning picks one at load time, as for DK_SIMD_CLONES. Builds without clones define
+// it once, for the ISA they compile for (DK_ISA_VERSIONS undefined).
+#define DK_ISA_VERSIONS 1
+#define DK_ISA_AVX512 __attribute__((target("arch=x86-64-v4")))
+#define DK_ISA_AVX2 __attribute__((target("arch=x86-64-v3")))
+#define DK_ISA_DEFAULT __attribute__((target("default")))
 #else
 #define DK_SIMD_CLONES
 #endif
@@ -48,6 +58,13 @@ double log1p(double) noexcept;
 double sin(double) noexcept;
 #pragma omp declare simd notinbranch
 double cos(double) noexcept;
+// float variants (bs_greeks' float32 mode): 16 lanes per AVX-512 vector.
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+#pragma omp declare simd notinbranch
+float logf(float) noexcept;
+#pragma omp declare simd notinbranch
+float erfcf(float) noexcept;
 }
 #endif
 
@@ -74,5 +91,7 @@ constexpr double kTwoPi = 6.28318530717958647693;
 // body and never a scalar remainder loop, whose libm results could differ in the last bits:
 // an element's result then does not depend on where block or thread boundaries fall.
 constexpr std::size_t kSimdLanes = 8;
+// The same for float kernels (bs_greeks' float32 mode): the AVX-512 float width.
+constexpr std::size_t kSimdLanesFloat = 16;
 
 }  // namespace dk

@@ -14,16 +14,36 @@
 
 namespace dk {
 
-// out[s*T + t] = u_t' R_s u_t for S symmetric n x n matrices R (C-contiguous, S*n*n) and T
-// rows u_t = u + t*u_stride (each row contiguous). Only the upper triangle of each R is read
-// (the callers check symmetry), which halves the flops of the dense GEMM formulation.
-void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const double* u,
-                     std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt);
+// The index's per-name weight-vol products of T dates: u_t = w_t * s_t elementwise, with
+// w_t = weights + t*w_stride and s_t = vols + t*vol_stride (rows contiguous, row strides in
+// elements, 0 for one row broadcast over all dates). A name whose weight is exactly 0 does
+// not enter (u = 0 even where its vol is NaN, e.g. before listing).
+struct WeightedVols {
+    const double* weights = nullptr;
+    std::ptrdiff_t w_stride = 0;
+    const double* vols = nullptr;
+    std::ptrdiff_t vol_stride = 0;
+};
+
+// out[s*T + t] = u_t' R_s u_t for S symmetric n x n matrices R (C-contiguous, S*n*n). Only the
+// upper triangle of each R is read (the callers check symmetry: symmetry_gap), which halves
+// the flops of the dense GEMM formulation; u_t is formed while the dates are packed.
+void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* R, const WeightedVols& u,
+                     double* out, int threads, Interrupt* interrupt);
 
 // out[t] = u_t' R_t u_t for per-date matrices R_t = R + t*n*n (C-contiguous, every element
 // read, so a non-symmetric R_t gives u'((R+R')/2)u exactly as the definition does).
-void quadform_per_date(std::size_t T, std::size_t n, const double* R, const double* u,
-                       std::ptrdiff_t u_stride, double* out, int threads, Interrupt* interrupt);
+void quadform_per_date(std::size_t T, std::size_t n, const double* R, const WeightedVols& u, double* out,
+                       int threads, Interrupt* interrupt);
+
+// Whether S n x n matrices (C-contiguous) are finite, and the largest |R_ij - R_ji| (0 when
+// not finite: the gap is then meaningless). Compares tiles of R with the matching tiles of R'
+// so both are read from cache, not with a strided transpose.
+struct SymmetryCheck {
+    bool finite = true;
+    double gap = 0.0;
+};
+SymmetryCheck symmetry_gap(std::size_t S, std::size_t n, const double* R, int threads, Interrupt* interrupt);
 
 // Equicorrelation (CBOE) formula per date:
 //   out[t] = (iv_t^2 - sum_i (w_i s_i)^2) / ((sum_i w_i s_i)^2 - sum_i (w_i s_i)^2)

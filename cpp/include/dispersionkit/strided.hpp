@@ -1,10 +1,12 @@
-// Elementwise kernels over broadcast inputs with arbitrary strides.
+// Elementwise kernels over broadcast inputs with arbitrary strides and element types.
 //
 // Inputs arrive as NumPy broadcast views (a scalar is a stride-0 view, never a copy). The
 // driver walks the flat range of the broadcast shape in short blocks along the innermost
-// dimension; an input that is contiguous and aligned along it is passed through, any other is
-// gathered into a small per-thread buffer, so the block kernels always see contiguous data and the
-// compiler can vectorize them. Outputs are C-contiguous arrays of the broadcast shape.
+// dimension; an input that is contiguous, aligned and already of the kernel's element type
+// along it is passed through, any other is gathered (and converted: float32 to float64, bool
+// flags to double, ...) into a small per-thread buffer, so the block kernels always see
+// contiguous data of their own type and the compiler can vectorize them. Outputs are
+// C-contiguous arrays of the broadcast shape.
 #pragma once
 
 #include <array>
@@ -26,10 +28,34 @@ struct Layout {
     std::array<std::ptrdiff_t, kMaxDims> shape{};
 };
 
-// One input: base pointer and byte strides over the broadcast shape.
+// The element types an input may have in memory. bool arrays are read as uint8 (NumPy stores
+// them as one byte holding 0 or 1).
+enum class Element : unsigned char { float64, float32, uint8 };
+
+template <class T>
+constexpr Element element_of();
+template <>
+constexpr Element element_of<double>() {
+    return Element::float64;
+}
+template <>
+constexpr Element element_of<float>() {
+    return Element::float32;
+}
+template <>
+constexpr Element element_of<std::uint8_t>() {
+    return Element::uint8;
+}
+
+constexpr std::size_t element_size(Element e) {
+    return e == Element::float64 ? sizeof(double) : (e == Element::float32 ? sizeof(float) : 1);
+}
+
+// One input: base pointer, byte strides over the broadcast shape and element type.
 struct StridedArg {
     const char* data = nullptr;
     std::array<std::ptrdiff_t, kMaxDims> strides{};
+    Element type = Element::float64;
 };
 
 inline std::size_t layout_size(const Layout& layout) {
@@ -71,13 +97,59 @@ void coalesce(Layout& layout, std::array<StridedArg, NArgs>& args) {
     args = merged;
 }
 
-// Calls block(count, inputs, flat_begin) for consecutive blocks covering flat range
-// [begin, end) of the layout; inputs[a] points at `count` contiguous values of type T.
-// Returns early, leaving the rest of the range untouched, once `interrupt` (may be null)
-// asks the call to stop; it is checked every kBlocksPerCheck blocks.
-template <class T, std::size_t NArgs, class BlockFn>
-void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& args, std::size_t begin,
-                    std::size_t end, Interrupt* interrupt, BlockFn&& block) {
+namespace detail {
+
+// `count` values of type From starting at p, `step` bytes apart, as T in buf.
+template <class From, class T>
+void gather(const char* p, std::ptrdiff_t step, std::size_t count, T* buf) {
+    if (step == 0) {
+        From value;
+        std::memcpy(&value, p, sizeof(From));
+        for (std::size_t i = 0; i < count; ++i) buf[i] = static_cast<T>(value);
+    } else if (step == static_cast<std::ptrdiff_t>(sizeof(From)) &&
+               reinterpret_cast<std::uintptr_t>(p) % alignof(From) == 0) {
+        const From* src = reinterpret_cast<const From*>(p);  // contiguous: a loop that vectorizes
+        for (std::size_t i = 0; i < count; ++i) buf[i] = static_cast<T>(src[i]);
+    } else {
+        // Strided or unaligned (legal in NumPy): never read through From*, copy byte-wise.
+        for (std::size_t i = 0; i < count; ++i) {
+            From value;
+            std::memcpy(&value, p + static_cast<std::ptrdiff_t>(i) * step, sizeof(From));
+            buf[i] = static_cast<T>(value);
+        }
+    }
+}
+
+// The block of one input as `count` contiguous T: in place when it already is, else in buf.
+template <class T>
+const T* block_of(const StridedArg& arg, const char* p, std::ptrdiff_t step, std::size_t count, T* buf) {
+    if (arg.type == element_of<T>() && step == static_cast<std::ptrdiff_t>(sizeof(T)) &&
+        reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0)
+        return reinterpret_cast<const T*>(p);
+    switch (arg.type) {
+        case Element::float64:
+            gather<double>(p, step, count, buf);
+            break;
+        case Element::float32:
+            gather<float>(p, step, count, buf);
+            break;
+        case Element::uint8:
+            gather<std::uint8_t>(p, step, count, buf);
+            break;
+    }
+    return buf;
+}
+
+}  // namespace detail
+
+// Walks flat range [begin, end) of the layout in blocks of at most kBlock along the innermost
+// dimension. For each block, calls load(a, p, step, count) for every argument a (p: address of
+// the block's first element of that argument, step: its byte stride along the block), then
+// run(count, flat_begin). Returns early, leaving the rest of the range untouched, once
+// `interrupt` (may be null) asks the call to stop; it is checked every kBlocksPerCheck blocks.
+template <std::size_t NArgs, class Load, class Run>
+void walk_blocks(const Layout& layout, const std::array<StridedArg, NArgs>& args, std::size_t begin,
+                 std::size_t end, Interrupt* interrupt, Load&& load, Run&& run) {
     if (begin >= end) return;
     const int nd = layout.ndim;
     const std::size_t inner = static_cast<std::size_t>(layout.shape[nd - 1]);
@@ -90,8 +162,6 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
         rest /= len;
     }
 
-    alignas(64) T buffers[NArgs][kBlock];
-    std::array<const T*, NArgs> ptrs{};
     std::size_t flat = begin;
     for (std::size_t blocks = 0; flat < end; ++blocks) {
         if (blocks % kBlocksPerCheck == 0 && stop_requested(interrupt)) return;
@@ -103,25 +173,9 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
         for (std::size_t a = 0; a < NArgs; ++a) {
             const char* p = args[a].data;
             for (int d = 0; d < nd; ++d) p += index[d] * args[a].strides[d];
-            const std::ptrdiff_t step = args[a].strides[nd - 1];
-            // Unaligned data (legal in NumPy) must not be read through T*: gather it with memcpy.
-            if (step == static_cast<std::ptrdiff_t>(sizeof(T)) &&
-                reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0) {
-                ptrs[a] = reinterpret_cast<const T*>(p);
-            } else {
-                T* buf = buffers[a];
-                if (step == 0) {
-                    T value;
-                    std::memcpy(&value, p, sizeof(T));
-                    for (std::size_t i = 0; i < count; ++i) buf[i] = value;
-                } else {
-                    for (std::size_t i = 0; i < count; ++i)
-                        std::memcpy(&buf[i], p + static_cast<std::ptrdiff_t>(i) * step, sizeof(T));
-                }
-                ptrs[a] = buf;
-            }
+            load(a, p, args[a].strides[nd - 1], count);
         }
-        block(count, ptrs, flat);
+        run(count, flat);
 
         flat += count;
         index[nd - 1] += static_cast<std::ptrdiff_t>(count);
@@ -130,6 +184,22 @@ void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& a
             ++index[d - 1];
         }
     }
+}
+
+// Calls block(count, inputs, flat_begin) for consecutive blocks covering flat range
+// [begin, end) of the layout; inputs[a] points at `count` contiguous values of type T,
+// converted from each argument's own element type. Stops early as walk_blocks does.
+template <class T, std::size_t NArgs, class BlockFn>
+void for_each_block(const Layout& layout, const std::array<StridedArg, NArgs>& args, std::size_t begin,
+                    std::size_t end, Interrupt* interrupt, BlockFn&& block) {
+    alignas(64) T buffers[NArgs][kBlock];
+    std::array<const T*, NArgs> ptrs{};
+    walk_blocks(
+        layout, args, begin, end, interrupt,
+        [&](std::size_t a, const char* p, std::ptrdiff_t step, std::size_t count) {
+            ptrs[a] = detail::block_of<T>(args[a], p, step, count, buffers[a]);
+        },
+        [&](std::size_t count, std::size_t flat) { block(count, ptrs, flat); });
 }
 
 }  // namespace dk

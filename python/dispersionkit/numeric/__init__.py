@@ -24,7 +24,7 @@ from .correlation_swap import (
     correlation_swap_value,
     swap_realized_correlation,
 )
-from .greeks import PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
+from .greeks import GREEK_NAMES, PER_BASIS_POINT, PER_CALENDAR_DAY, PER_VOL_POINT, Greeks, bs_greeks, bs_price
 from .hedge_policy import HedgePolicy
 from .hedged_pnl import hedged_pnl
 from .implied_vol import ImpliedVolResult, IVStatus, implied_vol
@@ -44,6 +44,7 @@ from .variance_swap import (
 )
 
 __all__ = [
+    "GREEK_NAMES",
     "PER_BASIS_POINT",
     "PER_CALENDAR_DAY",
     "PER_VOL_POINT",

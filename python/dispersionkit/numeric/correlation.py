@@ -104,11 +104,14 @@ def _dated(**named) -> dict:
     return {name: value for name, value in named.items() if isinstance(value, pd.DataFrame)}
 
 
-def _check_shared(corr: np.ndarray) -> None:
-    """Matrices shared by many dates: finite and symmetric (the kernel reads one triangle)."""
-    if not np.isfinite(corr).all():
+def _check_shared(corr: np.ndarray, threads: int) -> None:
+    """Matrices shared by many dates, (n, n) or (S, n, n): finite and symmetric (the kernel reads
+    one triangle). Checked in the core, tile against mirrored tile, in one pass over the distinct
+    matrices (a stack broadcast over S is checked once)."""
+    distinct = unbroadcast(corr, axes=(0,)) if corr.ndim == 3 else corr[None]
+    finite, gap = _core.symmetry_gap(corr=np.ascontiguousarray(distinct), threads=threads)
+    if not finite:
         raise ValueError("corr: contains NaN or inf")
-    gap = np.abs(corr - np.swapaxes(corr, -1, -2)).max(initial=0.0)
     if gap > 1e-10:
         raise ValueError(f"corr: not symmetric (max |R - R'| = {gap:.3g})")
 
@@ -153,24 +156,27 @@ def index_variance(weights, vols, corr, *, scenarios: bool = False, threads=None
     has_dates = dates is not None
     T = 1 if dates is None else dates
     w, s = _date_rows(w), _date_rows(s)
-    with np.errstate(invalid="ignore"):
-        u = np.where(w == 0.0, 0.0, w * s)  # a zero-weight name is absent, even with a NaN vol
-    u = np.broadcast_to(np.ascontiguousarray(u), (T, n))
+    # u = w * s (0 where w == 0: a zero-weight name is absent, even with a NaN vol) is formed
+    # in the core while it packs the dates; rows repeated over dates are passed once (stride 0).
+    rows = dict(
+        weights=np.broadcast_to(np.ascontiguousarray(w), (T, n)),
+        vols=np.broadcast_to(np.ascontiguousarray(s), (T, n)),
+    )
 
     if per_date:
         check_allocation((T,), "weights, vols, corr: one variance per date")
         if not R.flags.c_contiguous:
             check_allocation(R.shape, "corr")  # the kernel reads a contiguous copy
         out = np.empty(T)
-        _core.quadform_per_date(corr=np.ascontiguousarray(R), u=u, out=out, threads=nthreads)
+        _core.quadform_per_date(corr=np.ascontiguousarray(R), **rows, out=out, threads=nthreads)
         return as_series(out, index)
-    _check_shared(unbroadcast(R))
+    _check_shared(R, nthreads)
     if R.ndim == 3 and not R.flags.c_contiguous:
         check_allocation(R.shape, "corr")
     shared = np.ascontiguousarray(R if R.ndim == 3 else R[None])
     check_allocation((shared.shape[0], T), "corr, weights, vols: one variance per scenario and date")
     out = np.empty((shared.shape[0], T))
-    _core.quadform_shared(corr=shared, u=u, out=out, threads=nthreads)
+    _core.quadform_shared(corr=shared, **rows, out=out, threads=nthreads)
     if not scenarios:
         return as_series(out[0], index) if has_dates else float(out[0, 0])
     if not has_dates:
@@ -343,7 +349,13 @@ def average_correlation(corr, weights=None, *, threads=None):
     pair_weight = w.sum() ** 2 - (w * w).sum()
     if pair_weight * 1e3 > w.sum() ** 2:
         total = np.empty(flat.shape[0])
-        _core.quadform_per_date(corr=flat, u=np.broadcast_to(w, (flat.shape[0], n)), out=total, threads=nthreads)
+        _core.quadform_per_date(
+            corr=flat,
+            weights=np.broadcast_to(w, (flat.shape[0], n)),
+            vols=np.broadcast_to(np.ones(n), (flat.shape[0], n)),  # u = w
+            out=total,
+            threads=nthreads,
+        )
         diagonal = np.diagonal(flat, axis1=-2, axis2=-1) @ (w * w)
         result = ((total - diagonal) / pair_weight).reshape(lead)
     else:
