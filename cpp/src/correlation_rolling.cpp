@@ -473,12 +473,15 @@ struct PairWorkspace {
     std::vector<std::uint32_t> missing, missing_start;  // per block row: the names missing in it
 };
 
-// One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
-// tile, name i is the outer loop, so row i's sums (6 x n doubles) stay in L1 for the whole
-// tile instead of being reloaded every date. Per date, rows i are added in ascending order.
+// One block of dates on the pairwise-complete path: the pairs (i, j > i) with i < pair_rows,
+// their weighted sums of defined correlations and weights per date into ws.num / ws.den and,
+// when matrix is given (pair_rows = n), the correlation matrices. Dates go in tiles of
+// kPairTile; within a tile, name i is the outer loop, so row i's sums (6 x n doubles) stay in
+// L1 for the whole tile instead of being reloaded every date. Per date, rows i are added in
+// ascending order.
 void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
-                std::size_t window, double min_count, const double* weights, double* avg, double* matrix,
-                PairWorkspace& ws) {
+                std::size_t window, double min_count, const double* weights, std::size_t pair_rows,
+                double* matrix, PairWorkspace& ws) {
     const std::size_t rows = t1 - lo, out_rows = t1 - t0;
     ws.shift.resize(n);
     column_means(n, x, lo, t1, ws.shift, &ws.unit);
@@ -504,7 +507,7 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
     block_names(n, lo, rows, window, ws.xs.data(), ws.vs.data(), ws.zero.data(), ws.names, ws.scratch);
     ws.num.assign(out_rows, 0.0);
     ws.den.assign(out_rows, 0.0);
-    ws.acc.assign(6 * n * n, 0.0);
+    ws.acc.assign(6 * pair_rows * n, 0.0);
     ws.row.resize(n);
     ws.redo.resize(n);
     if (!weights) {
@@ -515,9 +518,10 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
     const NameSums& names = ws.names;
     for (std::size_t tile = lo; tile < t1; tile += kPairTile) {
         const std::size_t tile_end = std::min(t1, tile + kPairTile);
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < pair_rows; ++i) {
             double* G = ws.acc.data() + i * n;
-            const PairRowSums sums{G, G + nn, G + 2 * nn, G + 3 * nn, G + 4 * nn, G + 5 * nn};
+            const std::size_t k = pair_rows * n;
+            const PairRowSums sums{G, G + k, G + 2 * k, G + 3 * k, G + 4 * k, G + 5 * k};
             for (std::size_t t = tile; t < tile_end; ++t) {
                 const bool leaves = t >= window && t - window >= lo;
                 const std::size_t r = t - lo;
@@ -555,10 +559,8 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
             }
         }
     }
+    if (!matrix) return;
     for (std::size_t t = t0; t < t1; ++t) {
-        const double num = ws.num[t - t0], den = ws.den[t - t0];
-        if (avg) avg[t] = den > 0.0 ? num / den : kNaN;
-        if (!matrix) continue;
         double* m = matrix + t * n * n;
         for (std::size_t i = 0; i < n; ++i) {
             for (std::size_t j = 0; j < i; ++j) m[i * n + j] = m[j * n + i];
@@ -678,12 +680,14 @@ void column_magnitude(std::size_t n, const double* x, std::size_t lo, std::size_
     }
 }
 
-// Fills avg[t0, t1) for a block without missing data; false (output unusable) when some window
-// has a name with zero variance, whose pairs the caller must then leave out pair by pair.
+// For a block without missing data, the weighted sums over pairs i < j of the correlations and
+// of the weights, per date into num[t - t0], den[t - t0] (both 0 where windows are too short);
+// false (output unusable) when some window has a name with zero variance, whose pairs the
+// caller must then leave out pair by pair.
 // Window means come from running sums; variances and Var(z) are two-pass sums over the window's
 // rows, corrected for the means' error where it could matter.
 bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
-                            std::size_t window, double min_count, const double* w, double* avg,
+                            std::size_t window, double min_count, const double* w, double* num, double* den,
                             std::vector<double>& scratch) {
     double self = 0.0, pair = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
@@ -731,7 +735,7 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         }
         if (t < t0) continue;
         if (count < min_count) {
-            avg[t] = kNaN;
+            num[t - t0] = den[t - t0] = 0.0;
             continue;
         }
         for (std::size_t j = 0; j < n; ++j)
@@ -762,15 +766,29 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
             dz += z[r] - zbar;
         }
         szz -= dz * dz / count;
-        avg[t] = pair > 0.0 ? (szz / (count - 1.0) - self) / pair : kNaN;
+        // Halved (exactly) to the sums over unordered pairs i < j, as pair_block keeps them.
+        num[t - t0] = 0.5 * (szz / (count - 1.0) - self);
+        den[t - t0] = 0.5 * pair;
     }
     return true;
 }
 
-bool has_missing(std::size_t n, const double* x, std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo * n; i < hi * n; ++i)
-        if (std::isnan(x[i])) return true;
-    return false;
+// The names of rows [lo, hi) by their missing values: `partial` (some missing) first, then
+// `complete` (none); names never observed there have no defined pair in the block and are
+// left out. Returns the number of partial names; order holds the kept names' columns.
+std::size_t classify_names(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
+                           std::vector<std::size_t>& order, std::vector<double>& observed) {
+    observed.assign(n, 0.0);
+    for (std::size_t t = lo; t < hi; ++t)
+        for (std::size_t j = 0; j < n; ++j) observed[j] += std::isnan(x[t * n + j]) ? 0.0 : 1.0;
+    order.clear();
+    const auto rows = static_cast<double>(hi - lo);
+    for (std::size_t j = 0; j < n; ++j)
+        if (observed[j] > 0.0 && observed[j] < rows) order.push_back(j);
+    const std::size_t partial = order.size();
+    for (std::size_t j = 0; j < n; ++j)
+        if (observed[j] == rows) order.push_back(j);
+    return partial;
 }
 
 // A trailing window longer than the data covers every row so far, exactly as a window of T
@@ -783,6 +801,71 @@ std::size_t effective_window(std::size_t T, std::size_t window) {
 std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
     const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
     return std::max<std::size_t>(1, kRollingMinWork / per_block);
+}
+
+// The names of a block kept for its average and their data, partial names first.
+struct BlockColumns {
+    std::vector<std::size_t> order;
+    std::vector<double> observed, x, complete, w;
+};
+
+// Weighted sums over pairs of the defined correlations and of their weights for the dates of
+// one block, into num / den (index t - t0). Names complete over the block (no missing value in
+// any of its rows) take the O(window * n) route (complete_block_average) among themselves;
+// only the pairs with a name that has missing values (and is observed at least once) go pair
+// by pair, so a few late listings or suspensions cost in proportion to their pairs, not n^2.
+// Falls back to every pair where the complete route cannot be used (a constant window).
+void average_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
+                   std::size_t window, double min_count, const double* weights, PairWorkspace& ws,
+                   BlockColumns& part, std::vector<double>& scratch, std::vector<double>& num,
+                   std::vector<double>& den) {
+    const std::size_t out_rows = t1 - t0, rows = t1 - lo;
+    num.assign(out_rows, 0.0);
+    den.assign(out_rows, 0.0);
+    const std::size_t partial = classify_names(n, x, lo, t1, part.order, part.observed);
+    const std::size_t kept = part.order.size(), complete = kept - partial;
+    const auto all_pairs = [&] {
+        pair_block(n, x, lo, t0, t1, window, min_count, weights, n, nullptr, ws);
+        num = ws.num;
+        den = ws.den;
+    };
+    if (partial == 0 && complete == n) {  // no missing value: the usual case
+        if (!complete_block_average(n, x, lo, t0, t1, window, min_count, weights, num.data(), den.data(),
+                                    scratch))
+            all_pairs();
+        return;
+    }
+    if (complete < 2 && kept == n) {
+        all_pairs();
+        return;
+    }
+    // The kept names' rows [lo, t1), partial names first, and the complete names' alone; dates
+    // shift by lo (the window rules only look at t - lo).
+    part.x.resize(rows * kept);
+    part.complete.resize(rows * complete);
+    part.w.resize(kept);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = x + (lo + r) * n;
+        for (std::size_t k = 0; k < kept; ++k) part.x[r * kept + k] = row[part.order[k]];
+        for (std::size_t k = 0; k < complete; ++k)
+            part.complete[r * complete + k] = row[part.order[partial + k]];
+    }
+    for (std::size_t k = 0; k < kept; ++k) part.w[k] = weights ? weights[part.order[k]] : 1.0;
+    const std::size_t s0 = t0 - lo, s1 = t1 - lo;
+    if (complete >= 2 && !complete_block_average(complete, part.complete.data(), 0, s0, s1, window, min_count,
+                                                 part.w.data() + partial, num.data(), den.data(), scratch)) {
+        all_pairs();
+        return;
+    }
+    // Pairs with a partial name: rows i < partial of the pairs of the kept names (all of them
+    // when fewer than two names are complete).
+    const std::size_t pair_rows = complete >= 2 ? partial : kept;
+    if (pair_rows == 0 || kept < 2) return;
+    pair_block(kept, part.x.data(), 0, s0, s1, window, min_count, part.w.data(), pair_rows, nullptr, ws);
+    for (std::size_t t = 0; t < out_rows; ++t) {
+        num[t] += ws.num[t];
+        den[t] += ws.den[t];
+    }
 }
 
 }  // namespace
@@ -843,21 +926,26 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(
-        blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
-        [&](std::size_t first, std::size_t last) {
-            PairWorkspace ws;
-            std::vector<double> scratch;
-            for (std::size_t b = first; b < last; ++b) {
-                if (stop_requested(interrupt)) return;
-                const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
-                // The path depends only on the block's data, so the output never depends on threads.
-                if (!matrix && !has_missing(n, x, lo, t1) &&
-                    complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, scratch))
-                    continue;
-                pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
-            }
-        });
+    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
+                 [&](std::size_t first, std::size_t last) {
+                     PairWorkspace ws;
+                     BlockColumns part;
+                     std::vector<double> scratch, num, den;
+                     for (std::size_t b = first; b < last; ++b) {
+                         if (stop_requested(interrupt)) return;
+                         const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+                         // Every choice below depends only on the block's data, so the output never
+                         // depends on threads.
+                         if (matrix) {
+                             pair_block(n, x, lo, t0, t1, window, min_count, weights, n, matrix, ws);
+                         } else {
+                             average_block(n, x, lo, t0, t1, window, min_count, weights, ws, part, scratch,
+                                           num, den);
+                             for (std::size_t t = t0; t < t1; ++t)
+                                 avg[t] = den[t - t0] > 0.0 ? num[t - t0] / den[t - t0] : kNaN;
+                         }
+                     }
+                 });
 }
 
 }  // namespace dk
