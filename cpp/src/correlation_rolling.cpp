@@ -51,10 +51,12 @@ struct Blocks {
 // its square stays normal). Multiplying by a power of two is exact, so sums of squares of
 // the scaled values neither underflow (returns of 1e-200) nor overflow (1e200), and results
 // scaled back have the bits they would have had unscaled wherever that did not under- or
-// overflow. 1 when largest is 0 or not finite.
-inline double unit_scale(double largest) {
+// overflow. 1 when largest is 0 or not finite. `ordinary` is the binary exponent range left
+// unscaled: 300 where only squares are formed; the pair kernel multiplies two moments (fourth
+// powers of the values times count^4), so it scales outside 2^-120..2^120.
+inline double unit_scale(double largest, int ordinary = 300) {
     if (!(largest > 0.0 && largest <= std::numeric_limits<double>::max())) return 1.0;
-    if (largest >= 0x1p-300 && largest <= 0x1p300) return 1.0;
+    if (largest >= std::ldexp(1.0, -ordinary) && largest <= std::ldexp(1.0, ordinary)) return 1.0;
     int exponent = 0;
     std::frexp(largest, &exponent);
     return std::ldexp(1.0, -std::clamp(exponent, -1000, 1000));
@@ -77,7 +79,7 @@ void column_sums(std::size_t n, const double* __restrict row, double* __restrict
 // Per column over the valid values of rows [lo, hi): the mean (the block's shift) and, when
 // `unit` is given, the unit_scale of the largest deviation from it.
 void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::vector<double>& shift,
-                  std::vector<double>* unit = nullptr) {
+                  std::vector<double>* unit = nullptr, int ordinary = 300) {
     std::vector<double> count(n, 0.0), low(n, std::numeric_limits<double>::infinity()),
         high(n, -std::numeric_limits<double>::infinity());
     std::fill(shift.begin(), shift.end(), 0.0);
@@ -87,7 +89,8 @@ void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi
     if (unit) {
         unit->resize(n);
         for (std::size_t j = 0; j < n; ++j)
-            (*unit)[j] = count[j] > 0.0 ? unit_scale(std::max(high[j] - shift[j], shift[j] - low[j])) : 1.0;
+            (*unit)[j] =
+                count[j] > 0.0 ? unit_scale(std::max(high[j] - shift[j], shift[j] - low[j]), ordinary) : 1.0;
     }
 }
 
@@ -292,7 +295,8 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
     sxx -= dxs * dxs / c;
     syy -= dys * dys / c;
     sxy -= dxs * dys / c;
-    return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : kNaN;
+    // Two roots: the product sxx * syy of sums of (up to 2^600-sized) squares could overflow.
+    return sxx > 0.0 && syy > 0.0 ? sxy / (std::sqrt(sxx) * std::sqrt(syy)) : kNaN;
 }
 
 // Row i of the pairs (i, j > i) keeps, over the window's rows, the sums a pair needs beyond
@@ -310,6 +314,12 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
 // own sums; a pair's sum is then off by at most the name's estimate twice plus the rounding of
 // the subtraction (itself below the estimate): the pair kernel uses 3x the names' estimates.
 constexpr double kPairErrorFactor = 3.0;
+// Exponent range of the values the pair kernel leaves unscaled (see unit_scale).
+constexpr int kPairOrdinary = 120;
+// The pair kernel takes sqrt(vx * vy) in one root; where the product leaves this range (a quiet
+// window next to large values elsewhere in the block) it would lose digits to underflow or
+// overflow, and the pair is recomputed two-pass.
+constexpr double kPairProductLow = 0x1p-1000, kPairProductHigh = 0x1p1000;
 
 struct PairRowSums {
     double *G, *D, *Ui, *Qi, *Uj, *Qj;
@@ -405,7 +415,7 @@ double pair_step(std::size_t n, std::size_t i, const double* __restrict xa, cons
         const double y = sx[j] - Uj[j], yy = sxx[j] - Qj[j];
         const double px = cc * xx, py = cc * yy;
         const double vx = px - x * x, vy = py - y * y;
-        const double den_j = std::sqrt(vx * vy);
+        const double product = vx * vy, den_j = std::sqrt(product);
         // Error estimates of the three moments (c sxy is bounded by (px + py) / 2, and the
         // pair's cross-product sums by the mean of the two names' square sums).
         const double ex = moment_error(cc, x, px, ess_i, esa_i);
@@ -419,8 +429,9 @@ double pair_step(std::size_t n, std::size_t i, const double* __restrict xa, cons
         // non-constant window is rounding residue and goes two-pass.
         const bool counted = (cc >= min_count) & (flat[j] == 0.0);
         const bool positive = (vx > 0.0) & (vy > 0.0);
-        const bool precise =
-            (ex <= kMomentTolerance * vx) & (ey <= kMomentTolerance * vy) & (exy <= kMomentTolerance * den_j);
+        const bool precise = (ex <= kMomentTolerance * vx) & (ey <= kMomentTolerance * vy) &
+                             (exy <= kMomentTolerance * den_j) & (product >= kPairProductLow) &
+                             (product <= kPairProductHigh);
         const bool ok = counted & positive;
         const double r = ok ? (cc * xy - x * y) / den_j : kNaN;
         corr_row[j] = r;
@@ -484,7 +495,7 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
                 double* matrix, PairWorkspace& ws) {
     const std::size_t rows = t1 - lo, out_rows = t1 - t0;
     ws.shift.resize(n);
-    column_means(n, x, lo, t1, ws.shift, &ws.unit);
+    column_means(n, x, lo, t1, ws.shift, &ws.unit, kPairOrdinary);
     ws.xs.resize(rows * n);
     ws.vs.resize(rows * n);
     ws.missing.clear();

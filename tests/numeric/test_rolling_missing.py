@@ -183,3 +183,29 @@ def test_missing_data_results_do_not_depend_on_threads():
     weights = rng.uniform(0.5, 1.5, 40)
     one = dk.realized_correlation(x, 63, weights=weights, min_periods=30, threads=1)
     np.testing.assert_array_equal(one, dk.realized_correlation(x, 63, weights=weights, min_periods=30, threads=2))
+
+
+@pytest.mark.parametrize("scale", [1e-120, 1e-80, 1e-40, 1e40, 1e80, 1e120])
+def test_pair_moments_neither_overflow_nor_underflow(exact_rolling, scale):
+    """Pairs multiply two moments (fourth powers of the returns): returns of 1e80 overflowed and
+    1e-80 underflowed that product (matrix and missing-data average off by up to 0.58)."""
+    x = returns(300, 3)
+    x[[20, 150], 1] = np.nan  # the average goes pair by pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, corr = exact_rolling(x, 40)  # correlations do not depend on the scale
+    assert_close(dk.realized_correlation(x * scale, 40, method="matrix"), corr, TOLERANCE)
+    assert_close(dk.realized_correlation(x * scale, 40), pairwise_average(corr), TOLERANCE)
+
+
+def test_quiet_windows_beside_a_huge_spike(exact_rolling):
+    """A 1e100 spike sets the block's scaling; the quiet windows after it have moments whose
+    product underflows in the one-pass form: recomputed two-pass."""
+    x = returns(400, 3)
+    x[100, 1] = 1e100
+    x[[30, 250], 2] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, corr = exact_rolling(x, 30)
+    assert_close(dk.realized_correlation(x, 30, method="matrix"), corr, TOLERANCE)
+    assert_close(dk.realized_correlation(x, 30), pairwise_average(corr), TOLERANCE)
