@@ -206,13 +206,16 @@ def missing_data_rows(quick: bool) -> list[dict]:
         fns = {}
         for name, x in patterns.items():
             for t in (1, 2):
-                fns[name, t] = lambda x=x, t=t: dk.realized_correlation(x, W, threads=t)
+                fns[f"{name} {t}"] = lambda x=x, t=t: dk.realized_correlation(x, W, threads=t)
         times = interleaved_medians(fns, repeat=3 if quick else 5)
         twin_T = T if n <= 100 else 5 * W
         for name, x in patterns.items():
             part = x[:twin_T]
             twin = interleaved_medians(
-                {"ref": lambda p=part: ref.realized_correlation(p, W), 2: lambda p=part: dk.realized_correlation(p, W)},
+                {
+                    "ref": lambda p=part: ref.realized_correlation(p, W),
+                    "core": lambda p=part: dk.realized_correlation(p, W),
+                },
                 repeat=1 if n > 100 else 3,
             )
             if quick:
@@ -224,11 +227,11 @@ def missing_data_rows(quick: bool) -> list[dict]:
             else:
                 pandas_s = pandas_pair_seconds(x, W)
             for t in (1, 2):
-                core = times[name, t]
+                core = times[f"{name} {t}"]
                 row = _row(f"realized pairwise, {name}", f"T={T} n={n} W={W}", t, float("nan"), core)
-                row["speedup"] = twin["ref"] / twin[2] if t == 2 else float("nan")
+                row["speedup"] = twin["ref"] / twin["core"] if t == 2 else float("nan")
                 row["ref_s"] = twin["ref"] * T / twin_T if t == 2 else float("nan")
-                row["vs_complete"] = core / times["complete", t]
+                row["vs_complete"] = core / times[f"complete {t}"]
                 row["vs_pandas"] = pandas_s / core
                 rows.append(row)
     return rows
