@@ -15,11 +15,12 @@
 // from the window's raw rows (never from the shifted copies, which lose the digits of a
 // window far from the block's mean). Two-pass sums use the corrected form
 // sum d^2 - (sum d)^2 / c (d = x - mean), which stays exact to rounding even when the mean
-// they are taken from is slightly off. Blocks without missing data take a faster route to the
-// average correlation (complete_block_average), which is two-pass by construction.
+// they are taken from is slightly off. Names without missing data in a block take a faster
+// route to the average correlation among themselves (complete_block_average, O(window x n) per
+// date, two-pass by construction); pairs with a partially missing name go pair by pair
+// (pair_block, O(n) per such name and date; average_block combines the two).
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -308,8 +309,8 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
 //   Uj = sum x_j,  Qj = sum x_j^2 over rows where i is missing,
 // so that over the pair's complete rows c = cn_i - D, sx = sx_i - Ui, sxx = sxx_i - Qi,
 // sy = sx_j - Uj, syy = sxx_j - Qj, sxy = G. Only G changes with every row; the others change
-// only when a missing value enters or leaves the window (pair_missing_update), so missing data
-// costs little more than complete data. Rounding: Ui, Qi (Uj, Qj) are running sums over a
+// only when a missing value enters or leaves the window (pair_missing_update: O(n) per missing
+// value, instead of six running sums per pair and row). Rounding: Ui, Qi (Uj, Qj) are running sums over a
 // subset of name i's (j's) terms, so the name's error estimate bounds them as it bounds its
 // own sums; a pair's sum is then off by at most the name's estimate twice plus the rounding of
 // the subtraction (itself below the estimate): the pair kernel uses 3x the names' estimates.
@@ -328,10 +329,10 @@ struct PairRowSums {
 // Adds (sign = 1) or removes (sign = -1) one row of the window from row i's correction sums:
 // `missing` lists the names missing in that row (ascending).
 void pair_missing_update(std::size_t n, std::size_t i, const double* xs, const double* vs,
-                         const std::uint32_t* missing, const std::uint32_t* missing_end, double sign,
+                         const std::size_t* missing, const std::size_t* missing_end, double sign,
                          const PairRowSums& s) {
     const double a = xs[i] * sign, v = vs[i] * sign, aa = xs[i] * xs[i] * sign;
-    for (const std::uint32_t* p = missing; p != missing_end; ++p) {
+    for (const std::size_t* p = missing; p != missing_end; ++p) {
         const std::size_t j = *p;
         if (j <= i) continue;
         s.D[j] += v;
@@ -481,7 +482,7 @@ constexpr std::size_t kPairTile = 32;
 struct PairWorkspace {
     std::vector<double> shift, unit, xs, vs, flat, zero, acc, num, den, row, redo, ones, scratch;
     NameSums names;
-    std::vector<std::uint32_t> missing, missing_start;  // per block row: the names missing in it
+    std::vector<std::size_t> missing, missing_start;  // per block row: the names missing in it
 };
 
 // One block of dates on the pairwise-complete path: the pairs (i, j > i) with i < pair_rows,
@@ -504,8 +505,8 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
         load_row(n, x + (lo + r) * n, ws.shift.data(), ws.unit.data(), ws.xs.data() + r * n,
                  ws.vs.data() + r * n);
         for (std::size_t j = 0; j < n; ++j)
-            if (ws.vs[r * n + j] == 0.0) ws.missing.push_back(static_cast<std::uint32_t>(j));
-        ws.missing_start.push_back(static_cast<std::uint32_t>(ws.missing.size()));
+            if (ws.vs[r * n + j] == 0.0) ws.missing.push_back(j);
+        ws.missing_start.push_back(ws.missing.size());
     }
     ws.flat.resize(out_rows * n);
     Runs runs(n);
