@@ -15,8 +15,10 @@
 // from the window's raw rows (never from the shifted copies, which lose the digits of a
 // window far from the block's mean). Two-pass sums use the corrected form
 // sum d^2 - (sum d)^2 / c (d = x - mean), which stays exact to rounding even when the mean
-// they are taken from is slightly off. Blocks without missing data take a faster route to the
-// average correlation (complete_block_average), which is two-pass by construction.
+// they are taken from is slightly off. Names without missing data in a block take a faster
+// route to the average correlation among themselves (complete_block_average, O(window x n) per
+// date, two-pass by construction); pairs with a partially missing name go pair by pair
+// (pair_block, O(n) per such name and date; average_block combines the two).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -50,10 +52,12 @@ struct Blocks {
 // its square stays normal). Multiplying by a power of two is exact, so sums of squares of
 // the scaled values neither underflow (returns of 1e-200) nor overflow (1e200), and results
 // scaled back have the bits they would have had unscaled wherever that did not under- or
-// overflow. 1 when largest is 0 or not finite.
-inline double unit_scale(double largest) {
+// overflow. 1 when largest is 0 or not finite. `ordinary` is the binary exponent range left
+// unscaled: 300 where only squares are formed; the pair kernel multiplies two moments (fourth
+// powers of the values times count^4), so it scales outside 2^-120..2^120.
+inline double unit_scale(double largest, int ordinary = 300) {
     if (!(largest > 0.0 && largest <= std::numeric_limits<double>::max())) return 1.0;
-    if (largest >= 0x1p-300 && largest <= 0x1p300) return 1.0;
+    if (largest >= std::ldexp(1.0, -ordinary) && largest <= std::ldexp(1.0, ordinary)) return 1.0;
     int exponent = 0;
     std::frexp(largest, &exponent);
     return std::ldexp(1.0, -std::clamp(exponent, -1000, 1000));
@@ -76,7 +80,7 @@ void column_sums(std::size_t n, const double* __restrict row, double* __restrict
 // Per column over the valid values of rows [lo, hi): the mean (the block's shift) and, when
 // `unit` is given, the unit_scale of the largest deviation from it.
 void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi, std::vector<double>& shift,
-                  std::vector<double>* unit = nullptr) {
+                  std::vector<double>* unit = nullptr, int ordinary = 300) {
     std::vector<double> count(n, 0.0), low(n, std::numeric_limits<double>::infinity()),
         high(n, -std::numeric_limits<double>::infinity());
     std::fill(shift.begin(), shift.end(), 0.0);
@@ -86,7 +90,8 @@ void column_means(std::size_t n, const double* x, std::size_t lo, std::size_t hi
     if (unit) {
         unit->resize(n);
         for (std::size_t j = 0; j < n; ++j)
-            (*unit)[j] = count[j] > 0.0 ? unit_scale(std::max(high[j] - shift[j], shift[j] - low[j])) : 1.0;
+            (*unit)[j] =
+                count[j] > 0.0 ? unit_scale(std::max(high[j] - shift[j], shift[j] - low[j]), ordinary) : 1.0;
     }
 }
 
@@ -232,30 +237,12 @@ double exact_std(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
 
 // ---- rolling pairwise correlation ----------------------------------------------------------
 
-// Sums over pairwise-complete observations of pairs (i, j >= i), indexed by j: adds row a and
-// removes row r (all-missing when nothing leaves).
-DK_SIMD_CLONES
-void pair_update(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict va,
-                 const double* __restrict xr, const double* __restrict vr, double* __restrict c,
-                 double* __restrict sx, double* __restrict sy, double* __restrict sxx, double* __restrict syy,
-                 double* __restrict sxy) {
-    const double ai = xa[i], pi = va[i], ri = xr[i], qi = vr[i];
-#pragma omp simd
-    for (std::size_t j = i; j < n; ++j) {
-        const double p = pi * va[j], q = qi * vr[j];
-        c[j] += p - q;
-        sx[j] += p * ai - q * ri;
-        sy[j] += p * xa[j] - q * xr[j];
-        sxx[j] += p * ai * ai - q * ri * ri;
-        syy[j] += p * xa[j] * xa[j] - q * xr[j] * xr[j];
-        sxy[j] += p * ai * xa[j] - q * ri * xr[j];
-    }
-}
-
 // One-pass moments c*sxx - sx^2 lose about log10(c*sxx / (c*sxx - sx^2)) digits. Above this
 // amplification (tiny windows of nearly equal values) a statistic is recomputed two-pass from
 // the window's rows.
 constexpr double kMaxCancellation = 1e3;
+static_assert(2.0 * kEps / kMomentTolerance * kMaxCancellation > 1.0,
+              "pair_step relies on the error test implying the cancellation limit");
 // Windows this short are always computed two-pass: their sums are small next to the rounding
 // residue the block's earlier additions and removals left, and two passes cost little.
 constexpr std::size_t kExactWindow = 16;
@@ -309,118 +296,218 @@ double exact_corr(const WindowRows& w, std::size_t i, std::size_t j) {
     sxx -= dxs * dxs / c;
     syy -= dys * dys / c;
     sxy -= dxs * dys / c;
-    return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : kNaN;
+    // Two roots: the product sxx * syy of sums of (up to 2^600-sized) squares could overflow.
+    return sxx > 0.0 && syy > 0.0 ? sxy / (std::sqrt(sxx) * std::sqrt(syy)) : kNaN;
 }
 
-// The correlations of pairs (i, j >= i) from their sums into corr_row[j] (n-scaled moments
-// c*sxy - sx*sy etc.: one division and one square root per pair); redo[j] = 1 where the
-// one-pass value is not accurate enough and must be recomputed. Returns how many are.
-// e_ss / e_sa: the names' rounding-error estimates of sums of squares / absolute values.
+// Row i of the pairs (i, j > i) keeps, over the window's rows, the sums a pair needs beyond
+// its two names' own running sums (cn, sx, sxx per name, computed once per date for all
+// names): with missing values stored as 0,
+//   G  = sum x_i x_j            (only rows where both are observed contribute),
+//   D  = #rows with i observed and j missing,
+//   Ui = sum x_i,  Qi = sum x_i^2 over rows where j is missing,
+//   Uj = sum x_j,  Qj = sum x_j^2 over rows where i is missing,
+// so that over the pair's complete rows c = cn_i - D, sx = sx_i - Ui, sxx = sxx_i - Qi,
+// sy = sx_j - Uj, syy = sxx_j - Qj, sxy = G. Only G changes with every row; the others change
+// only when a missing value enters or leaves the window (pair_missing_update: O(n) per missing
+// value, instead of six running sums per pair and row). Rounding: Ui, Qi (Uj, Qj) are running sums over a
+// subset of name i's (j's) terms, so the name's error estimate bounds them as it bounds its
+// own sums; a pair's sum is then off by at most the name's estimate twice plus the rounding of
+// the subtraction (itself below the estimate): the pair kernel uses 3x the names' estimates.
+constexpr double kPairErrorFactor = 3.0;
+// Exponent range of the values the pair kernel leaves unscaled (see unit_scale).
+constexpr int kPairOrdinary = 120;
+// The pair kernel takes sqrt(vx * vy) in one root; where the product leaves this range (a quiet
+// window next to large values elsewhere in the block) it would lose digits to underflow or
+// overflow, and the pair is recomputed two-pass.
+constexpr double kPairProductLow = 0x1p-1000, kPairProductHigh = 0x1p1000;
+
+struct PairRowSums {
+    double *G, *D, *Ui, *Qi, *Uj, *Qj;
+};
+
+// Adds (sign = 1) or removes (sign = -1) one row of the window from row i's correction sums:
+// `missing` lists the names missing in that row (ascending).
+void pair_missing_update(std::size_t n, std::size_t i, const double* xs, const double* vs,
+                         const std::size_t* missing, const std::size_t* missing_end, double sign,
+                         const PairRowSums& s) {
+    const double a = xs[i] * sign, v = vs[i] * sign, aa = xs[i] * xs[i] * sign;
+    for (const std::size_t* p = missing; p != missing_end; ++p) {
+        const std::size_t j = *p;
+        if (j <= i) continue;
+        s.D[j] += v;
+        s.Ui[j] += a;
+        s.Qi[j] += aa;
+    }
+    if (vs[i] != 0.0) return;
+    for (std::size_t j = i + 1; j < n; ++j) {  // i missing: every j's value on this row
+        s.Uj[j] += sign * xs[j];
+        s.Qj[j] += sign * (xs[j] * xs[j]);
+    }
+}
+
+// G += x_a,i x_a,j - x_r,i x_r,j for j > i (rows before the block's first output date).
 DK_SIMD_CLONES
-double pair_corr(std::size_t n, std::size_t i, const double* __restrict c, const double* __restrict sx,
-                 const double* __restrict sy, const double* __restrict sxx, const double* __restrict syy,
-                 const double* __restrict sxy, const double* __restrict e_ss, const double* __restrict e_sa,
-                 double min_count, const double* __restrict flat, bool always_exact,
-                 double* __restrict corr_row, double* __restrict redo) {
-    const double flat_i = flat[i], ess_i = e_ss[i], esa_i = e_sa[i];
-    double flagged = 0.0;
-#pragma omp simd reduction(+ : flagged)
-    for (std::size_t j = i; j < n; ++j) {
-        const double cc = c[j], x = sx[j], y = sy[j];
-        const double px = cc * sxx[j], py = cc * syy[j];
+void gram_update(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict xr,
+                 double* __restrict G) {
+    const double ai = xa[i], ri = xr[i];
+#pragma omp simd
+    for (std::size_t j = i + 1; j < n; ++j) G[j] += ai * xa[j] - ri * xr[j];
+}
+
+// One date's sums of every name (rows of a block, rows x n each): count, sum, sum of squares
+// of the (shifted, scaled) observations in the window and the error estimates of the sums of
+// squares and of absolute values (error_step), times kPairErrorFactor.
+struct NameSums {
+    std::vector<double> cn, sx, sxx, e_ss, e_sa;
+};
+
+// The running per-name sums of rows [0, rows) of the block, one row of NameSums per date.
+void block_names(std::size_t n, std::size_t lo, std::size_t rows, std::size_t window, const double* xs,
+                 const double* vs, const double* zero, NameSums& names, std::vector<double>& scratch) {
+    for (auto* v : {&names.cn, &names.sx, &names.sxx, &names.e_ss, &names.e_sa}) v->resize(rows * n);
+    scratch.assign(6 * n, 0.0);
+    double *c = scratch.data(), *s = c + n, *ss = s + n, *sa = ss + n, *e2ss = sa + n, *e2sa = e2ss + n;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t t = lo + r;
+        const bool leaves = t >= window && t - window >= lo;
+        const double* xr = leaves ? xs + (r - window) * n : zero;
+        const double* vr = leaves ? vs + (r - window) * n : zero;
+        const double* xa = xs + r * n;
+        const double* va = vs + r * n;
+        for (std::size_t j = 0; j < n; ++j) {
+            c[j] += va[j] - vr[j];
+            s[j] += xa[j] - xr[j];
+        }
+        error_step(n, xa, xr, ss, sa, e2ss, e2sa);
+        for (std::size_t j = 0; j < n; ++j) {
+            names.cn[r * n + j] = c[j];
+            names.sx[r * n + j] = s[j];
+            names.sxx[r * n + j] = ss[j];
+            names.e_ss[r * n + j] = kPairErrorFactor * std::sqrt(e2ss[j]);
+            names.e_sa[r * n + j] = kPairErrorFactor * std::sqrt(e2sa[j]);
+        }
+    }
+}
+
+// One date of row i of the pairs (i, j > i), in one pass over its sums: adds row a to and
+// removes row r from G, writes the correlation of each pair into corr_row[j] (n-scaled moments
+// c*sxy - sx*sy etc.: one division and one square root per pair) and adds the w_i w_j weighted
+// correlation and weight of the defined pairs to num and den. redo[j] = 1 where the one-pass
+// value is not accurate enough: those pairs are left out of num and den and recomputed
+// two-pass by the caller. Returns how many are. cn..e_sa: the names' sums at this date.
+DK_SIMD_CLONES
+double pair_step(std::size_t n, std::size_t i, const double* __restrict xa, const double* __restrict xr,
+                 double* __restrict G, const double* __restrict D, const double* __restrict Ui,
+                 const double* __restrict Qi, const double* __restrict Uj, const double* __restrict Qj,
+                 const double* __restrict cn, const double* __restrict sx, const double* __restrict sxx,
+                 const double* __restrict e_ss, const double* __restrict e_sa, double min_count,
+                 const double* __restrict flat, bool always_exact, const double* __restrict weights,
+                 double* __restrict corr_row, double* __restrict redo, double& num, double& den) {
+    const double ai = xa[i], ri = xr[i], ci = cn[i], sxi = sx[i], sxxi = sxx[i];
+    const double ess_i = e_ss[i], esa_i = e_sa[i], wi = weights[i];
+    double flagged = 0.0, row_num = 0.0, row_den = 0.0;
+#pragma omp simd reduction(+ : flagged, row_num, row_den)
+    for (std::size_t j = i + 1; j < n; ++j) {
+        const double xy = G[j] + (ai * xa[j] - ri * xr[j]);
+        G[j] = xy;
+        const double cc = ci - D[j];
+        const double x = sxi - Ui[j], xx = sxxi - Qi[j];
+        const double y = sx[j] - Uj[j], yy = sxx[j] - Qj[j];
+        const double px = cc * xx, py = cc * yy;
         const double vx = px - x * x, vy = py - y * y;
-        const double den = std::sqrt(vx * vy);
+        const double product = vx * vy, den_j = std::sqrt(product);
         // Error estimates of the three moments (c sxy is bounded by (px + py) / 2, and the
         // pair's cross-product sums by the mean of the two names' square sums).
         const double ex = moment_error(cc, x, px, ess_i, esa_i);
         const double ey = moment_error(cc, y, py, e_ss[j], e_sa[j]);
         const double exy =
             0.5 * cc * (ess_i + e_ss[j]) + std::fabs(x) * e_sa[j] + std::fabs(y) * esa_i + kEps * (px + py);
-        // Non-short-circuit operators keep the loop branch-free (vectorized).
-        const bool counted = (cc >= min_count) & (flat_i == 0.0) & (flat[j] == 0.0);
+        // Non-short-circuit operators keep the loop branch-free (vectorized). flat_i is
+        // handled by the caller (no pair of row i is counted). With positive moments, the error
+        // tests imply the cancellation limit (ex >= 2 eps px, so vx >= px * 2 eps /
+        // kMomentTolerance > px / kMaxCancellation); a moment that is not positive on a
+        // non-constant window is rounding residue and goes two-pass.
+        const bool counted = (cc >= min_count) & (flat[j] == 0.0);
+        const bool positive = (vx > 0.0) & (vy > 0.0);
         const bool precise = (ex <= kMomentTolerance * vx) & (ey <= kMomentTolerance * vy) &
-                             (exy <= kMomentTolerance * den) & (vx * kMaxCancellation >= px) &
-                             (vy * kMaxCancellation >= py);
-        const bool ok = counted & (vx > 0.0) & (vy > 0.0);
-        corr_row[j] = ok ? (cc * sxy[j] - x * y) / den : kNaN;
-        redo[j] = (counted & (always_exact | !precise)) ? 1.0 : 0.0;
-        flagged += redo[j];
-    }
-    return flagged;
-}
-
-// Adds the w_i w_j weighted sum and the weight of the defined off-diagonal correlations of
-// row i to num and den.
-DK_SIMD_CLONES
-void pair_sum(std::size_t n, std::size_t i, const double* __restrict corr_row,
-              const double* __restrict weights, double& num, double& den) {
-    const double wi = weights[i];
-    double row_num = 0.0, row_den = 0.0;
-#pragma omp simd reduction(+ : row_num, row_den)
-    for (std::size_t j = i + 1; j < n; ++j) {
-        const double r = corr_row[j];
-        const bool use = r == r;
-        row_num += use ? wi * weights[j] * r : 0.0;
-        row_den += use ? wi * weights[j] : 0.0;
+                             (exy <= kMomentTolerance * den_j) & (product >= kPairProductLow) &
+                             (product <= kPairProductHigh);
+        const bool ok = counted & positive;
+        const double r = ok ? (cc * xy - x * y) / den_j : kNaN;
+        corr_row[j] = r;
+        const bool again = counted & (always_exact | !(precise & positive));
+        redo[j] = again ? 1.0 : 0.0;
+        flagged += again ? 1.0 : 0.0;
+        const bool use = ok & !again;
+        const double wij = wi * weights[j];
+        row_num += use ? wij * r : 0.0;
+        row_den += use ? wij : 0.0;
     }
     num += row_num;
     den += row_den;
+    return flagged;
 }
 
-// The running sums of one pair row at one date, with the names' error estimates at that date.
-struct PairSums {
-    const double *c, *sx, *sy, *sxx, *syy, *sxy, *e_ss, *e_sa;
-};
+// The diagonal entry of row i (for the matrix): 1 where name i's variance over the window is
+// defined and positive, else NaN; imprecise one-pass moments are settled two-pass.
+double diagonal(std::size_t i, const double* cn, const double* sx, const double* sxx, const double* e_ss,
+                const double* e_sa, double min_count, const double* flat, const WindowRows& window_rows) {
+    const double c = cn[i], s = sx[i], px = c * sxx[i], v = px - s * s;
+    if (!(c >= min_count) || flat[i] != 0.0) return kNaN;
+    const bool precise =
+        window_rows.exact
+            ? false
+            : moment_error(c, s, px, e_ss[i], e_sa[i]) <= kMomentTolerance * v && v * kMaxCancellation >= px;
+    if (!precise) return exact_corr(window_rows, i, i) == exact_corr(window_rows, i, i) ? 1.0 : kNaN;
+    return v > 0.0 ? 1.0 : kNaN;
+}
 
-void pair_emit(std::size_t n, std::size_t i, const PairSums& sums, double min_count, const double* flat,
-               const double* weights, const WindowRows& window_rows, double* corr_row, double* redo,
-               double& num, double& den) {
-    if (pair_corr(n, i, sums.c, sums.sx, sums.sy, sums.sxx, sums.syy, sums.sxy, sums.e_ss, sums.e_sa,
-                  min_count, flat, window_rows.exact, corr_row, redo) > 0.0)
-        for (std::size_t j = i; j < n; ++j)
-            if (redo[j] != 0.0) corr_row[j] = exact_corr(window_rows, i, j);
-    pair_sum(n, i, corr_row, weights, num, den);
+// The pairs of row i that pair_step flagged: recomputed two-pass, then added to num and den.
+void pair_redo(std::size_t n, std::size_t i, const WindowRows& window_rows, const double* weights,
+               double* corr_row, const double* redo, double& num, double& den) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+        if (redo[j] == 0.0) continue;
+        const double r = exact_corr(window_rows, i, j);
+        corr_row[j] = r;
+        if (r == r) {
+            num += weights[i] * weights[j] * r;
+            den += weights[i] * weights[j];
+        }
+    }
 }
 
 constexpr std::size_t kPairTile = 32;
 
 struct PairWorkspace {
-    std::vector<double> shift, unit, xs, vs, flat, zero, acc, num, den, row, redo, ones, e_ss, e_sa, err;
+    std::vector<double> shift, unit, xs, vs, flat, zero, acc, num, den, row, redo, ones, scratch;
+    NameSums names;
+    std::vector<std::size_t> missing, missing_start;  // per block row: the names missing in it
 };
 
-// Per block row, each name's rounding-error estimates (error_step) of the window sums as they
-// stand after that row entered: e_ss, e_sa are rows x n.
-void block_errors(std::size_t n, std::size_t lo, std::size_t rows, std::size_t window, PairWorkspace& ws) {
-    ws.e_ss.resize(rows * n);
-    ws.e_sa.resize(rows * n);
-    ws.err.assign(4 * n, 0.0);
-    double *ss = ws.err.data(), *sa = ss + n, *e2ss = sa + n, *e2sa = e2ss + n;
-    for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t t = lo + r;
-        const bool leaves = t >= window && t - window >= lo;
-        error_step(n, ws.xs.data() + r * n, leaves ? ws.xs.data() + (r - window) * n : ws.zero.data(), ss, sa,
-                   e2ss, e2sa);
-        for (std::size_t j = 0; j < n; ++j) {
-            ws.e_ss[r * n + j] = std::sqrt(e2ss[j]);
-            ws.e_sa[r * n + j] = std::sqrt(e2sa[j]);
-        }
-    }
-}
-
-// One block of dates on the pairwise-complete path. Dates go in tiles of kPairTile; within a
-// tile, name i is the outer loop, so row i's running sums (6 x n doubles) stay in L1 for the
-// whole tile instead of being reloaded every date. Per date, rows i are added in ascending order.
+// One block of dates on the pairwise-complete path: the pairs (i, j > i) with i < pair_rows,
+// their weighted sums of defined correlations and weights per date into ws.num / ws.den and,
+// when matrix is given (pair_rows = n), the correlation matrices. Dates go in tiles of
+// kPairTile; within a tile, name i is the outer loop, so row i's sums (6 x n doubles) stay in
+// L1 for the whole tile instead of being reloaded every date. Per date, rows i are added in
+// ascending order.
 void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
-                std::size_t window, double min_count, const double* weights, double* avg, double* matrix,
-                PairWorkspace& ws) {
+                std::size_t window, double min_count, const double* weights, std::size_t pair_rows,
+                double* matrix, PairWorkspace& ws) {
     const std::size_t rows = t1 - lo, out_rows = t1 - t0;
     ws.shift.resize(n);
-    column_means(n, x, lo, t1, ws.shift, &ws.unit);
+    column_means(n, x, lo, t1, ws.shift, &ws.unit, kPairOrdinary);
     ws.xs.resize(rows * n);
     ws.vs.resize(rows * n);
-    for (std::size_t r = 0; r < rows; ++r)
+    ws.missing.clear();
+    ws.missing_start.assign(1, 0);
+    for (std::size_t r = 0; r < rows; ++r) {
         load_row(n, x + (lo + r) * n, ws.shift.data(), ws.unit.data(), ws.xs.data() + r * n,
                  ws.vs.data() + r * n);
+        for (std::size_t j = 0; j < n; ++j)
+            if (ws.vs[r * n + j] == 0.0) ws.missing.push_back(j);
+        ws.missing_start.push_back(ws.missing.size());
+    }
     ws.flat.resize(out_rows * n);
     Runs runs(n);
     for (std::size_t t = lo; t < t1; ++t) {
@@ -429,10 +516,10 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
         if (t >= t0) runs.flat(n, ws.flat.data() + (t - t0) * n);
     }
     ws.zero.assign(n, 0.0);
-    block_errors(n, lo, rows, window, ws);
+    block_names(n, lo, rows, window, ws.xs.data(), ws.vs.data(), ws.zero.data(), ws.names, ws.scratch);
     ws.num.assign(out_rows, 0.0);
     ws.den.assign(out_rows, 0.0);
-    ws.acc.assign(6 * n * n, 0.0);
+    ws.acc.assign(6 * pair_rows * n, 0.0);
     ws.row.resize(n);
     ws.redo.resize(n);
     if (!weights) {
@@ -440,36 +527,54 @@ void pair_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, 
         weights = ws.ones.data();
     }
     const std::size_t nn = n * n;
+    const NameSums& names = ws.names;
     for (std::size_t tile = lo; tile < t1; tile += kPairTile) {
         const std::size_t tile_end = std::min(t1, tile + kPairTile);
-        for (std::size_t i = 0; i < n; ++i) {
-            double* c = ws.acc.data() + i * n;
-            double *sx = c + nn, *sy = sx + nn, *sxx = sy + nn, *syy = sxx + nn, *sxy = syy + nn;
+        for (std::size_t i = 0; i < pair_rows; ++i) {
+            double* G = ws.acc.data() + i * n;
+            const std::size_t k = pair_rows * n;
+            const PairRowSums sums{G, G + k, G + 2 * k, G + 3 * k, G + 4 * k, G + 5 * k};
             for (std::size_t t = tile; t < tile_end; ++t) {
                 const bool leaves = t >= window && t - window >= lo;
                 const std::size_t r = t - lo;
                 const double* xr = leaves ? ws.xs.data() + (r - window) * n : ws.zero.data();
-                const double* vr = leaves ? ws.vs.data() + (r - window) * n : ws.zero.data();
-                pair_update(n, i, ws.xs.data() + r * n, ws.vs.data() + r * n, xr, vr, c, sx, sy, sxx, syy,
-                            sxy);
-                if (t < t0) continue;
+                const double* xa = ws.xs.data() + r * n;
+                pair_missing_update(n, i, xa, ws.vs.data() + r * n, ws.missing.data() + ws.missing_start[r],
+                                    ws.missing.data() + ws.missing_start[r + 1], 1.0, sums);
+                if (leaves)
+                    pair_missing_update(n, i, xr, ws.vs.data() + (r - window) * n,
+                                        ws.missing.data() + ws.missing_start[r - window],
+                                        ws.missing.data() + ws.missing_start[r - window + 1], -1.0, sums);
+                if (t < t0) {
+                    gram_update(n, i, xa, xr, G);
+                    continue;
+                }
+                const double* flat = ws.flat.data() + (t - t0) * n;
+                double* corr_row = matrix ? matrix + t * nn + i * n : ws.row.data();
+                double &num = ws.num[t - t0], &den = ws.den[t - t0];
+                const double *cn = names.cn.data() + r * n, *sx = names.sx.data() + r * n,
+                             *sxx = names.sxx.data() + r * n, *e_ss = names.e_ss.data() + r * n,
+                             *e_sa = names.e_sa.data() + r * n;
                 const std::size_t first = t + 1 >= lo + window ? t + 1 - window : lo;
                 const WindowRows window_rows{x + first * n, ws.vs.data() + (first - lo) * n, t + 1 - first, n,
                                              window <= kExactWindow};
-                const PairSums sums{c, sx, sy, sxx, syy, sxy, ws.e_ss.data() + r * n, ws.e_sa.data() + r * n};
-                pair_emit(n, i, sums, min_count, ws.flat.data() + (t - t0) * n, weights, window_rows,
-                          matrix ? matrix + t * nn + i * n : ws.row.data(), ws.redo.data(), ws.num[t - t0],
-                          ws.den[t - t0]);
+                if (matrix) corr_row[i] = diagonal(i, cn, sx, sxx, e_ss, e_sa, min_count, flat, window_rows);
+                if (flat[i] != 0.0) {  // a constant name: none of its pairs is defined
+                    gram_update(n, i, xa, xr, G);
+                    for (std::size_t j = i + 1; j < n; ++j) corr_row[j] = kNaN;
+                    continue;
+                }
+                if (pair_step(n, i, xa, xr, G, sums.D, sums.Ui, sums.Qi, sums.Uj, sums.Qj, cn, sx, sxx, e_ss,
+                              e_sa, min_count, flat, window_rows.exact, weights, corr_row, ws.redo.data(),
+                              num, den) > 0.0)
+                    pair_redo(n, i, window_rows, weights, corr_row, ws.redo.data(), num, den);
             }
         }
     }
+    if (!matrix) return;
     for (std::size_t t = t0; t < t1; ++t) {
-        const double num = ws.num[t - t0], den = ws.den[t - t0];
-        if (avg) avg[t] = den > 0.0 ? num / den : kNaN;
-        if (!matrix) continue;
         double* m = matrix + t * n * n;
         for (std::size_t i = 0; i < n; ++i) {
-            if (!std::isnan(m[i * n + i])) m[i * n + i] = 1.0;  // corr(x, x) where x's variance is defined
             for (std::size_t j = 0; j < i; ++j) m[i * n + j] = m[j * n + i];
         }
     }
@@ -587,12 +692,14 @@ void column_magnitude(std::size_t n, const double* x, std::size_t lo, std::size_
     }
 }
 
-// Fills avg[t0, t1) for a block without missing data; false (output unusable) when some window
-// has a name with zero variance, whose pairs the caller must then leave out pair by pair.
+// For a block without missing data, the weighted sums over pairs i < j of the correlations and
+// of the weights, per date into num[t - t0], den[t - t0] (both 0 where windows are too short);
+// false (output unusable) when some window has a name with zero variance, whose pairs the
+// caller must then leave out pair by pair.
 // Window means come from running sums; variances and Var(z) are two-pass sums over the window's
 // rows, corrected for the means' error where it could matter.
 bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
-                            std::size_t window, double min_count, const double* w, double* avg,
+                            std::size_t window, double min_count, const double* w, double* num, double* den,
                             std::vector<double>& scratch) {
     double self = 0.0, pair = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
@@ -640,7 +747,7 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         }
         if (t < t0) continue;
         if (count < min_count) {
-            avg[t] = kNaN;
+            num[t - t0] = den[t - t0] = 0.0;
             continue;
         }
         for (std::size_t j = 0; j < n; ++j)
@@ -671,15 +778,29 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
             dz += z[r] - zbar;
         }
         szz -= dz * dz / count;
-        avg[t] = pair > 0.0 ? (szz / (count - 1.0) - self) / pair : kNaN;
+        // Halved (exactly) to the sums over unordered pairs i < j, as pair_block keeps them.
+        num[t - t0] = 0.5 * (szz / (count - 1.0) - self);
+        den[t - t0] = 0.5 * pair;
     }
     return true;
 }
 
-bool has_missing(std::size_t n, const double* x, std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo * n; i < hi * n; ++i)
-        if (std::isnan(x[i])) return true;
-    return false;
+// The names of rows [lo, hi) by their missing values: `partial` (some missing) first, then
+// `complete` (none); names never observed there have no defined pair in the block and are
+// left out. Returns the number of partial names; order holds the kept names' columns.
+std::size_t classify_names(std::size_t n, const double* x, std::size_t lo, std::size_t hi,
+                           std::vector<std::size_t>& order, std::vector<double>& observed) {
+    observed.assign(n, 0.0);
+    for (std::size_t t = lo; t < hi; ++t)
+        for (std::size_t j = 0; j < n; ++j) observed[j] += std::isnan(x[t * n + j]) ? 0.0 : 1.0;
+    order.clear();
+    const auto rows = static_cast<double>(hi - lo);
+    for (std::size_t j = 0; j < n; ++j)
+        if (observed[j] > 0.0 && observed[j] < rows) order.push_back(j);
+    const std::size_t partial = order.size();
+    for (std::size_t j = 0; j < n; ++j)
+        if (observed[j] == rows) order.push_back(j);
+    return partial;
 }
 
 // A trailing window longer than the data covers every row so far, exactly as a window of T
@@ -692,6 +813,71 @@ std::size_t effective_window(std::size_t T, std::size_t window) {
 std::size_t min_blocks(const Blocks& blocks, std::size_t per_row_work) {
     const std::size_t per_block = (blocks.length + blocks.window) * std::max<std::size_t>(1, per_row_work);
     return std::max<std::size_t>(1, kRollingMinWork / per_block);
+}
+
+// The names of a block kept for its average and their data, partial names first.
+struct BlockColumns {
+    std::vector<std::size_t> order;
+    std::vector<double> observed, x, complete, w;
+};
+
+// Weighted sums over pairs of the defined correlations and of their weights for the dates of
+// one block, into num / den (index t - t0). Names complete over the block (no missing value in
+// any of its rows) take the O(window * n) route (complete_block_average) among themselves;
+// only the pairs with a name that has missing values (and is observed at least once) go pair
+// by pair, so a few late listings or suspensions cost in proportion to their pairs, not n^2.
+// Falls back to every pair where the complete route cannot be used (a constant window).
+void average_block(std::size_t n, const double* x, std::size_t lo, std::size_t t0, std::size_t t1,
+                   std::size_t window, double min_count, const double* weights, PairWorkspace& ws,
+                   BlockColumns& part, std::vector<double>& scratch, std::vector<double>& num,
+                   std::vector<double>& den) {
+    const std::size_t out_rows = t1 - t0, rows = t1 - lo;
+    num.assign(out_rows, 0.0);
+    den.assign(out_rows, 0.0);
+    const std::size_t partial = classify_names(n, x, lo, t1, part.order, part.observed);
+    const std::size_t kept = part.order.size(), complete = kept - partial;
+    const auto all_pairs = [&] {
+        pair_block(n, x, lo, t0, t1, window, min_count, weights, n, nullptr, ws);
+        num = ws.num;
+        den = ws.den;
+    };
+    if (partial == 0 && complete == n) {  // no missing value: the usual case
+        if (!complete_block_average(n, x, lo, t0, t1, window, min_count, weights, num.data(), den.data(),
+                                    scratch))
+            all_pairs();
+        return;
+    }
+    if (complete < 2 && kept == n) {
+        all_pairs();
+        return;
+    }
+    // The kept names' rows [lo, t1), partial names first, and the complete names' alone; dates
+    // shift by lo (the window rules only look at t - lo).
+    part.x.resize(rows * kept);
+    part.complete.resize(rows * complete);
+    part.w.resize(kept);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double* row = x + (lo + r) * n;
+        for (std::size_t k = 0; k < kept; ++k) part.x[r * kept + k] = row[part.order[k]];
+        for (std::size_t k = 0; k < complete; ++k)
+            part.complete[r * complete + k] = row[part.order[partial + k]];
+    }
+    for (std::size_t k = 0; k < kept; ++k) part.w[k] = weights ? weights[part.order[k]] : 1.0;
+    const std::size_t s0 = t0 - lo, s1 = t1 - lo;
+    if (complete >= 2 && !complete_block_average(complete, part.complete.data(), 0, s0, s1, window, min_count,
+                                                 part.w.data() + partial, num.data(), den.data(), scratch)) {
+        all_pairs();
+        return;
+    }
+    // Pairs with a partial name: rows i < partial of the pairs of the kept names (all of them
+    // when fewer than two names are complete).
+    const std::size_t pair_rows = complete >= 2 ? partial : kept;
+    if (pair_rows == 0 || kept < 2) return;
+    pair_block(kept, part.x.data(), 0, s0, s1, window, min_count, part.w.data(), pair_rows, nullptr, ws);
+    for (std::size_t t = 0; t < out_rows; ++t) {
+        num[t] += ws.num[t];
+        den[t] += ws.den[t];
+    }
 }
 
 }  // namespace
@@ -752,21 +938,26 @@ void rolling_pairwise_corr(std::size_t T, std::size_t n, const double* x, std::s
     window = effective_window(T, window);
     const Blocks blocks(T, window);
     const double min_count = static_cast<double>(std::max<std::size_t>(min_periods, 2));
-    parallel_for(
-        blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
-        [&](std::size_t first, std::size_t last) {
-            PairWorkspace ws;
-            std::vector<double> scratch;
-            for (std::size_t b = first; b < last; ++b) {
-                if (stop_requested(interrupt)) return;
-                const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
-                // The path depends only on the block's data, so the output never depends on threads.
-                if (!matrix && !has_missing(n, x, lo, t1) &&
-                    complete_block_average(n, x, lo, t0, t1, window, min_count, weights, avg, scratch))
-                    continue;
-                pair_block(n, x, lo, t0, t1, window, min_count, weights, avg, matrix, ws);
-            }
-        });
+    parallel_for(blocks.count, threads, min_blocks(blocks, n * (n + 1) / 2), interrupt,
+                 [&](std::size_t first, std::size_t last) {
+                     PairWorkspace ws;
+                     BlockColumns part;
+                     std::vector<double> scratch, num, den;
+                     for (std::size_t b = first; b < last; ++b) {
+                         if (stop_requested(interrupt)) return;
+                         const std::size_t lo = blocks.lead(b), t0 = blocks.begin(b), t1 = blocks.end(b);
+                         // Every choice below depends only on the block's data, so the output never
+                         // depends on threads.
+                         if (matrix) {
+                             pair_block(n, x, lo, t0, t1, window, min_count, weights, n, matrix, ws);
+                         } else {
+                             average_block(n, x, lo, t0, t1, window, min_count, weights, ws, part, scratch,
+                                           num, den);
+                             for (std::size_t t = t0; t < t1; ++t)
+                                 avg[t] = den[t - t0] > 0.0 ? num[t - t0] / den[t - t0] : kNaN;
+                         }
+                     }
+                 });
 }
 
 }  // namespace dk
