@@ -610,6 +610,18 @@ double weighted_deviation_sum(std::size_t n, const double* __restrict a, const d
     return sum;
 }
 
+// The same over scaled deviations (row - mean) x unit: a_j x unit_j, 1 / sd of a denormal name,
+// would overflow, a_j x ((row - mean) x unit_j) does not, and is the same number wherever the
+// former was finite (multiplying by a power of two is exact).
+DK_SIMD_CLONES
+double weighted_deviation_sum(std::size_t n, const double* __restrict a, const double* __restrict row,
+                              const double* __restrict mean, const double* __restrict unit) {
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (std::size_t j = 0; j < n; ++j) sum += a[j] * ((row[j] - mean[j]) * unit[j]);
+    return sum;
+}
+
 // Sums of squared deviations from `mean` of `rows` consecutive rows, per name: the second pass
 // of a two-pass variance. With `sd` (non-null) also corrected by the sum of the deviations,
 // sum d^2 - (sum d)^2 / count, which is exact to rounding even where `mean` is off.
@@ -660,7 +672,8 @@ void corrected_centred_squares(std::size_t n, std::size_t rows, const double* __
     for (std::size_t j = 0; j < n; ++j) ss[j] -= sd[j] * sd[j] / count;
 }
 
-// a_j = w_j / sd_j; returns the smallest variance. A two-pass sum of squares about a mean that
+// a_j = w_j / sd_j of the scaled values (the deviations it multiplies are scaled too); returns
+// the smallest variance. A two-pass sum of squares about a mean that
 // is off by delta is too large by count * delta^2: mean_ok is set false where, with delta_j
 // bounded by mean_error[j], that excess could exceed kMomentTolerance of a name's sum.
 DK_SIMD_CLONES
@@ -672,7 +685,7 @@ double standardizing_weights(std::size_t n, double count, const double* __restri
     for (std::size_t j = 0; j < n; ++j) {
         const double var = ss[j] / (count - 1.0);  // of the scaled values: a_j is w_j / sd_j all the same
         smallest = var < smallest ? var : smallest;
-        a[j] = (w ? w[j] : 1.0) * unit[j] / std::sqrt(var);
+        a[j] = (w ? w[j] : 1.0) / std::sqrt(var);  // per scaled deviation: finite even where 1 / sd_j is not
         const double excess = count * mean_error[j] * mean_error[j] - kMomentTolerance * ss[j];
         worst = excess > worst ? excess : worst;
     }
@@ -730,7 +743,10 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
     for (std::size_t j = 0; j < n; ++j) {  // deviations are scaled by unit_scale(max|x|), the bound too
         unit[j] = unit_scale(mean_error[j]);
         scaled = scaled || unit[j] != 1.0;
-        mean_error[j] *= unit[j] * kEps * (walk + 2.0);
+        // + the smallest denormal: s / count of denormal values rounds in absolute terms
+        // (a no-op next to any normal bound).
+        mean_error[j] =
+            unit[j] * (mean_error[j] * kEps * (walk + 2.0) + std::numeric_limits<double>::denorm_min());
     }
     Runs runs(n);
     double count = 0.0;
@@ -768,7 +784,8 @@ bool complete_block_average(std::size_t n, const double* x, std::size_t lo, std:
         if (!(smallest > 0.0)) return false;
         double sz = 0.0;
         for (std::size_t r = 0; r < rows; ++r) {
-            z[r] = weighted_deviation_sum(n, a, first + r * n, mean);
+            z[r] = scaled ? weighted_deviation_sum(n, a, first + r * n, mean, unit)
+                          : weighted_deviation_sum(n, a, first + r * n, mean);
             sz += z[r];
         }
         const double zbar = sz / count;

@@ -163,3 +163,13 @@ def test_random_adversarial_series_match_exact_arithmetic(exact_rolling, case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the oracle's all-NaN rows
         check_against_exact(exact_rolling, x, window, min_periods)
+
+
+@pytest.mark.parametrize("tiny", [5e-324, 1e-310, 2.0**-1060])
+def test_denormal_names_in_complete_windows_match_exact_arithmetic(exact_rolling, tiny):
+    # Found by the long fuzz campaign: the complete-data average multiplied 1 / sd of a denormal
+    # name (an overflow: NaN) and rounded its mean in absolute terms (a wrong average).
+    x = returns(40, 3)
+    x[:, 1] = tiny * np.round(x[:, 1] / 0.01 * 8)  # small integer multiples of a denormal: exact
+    for window in (2, 3, 12):
+        check_against_exact(exact_rolling, x, window)
