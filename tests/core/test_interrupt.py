@@ -45,9 +45,12 @@ CHILD = textwrap.dedent(
     units = 1_000 if kind == "hedged_pnl" else 5_000  # either way split over two threads
     small = make(units)
     expected = run(small).copy()
-    start = time.perf_counter()
-    run(small)
-    per_unit = (time.perf_counter() - start) / units
+    timings = []
+    for _ in range(3):  # the fastest of three: a load spike must not shrink the long call below 0.3 s
+        start = time.perf_counter()
+        run(small)
+        timings.append(time.perf_counter() - start)
+    per_unit = min(timings) / units
     size = int(min(max(2.0 / per_unit, 20_000), 50_000_000))  # about two seconds of work
     case = make(size)
 
