@@ -9,6 +9,7 @@ correlation, and implied-vol batches over a wide grid.
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from typing import ClassVar
 
@@ -16,8 +17,15 @@ import mpmath
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import dispersionkit as dk
+
+# CI (.ci/run) sets DK_HYPOTHESIS_PROFILE=ci: the same examples on every run, so a submission's
+# result does not depend on the draw; by hand the suite explores new random examples each time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("DK_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["DK_HYPOTHESIS_PROFILE"])
 
 
 def _gbm(paths, steps, dt, vol, *, spot=100.0, drift=0.0, underlyings=1, seed=0, corr=0.0):
