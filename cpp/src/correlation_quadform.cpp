@@ -240,7 +240,8 @@ double equicorrelation_one(std::size_t n, double index_vol, const double* __rest
     if (std::isnan(sum_abs)) return std::numeric_limits<double>::quiet_NaN();  // missing data
     const bool out_of_scale =
         !(sum_abs >= kScaleLow && sum_abs <= kScaleHigh) || std::fabs(index_vol) > kScaleHigh;
-    if (may_rescale && sum_abs > 0.0 && out_of_scale) return equicorrelation_rescaled(n, index_vol, s, w);
+    // (sum_abs == 0 too: products w_i s_i of 1e-300 x 1e-300 underflow to 0 but are not 0.)
+    if (may_rescale && out_of_scale) return equicorrelation_rescaled(n, index_vol, s, w);
     const double scale = sum_abs * sum_abs;
     double cross = sum * sum - sum_sq;
     if (!(cross > kCrossCancellation * scale)) cross = cross_sum(n, s, w);

@@ -158,11 +158,18 @@ def test_the_formula_is_the_same_at_any_power_of_two_scale(power):
         assert scaled.value == base and not scaled.undefined
 
 
-def test_subnormal_vols_against_exact_fractions():
-    vols, weights = [4.885324187455785e-303, 0.0, 4.885324187455785e-303], [0.5, 0.0, 0.5]
-    assert dk.implied_correlation(0.0, np.array(vols), np.array(weights)).value == exact_equicorrelation(
-        0.0, vols, weights
-    )
+@pytest.mark.parametrize(
+    "vols, weights",
+    [
+        ([4.885324187455785e-303, 0.0, 4.885324187455785e-303], [0.5, 0.0, 0.5]),
+        ([1e-300, 1e-300], [1e-300, 1e-300]),  # every product w_i s_i underflows to 0 in double
+    ],
+)
+def test_subnormal_vols_against_exact_fractions(vols, weights):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dk.WeightsWarning)
+        est = dk.implied_correlation(0.0, np.array(vols), np.array(weights))
+    assert est.value == pytest.approx(exact_equicorrelation(0.0, vols, weights), rel=1e-14) and not est.undefined
 
 
 def test_an_index_vol_beyond_the_float_range_of_the_formula_is_inf_not_a_crash():

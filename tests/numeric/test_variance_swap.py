@@ -247,6 +247,8 @@ def test_realized_variance_term_sheet_definition():
         dk.realized_variance(returns, days=2)
     with pytest.raises(ValueError, match="returns: contains"):
         dk.realized_variance([0.01, np.inf])
+    with pytest.raises(ValueError, match=r"returns: no returns along axis 0 \(shape \(0,\)\)"):
+        dk.realized_variance(np.array([]))  # a long-fuzz finding: was a ZeroDivisionError
 
 
 def test_notional_conversion_and_payoff_known_values():

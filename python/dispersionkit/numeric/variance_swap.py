@@ -259,6 +259,8 @@ def realized_variance(returns, *, days=None, annualization=TRADING_DAYS, axis: i
     if np.isinf(values).any():
         raise ValueError("returns: contains +-inf; mark a missing close with NaN")
     count = values.shape[axis]
+    if count == 0:
+        raise ValueError(f"returns: no returns along axis {axis} (shape {values.shape})")
     if days is None:
         days = count
     elif isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
