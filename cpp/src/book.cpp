@@ -82,16 +82,21 @@ struct EngineGreeks {
     double *price, *delta, *gamma, *vega, *theta, *vanna, *volga;
 };
 
+// Whether some path has zero (or NaN) vol * sqrt(T): a branch-free scan inlined into the SIMD
+// clones, so the scalar fix_zero_vol runs only for a batch that needs it.
+[[gnu::always_inline]] inline bool has_zero_vol(std::size_t n, const double* vol, double T) {
+    const double sqT = std::sqrt(T);
+    double zero = 0.0;
+#pragma omp simd reduction(+ : zero)
+    for (std::size_t i = 0; i < n; ++i) zero += vol[i] * sqT > 0.0 ? 0.0 : 1.0;
+    return zero != 0.0;
+}
+
 // Zero vol (vol * sqrt(T) == 0, or NaN): the deterministic limits and NaN policy of the
 // general kernel, element by element (rare: the vectorized pass computed 0/0 there).
 void fix_zero_vol(std::size_t n, const double* spot, const double* vol, double K, double T, double r,
                   double q, double s, const EngineGreeks& out) {
     const double sqT = std::sqrt(T);
-    // A vectorized scan first: the scalar pass below runs only for a batch that has such a path.
-    bool any = false;
-#pragma omp simd reduction(|| : any)
-    for (std::size_t i = 0; i < n; ++i) any = any || !(vol[i] * sqT > 0.0);
-    if (!any) return;
     const std::uint8_t call = s > 0.0 ? 1 : 0;
     for (std::size_t i = 0; i < n; ++i) {
         if (vol[i] * sqT > 0.0) continue;
@@ -144,7 +149,7 @@ void leg_greeks(std::size_t n, const double* __restrict spot, const double* __re
         store_greeks(bs_with_cdfs(common, is_call ? n1c : n1p, is_call ? n2c : n2p), S, v, r, q, s, sqT, dq,
                      out, i);
     }
-    fix_zero_vol(n, spot, vol, K, T, r, q, s, out);
+    if (has_zero_vol(n, vol, T)) fix_zero_vol(n, spot, vol, K, T, r, q, s, out);
 }
 
 // Greeks of a call and a put sharing spot, strike, expiry and vol (a straddle's two legs):
@@ -163,8 +168,10 @@ void pair_greeks(std::size_t n, const double* __restrict spot, const double* __r
         store_greeks(bs_with_cdfs(common, n1c, n2c), S, v, r, q, 1.0, sqT, dq, call_out, i);
         store_greeks(bs_with_cdfs(common, n1p, n2p), S, v, r, q, -1.0, sqT, dq, put_out, i);
     }
-    fix_zero_vol(n, spot, vol, K, T, r, q, 1.0, call_out);
-    fix_zero_vol(n, spot, vol, K, T, r, q, -1.0, put_out);
+    if (has_zero_vol(n, vol, T)) {
+        fix_zero_vol(n, spot, vol, K, T, r, q, 1.0, call_out);
+        fix_zero_vol(n, spot, vol, K, T, r, q, -1.0, put_out);
+    }
 }
 
 // A leg's contribution to step t -> t+1 comes in two parts, so a step's Greeks are used as soon
