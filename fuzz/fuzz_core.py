@@ -138,7 +138,10 @@ class Mutator:
         if kind == 1:  # another dtype
             dtype = self.pick(DTYPES)
             with np.errstate(all="ignore"):
-                return array.astype(dtype)
+                try:
+                    return array.astype(dtype)
+                except ValueError:  # NaN to an integer dtype (an earlier mutation put it there)
+                    return array
         if kind == 2 and array.ndim:  # negative strides
             return np.ascontiguousarray(array[::-1])[::-1]
         if kind == 3 and array.ndim and array.shape[0]:  # stride 0, read-only
