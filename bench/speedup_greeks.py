@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 import dispersionkit as dk
@@ -57,11 +59,16 @@ def rows() -> list[dict]:
 SELECTED = ("price", "delta", "vega")
 
 
-def kernel_rows(sizes=(1_000, 10_000, 1_000_000), repeat: int = 7, with_numba: bool = True) -> list[dict]:
+def kernel_rows(sizes=(1_000, 10_000, 1_000_000), repeat: int = 7, with_numba: bool | None = None) -> list[dict]:
     """Per size and thread count: all ten Greeks into out= buffers (the kernel), the same
     allocating fresh outputs, three selected Greeks, float32 (inputs and outputs), bs_price.
     floor_pct = options/s against the bandwidth floor: triad bytes/s of this process at the same
-    thread count over the bytes each option must move."""
+    thread count over the bytes each option must move. The triad and the numba peer need numba
+    (pip install ".[bench]"); without it (with_numba=None detects it) those columns are left out."""
+    if with_numba is None:
+        with_numba = importlib.util.find_spec("numba") is not None
+        if not with_numba:
+            print("numba is not installed (pip install '.[bench]'): no bandwidth floor or numba column")
     bandwidth = {t: triad_bandwidth(t) for t in (1, 2)} if with_numba else {}
     out_rows = []
     for n in sizes:
