@@ -12,26 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 import dispersionkit as dk
-
-
-def options(n: int, seed: int, wide: bool) -> dict:
-    rng = np.random.default_rng(seed)
-    spot = rng.uniform(1, 1000, n)
-    moneyness = np.exp(rng.uniform(-1.5, 1.5, n)) if wide else np.exp(rng.uniform(-0.3, 0.3, n))
-    return dict(
-        spot=spot,
-        strike=spot * moneyness,
-        tau=rng.uniform(1 / 365, 30 if wide else 3, n),
-        vol=rng.uniform(0.01, 3.0 if wide else 0.8, n),
-        rate=rng.uniform(-0.02, 0.15, n),
-        div_yield=rng.uniform(-0.01, 0.10, n),
-        is_call=rng.random(n) < 0.5,
-    )
+from dispersionkit.benchmark import random_options
 
 
 def main() -> None:
     for label, wide in (("typical", False), ("wide", True)):
-        inputs = options(200_000, 3, wide)
+        inputs = random_options(200_000, 3, wide)
         f64 = dk.bs_greeks(**inputs)
         f32 = dk.bs_greeks(**inputs, dtype=np.float32)
         print(f"\n{label}: Greek, median / 99th percentile / max relative error, max abs error / scale")

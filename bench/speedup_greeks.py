@@ -8,6 +8,7 @@ import numpy as np
 
 import dispersionkit as dk
 from dispersionkit import reference as ref
+from dispersionkit.benchmark import benchmark_options as options
 
 from .timing import interleaved_medians
 
@@ -36,20 +37,6 @@ def bytes_per_option(inputs: dict, outputs: int, itemsize: int) -> int:
     """Bytes one option moves at least: its inputs read once (bool flags: 1 byte) and its outputs
     written once (write-allocate traffic not counted, as in STREAM)."""
     return sum(np.asarray(v).itemsize for v in inputs.values()) + outputs * itemsize
-
-
-def options(n: int, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    spot = rng.uniform(50, 150, n)
-    return dict(
-        spot=spot,
-        strike=spot * np.exp(rng.uniform(-0.5, 0.5, n)),
-        tau=rng.uniform(1 / 365, 3, n),
-        vol=rng.uniform(0.05, 0.8, n),
-        rate=rng.uniform(0, 0.08, n),
-        div_yield=rng.uniform(0, 0.04, n),
-        is_call=rng.random(n) < 0.5,
-    )
 
 
 def rows() -> list[dict]:

@@ -46,12 +46,12 @@ class Case:
     agree: Callable[[Any, Any], bool]
 
 
-def _greeks(n: int) -> Case:
-    from . import reference
-
-    rng = np.random.default_rng(0)
+def benchmark_options(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """The Greeks benchmark's batch (bs_greeks keyword arguments): spots 50-150, K/S within
+    e^{+-0.5}, 1 day to 3 years, vol 5-80 %, rates 0-8 %, dividend yields 0-4 %, calls and puts."""
+    rng = np.random.default_rng(seed)
     spot = rng.uniform(50, 150, n)
-    x = dict(
+    return dict(
         spot=spot,
         strike=spot * np.exp(rng.uniform(-0.5, 0.5, n)),
         tau=rng.uniform(1 / 365, 3, n),
@@ -60,6 +60,30 @@ def _greeks(n: int) -> Case:
         div_yield=rng.uniform(0, 0.04, n),
         is_call=rng.random(n) < 0.5,
     )
+
+
+def random_options(n: int, seed: int = 0, wide: bool = True) -> dict[str, np.ndarray]:
+    """An accuracy batch (bs_greeks keyword arguments): "wide" K/S within e^{+-1.5}, 1 day to 30
+    years, vol 1-300 %; else "typical" K/S within e^{+-0.3}, 1 day to 3 years, vol 1-80 %; spots
+    1-1000, rates -2 to 15 %, dividend yields -1 to 10 %, calls and puts."""
+    rng = np.random.default_rng(seed)
+    spot = rng.uniform(1, 1000, n)
+    moneyness = np.exp(rng.uniform(-1.5, 1.5, n)) if wide else np.exp(rng.uniform(-0.3, 0.3, n))
+    return dict(
+        spot=spot,
+        strike=spot * moneyness,
+        tau=rng.uniform(1 / 365, 30 if wide else 3, n),
+        vol=rng.uniform(0.01, 3.0 if wide else 0.8, n),
+        rate=rng.uniform(-0.02, 0.15, n),
+        div_yield=rng.uniform(-0.01, 0.10, n),
+        is_call=rng.random(n) < 0.5,
+    )
+
+
+def _greeks(n: int) -> Case:
+    from . import reference
+
+    x = benchmark_options(n)
     return Case(
         "bs_greeks",
         n,

@@ -9,23 +9,9 @@ from hypothesis import strategies as st
 
 import dispersionkit as dk
 from dispersionkit import reference as ref
+from dispersionkit.benchmark import random_options
 
 NAMES = ["price", "delta", "gamma", "vega", "theta", "rho", "epsilon", "vanna", "volga", "charm"]
-
-
-def random_options(n, seed=0, wide=True):
-    rng = np.random.default_rng(seed)
-    spot = rng.uniform(1, 1000, n)
-    moneyness = np.exp(rng.uniform(-1.5, 1.5, n)) if wide else np.exp(rng.uniform(-0.3, 0.3, n))
-    return dict(
-        spot=spot,
-        strike=spot * moneyness,
-        tau=rng.uniform(1 / 365, 30 if wide else 3, n),
-        vol=rng.uniform(0.01, 3.0 if wide else 0.8, n),
-        rate=rng.uniform(-0.02, 0.15, n),
-        div_yield=rng.uniform(-0.01, 0.10, n),
-        is_call=rng.random(n) < 0.5,
-    )
 
 
 def assert_greeks_close(a, b, rtol=1e-12, atol_scale=1e-13):

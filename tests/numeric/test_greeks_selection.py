@@ -9,23 +9,10 @@ from hypothesis import strategies as st
 
 import dispersionkit as dk
 from dispersionkit import reference as ref
+from dispersionkit.benchmark import random_options
 
 NAMES = dk.GREEK_NAMES
 EPS = np.finfo(np.float64).eps
-
-
-def random_options(n, seed=0):
-    rng = np.random.default_rng(seed)
-    spot = rng.uniform(1, 1000, n)
-    return dict(
-        spot=spot,
-        strike=spot * np.exp(rng.uniform(-1.5, 1.5, n)),
-        tau=rng.uniform(1 / 365, 30, n),
-        vol=rng.uniform(0.01, 3.0, n),
-        rate=rng.uniform(-0.02, 0.15, n),
-        div_yield=rng.uniform(-0.01, 0.10, n),
-        is_call=rng.random(n) < 0.5,
-    )
 
 
 def with_specials(inputs):
