@@ -188,6 +188,24 @@ def _exact_rolling(x: np.ndarray, window: int, min_periods=None):
     return std, corr
 
 
+def _pairwise_average(corr: np.ndarray, weights=None) -> np.ndarray:
+    """Mean of the defined off-diagonal entries of (T, n, n) correlation matrices, weighted by
+    w_i w_j: the average realized_correlation reports, from the matrices of an oracle."""
+    n = corr.shape[1]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    pairs = np.outer(w, w) * (1 - np.eye(n))
+    defined = np.isfinite(corr)
+    num = np.einsum("tij,ij->t", np.where(defined, corr, 0.0), pairs)
+    den = np.einsum("tij,ij->t", defined, pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+@pytest.fixture(scope="session")
+def pairwise_average():
+    return _pairwise_average
+
+
 @pytest.fixture(scope="session")
 def exact_rolling():
     """``exact_rolling(x, window, min_periods=None)`` -> (std (T, n), corr (T, n, n)): rolling

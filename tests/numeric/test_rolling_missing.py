@@ -28,18 +28,6 @@ def returns(T, n, seed=0):
     return 0.01 * (0.6 * rng.standard_normal((T, 1)) + 0.8 * rng.standard_normal((T, n)))
 
 
-def pairwise_average(corr, weights=None):
-    """Mean of the defined off-diagonal entries of (T, n, n) matrices, weighted by w_i w_j."""
-    n = corr.shape[1]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    pairs = np.outer(w, w) * (1 - np.eye(n))
-    defined = np.isfinite(corr)
-    num = np.einsum("tij,ij->t", np.where(defined, corr, 0.0), pairs)
-    den = np.einsum("tij,ij->t", defined, pairs)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
 def assert_close(got, expected, atol):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
@@ -86,7 +74,7 @@ PATTERNS = {
 
 @pytest.mark.parametrize("window", [5, 40])
 @pytest.mark.parametrize("pattern", PATTERNS, ids=list(PATTERNS))
-def test_missing_patterns_match_exact_arithmetic(exact_rolling, pattern, window):
+def test_missing_patterns_match_exact_arithmetic(exact_rolling, pattern, window, pairwise_average):
     x = PATTERNS[pattern]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the oracle's all-NaN rows
@@ -99,7 +87,7 @@ def test_missing_patterns_match_exact_arithmetic(exact_rolling, pattern, window)
     assert_close(dk.realized_correlation(x, window, method="matrix"), corr, TOLERANCE)
 
 
-def test_a_level_shift_in_a_partial_name_stays_exact(exact_rolling):
+def test_a_level_shift_in_a_partial_name_stays_exact(exact_rolling, pairwise_average):
     """The corrections of a partial name's sums carry its rounding: a 1e6 level shift, then holes."""
     x = late_listing(T=640)
     x[250:, 3] += 1e6
@@ -135,7 +123,7 @@ def missing_patterns(draw, min_window=2):
 # two-pass, checked against exact arithmetic below): compare from 8 rows on.
 @settings(max_examples=60, deadline=None)
 @given(missing_patterns(min_window=8))
-def test_random_missing_patterns_match_the_twin(case):
+def test_random_missing_patterns_match_the_twin(pairwise_average, case):
     x, window, min_periods, weights = case
     got = dk.realized_correlation(x, window, min_periods=min_periods, weights=weights)
     expected = ref.realized_correlation(x, window, min_periods=min_periods, weights=weights)
@@ -146,7 +134,7 @@ def test_random_missing_patterns_match_the_twin(case):
 
 @settings(max_examples=15, deadline=None)
 @given(missing_patterns())
-def test_random_missing_patterns_match_exact_arithmetic(exact_rolling, case):
+def test_random_missing_patterns_match_exact_arithmetic(exact_rolling, pairwise_average, case):
     x, window, min_periods, weights = case
     x = x[:250, :5]
     with warnings.catch_warnings():
@@ -186,7 +174,7 @@ def test_missing_data_results_do_not_depend_on_threads():
 
 
 @pytest.mark.parametrize("scale", [1e-120, 1e-80, 1e-40, 1e40, 1e80, 1e120])
-def test_pair_moments_neither_overflow_nor_underflow(exact_rolling, scale):
+def test_pair_moments_neither_overflow_nor_underflow(exact_rolling, scale, pairwise_average):
     """Pairs multiply two moments (fourth powers of the returns): returns of 1e80 overflowed and
     1e-80 underflowed that product (matrix and missing-data average off by up to 0.58)."""
     x = returns(300, 3)
@@ -198,7 +186,7 @@ def test_pair_moments_neither_overflow_nor_underflow(exact_rolling, scale):
     assert_close(dk.realized_correlation(x * scale, 40), pairwise_average(corr), TOLERANCE)
 
 
-def test_quiet_windows_beside_a_huge_spike(exact_rolling):
+def test_quiet_windows_beside_a_huge_spike(exact_rolling, pairwise_average):
     """A 1e100 spike sets the block's scaling; the quiet windows after it have moments whose
     product underflows in the one-pass form: recomputed two-pass."""
     x = returns(400, 3)
