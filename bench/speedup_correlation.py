@@ -11,6 +11,7 @@ per-date matrices the GB/s of matrix data streamed.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 
 import numpy as np
@@ -194,13 +195,18 @@ def missing_data_rows(quick: bool) -> list[dict]:
     ``vs_complete`` = time / time on complete data (same threads); ``speedup`` = the NumPy twin's
     time / the kernel's, both measured on the same data (for n = 500 on the first 315 dates:
     the twin needs ~140 s for all 2520); ``vs_pandas`` = pandas time / kernel time, where pandas
-    is the full ``DataFrame.rolling(W).corr()`` plus the off-diagonal mean for n = 50 and, for
+    is the full ``DataFrame.rolling(W).corr()`` plus the off-diagonal mean for n <= 100 and, for
     n = 500 (a 5 GB result), ``Series.rolling(W).corr()`` per pair timed on 40 pairs and scaled
-    to all pairs.
+    to all pairs. With numba, one more row per size: a loop doing only one square root and one
+    division per pair and date (bench.numba_rolling), on one thread, against the kernel's
+    one-thread time on complete data: what any exact per-pair method must spend at the least.
     """
     rows = []
     T, W = 2520, 63
-    for n in [50] if quick else [50, 500]:
+    with_numba = importlib.util.find_spec("numba") is not None
+    if not with_numba:
+        print("numba is not installed (pip install '.[bench]'): no per-pair root + division floor row")
+    for n in [50] if quick else [50, 100, 500]:
         complete = returns(T, n)
         patterns = {"complete": complete, "1% NaN": returns(T, n, 0.01), "5 late listings": late_listings(complete)}
         fns = {}
@@ -234,6 +240,15 @@ def missing_data_rows(quick: bool) -> list[dict]:
                 row["vs_complete"] = core / times[f"complete {t}"]
                 row["vs_pandas"] = pandas_s / core
                 rows.append(row)
+        if with_numba:
+            from .numba_rolling import root_division_seconds
+
+            floor_s = root_division_seconds(n, T)
+            row = _row("per-pair root + division alone (numba)", f"T={T} n={n} W={W}", 1, float("nan"), floor_s)
+            row["speedup"] = float("nan")
+            row["vs_complete"] = floor_s / times["complete 1"]
+            row["floor"] = "lower bound of any per-pair exact method"
+            rows.append(row)
     return rows
 
 
