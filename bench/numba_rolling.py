@@ -8,10 +8,11 @@ import numpy as np
 def root_division_floor(cross: np.ndarray, moments: np.ndarray, out: np.ndarray, dates: int) -> None:
     """One square root and one division per pair and date, on one thread: out = cross / sqrt(moments).
 
-    Any exact method that measures every pair on its own pairwise-complete rows must normalise
-    each pair's cross moment by the root of its own two variances, every date; this loop does
-    only that (vectorised, AVX2 vsqrtpd + vdivpd here), so its time is a lower bound for such a
-    method. error_model="numpy" lets numba vectorise the division (no ZeroDivisionError check).
+    Each pair measured on its own pairwise-complete rows is normalised by the root of the
+    product of its own two variances, every date; this loop does only that root and division
+    (vectorised: AVX2 vsqrtpd + vdivpd here), so its time is a lower bound for any kernel that
+    takes one root and one division per pair and date, as dispersionkit's does. error_model="numpy"
+    lets numba vectorise the division (no ZeroDivisionError check).
     """
     for t in range(dates):
         shift = t * 1e-12  # a different operand every date, so no date's work can be skipped

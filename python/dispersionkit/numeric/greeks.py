@@ -224,9 +224,9 @@ def bs_greeks(
 
     Allocation: fresh outputs are new memory, and the first write to each new page costs a
     page fault (the system zeroes it). On the 2-core machine of docs/performance.md, at 1e6
-    options the ten float64 outputs (80 MB) cost more than the computation itself (19 vs 32 M
-    options/s on one thread, 11 vs 53 on two); ``out=`` buffers reused across calls avoid it,
-    ``greeks=`` and float32 shrink it.
+    options the ten float64 outputs (80 MB) cost more than the computation itself (16-18 vs
+    22-30 M options/s on one thread, 20-22 vs 46-53 on two); ``out=`` buffers reused across
+    calls avoid it, ``greeks=`` and float32 shrink it.
 
     Returns a :class:`Greeks` of arrays (0-d for all-scalar input); with pandas inputs (Series
     / DataFrames sharing their labels), each Greek is a Series / DataFrame on those labels and
