@@ -21,6 +21,9 @@ CHILD = textwrap.dedent(
 
     kind = sys.argv[1]
     rng = np.random.default_rng(0)
+    # A test run started in the background (nohup cmd &) inherits SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler: restore it, the kernels' side is under test.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     if kind == "hedged_pnl":
         book = dk.Book([dk.straddle(0, strike, 1.0, 1.0) for strike in np.linspace(80.0, 120.0, 21)])
