@@ -1,5 +1,7 @@
 """Comparator only (not part of the package): the arithmetic floor of pairwise-complete rolling correlation."""
 
+import time
+
 import numba
 import numpy as np
 
@@ -22,8 +24,6 @@ def root_division_floor(cross: np.ndarray, moments: np.ndarray, out: np.ndarray,
 
 def root_division_seconds(names: int, dates: int, repeat: int = 3) -> float:
     """Fastest of `repeat` runs of root_division_floor for all names * (names - 1) / 2 pairs over `dates` dates."""
-    import time
-
     pairs = names * (names - 1) // 2
     moments = 1.0 + np.arange(pairs) * 1e-6
     cross = 0.5 + np.arange(pairs) * 1e-7
