@@ -380,6 +380,29 @@ def test_bench_prints_a_speedup_table():
     assert "usable cores" in text and "load average" in text
 
 
+@pytest.mark.parametrize(
+    "kernel", ["bs_greeks", "implied_vol", "index_vol", "realized_correlation", "simulate_market", "hedged_pnl"]
+)
+def test_bench_cases_agree_with_the_reference(kernel):
+    # `dispersionkit bench` refuses to time a kernel whose core and reference disagree: every
+    # quick case must pass its own check (implied vol failed it once on deep in-the-money
+    # options, where vol is ill-conditioned and the check did not allow for it).
+    from dispersionkit import benchmark
+
+    (case,) = benchmark.cases(kernels=[kernel])
+    expected = case.reference()
+    assert case.agree(expected, case.core(1)) and case.agree(expected, case.core(2))
+
+
+def test_the_implied_vol_bench_check_still_catches_a_wrong_vol():
+    from dispersionkit import benchmark
+
+    (case,) = benchmark.cases(kernels=["implied_vol"])
+    expected, got = case.reference(), np.array(case.core(1), dtype=float)
+    got[::1000] *= 1 + 1e-7  # far beyond the conditioning of these options
+    assert not case.agree(expected, got)
+
+
 def test_a_closed_pipe_ends_quietly():
     process = subprocess.Popen(
         [sys.executable, "-m", "dispersionkit", "scan"], stdout=subprocess.PIPE, stderr=subprocess.PIPE

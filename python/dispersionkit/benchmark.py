@@ -102,14 +102,26 @@ def _implied_vol(n: int) -> Case:
     strike = spot * np.exp(rng.uniform(-0.3, 0.3, n))
     tau = rng.uniform(0.05, 2.0, n)
     vol = rng.uniform(0.1, 0.6, n)
-    price = bs_greeks(spot, strike, tau, vol).price
+    greeks = bs_greeks(spot, strike, tau, vol, greeks=("price", "vega"))
+    price = greeks.price
+    # Deep in the money and short-dated, the price barely depends on vol: cond = price / (vol
+    # vega) is the relative change of vol per relative change of price, so two solvers that both
+    # reproduce the price to rounding can differ in vol by ~eps * cond (1e-6 relative in this
+    # batch). Agreement is judged relative to that conditioning.
+    cond = np.maximum(1.0, price / (vol * greeks.vega))
+
+    def agree(a, b) -> bool:
+        a, b = np.asarray(a), np.asarray(b)
+        close = np.abs(a - b) <= 1e-9 * np.abs(b) * cond
+        return bool(np.all(close | (np.isnan(a) & np.isnan(b))))
+
     return Case(
         "implied_vol",
         n,
         "options",
         lambda: reference.implied_vol(price, spot, strike, tau),
         lambda t: implied_vol(price, spot, strike, tau, threads=t),
-        lambda a, b: np.allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=1e-12, equal_nan=True),
+        agree,
     )
 
 
