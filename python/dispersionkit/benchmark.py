@@ -228,6 +228,12 @@ def cases(*, full: bool = False, kernels=None) -> list[Case]:
     return built
 
 
+# Seconds to wait after each reference call: NumPy's BLAS (OpenBLAS) leaves its worker threads
+# busy-waiting for a while after a call, and a core timing that starts at once finds one of the
+# two cores taken (index_vol at 252 x 2000 read 0.9x on two threads instead of 1.6x).
+BLAS_SETTLE_S = 0.1
+
+
 def run(cases_, *, threads=(1, 2), rounds: int = 5, on_case=None) -> list[dict]:
     """Time each case (medians of ``rounds`` interleaved rounds); one row per case and thread count."""
     rows = []
@@ -243,6 +249,8 @@ def run(cases_, *, threads=(1, 2), rounds: int = 5, on_case=None) -> list[dict]:
                 start = time.perf_counter()
                 function()
                 samples[name].append(time.perf_counter() - start)
+                if name == "ref":
+                    time.sleep(BLAS_SETTLE_S)
         reference_s = float(np.median(samples["ref"]))
         for t in threads:
             core_s = float(np.median(samples[t]))

@@ -194,10 +194,12 @@ def index_vol(weights, vols, corr, *, scenarios: bool = False, threads=None):
     reads as vol 0. A truly negative variance (corr not PSD) gives NaN, never a made-up vol.
     """
     var = index_variance(weights, vols, corr, scenarios=scenarios, threads=threads)
-    scale = (np.abs(as_float_array(weights, "weights")) * as_float_array(vols, "vols")).sum(-1) ** 2
     values = np.asarray(var, dtype=np.float64)
+    if np.any(values < 0):  # the scale is a pass over every (date, name): only when needed
+        scale = (np.abs(as_float_array(weights, "weights")) * as_float_array(vols, "vols")).sum(-1) ** 2
+        values = np.where((values < 0) & (values >= -1e-12 * scale), 0.0, values)
     with np.errstate(invalid="ignore"):
-        vol = np.sqrt(np.where((values < 0) & (values >= -1e-12 * scale), 0.0, values))
+        vol = np.sqrt(values)
     if isinstance(var, float):
         return float(vol)
     if hasattr(var, "index"):
