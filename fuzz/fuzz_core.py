@@ -140,7 +140,7 @@ class Mutator:
             with np.errstate(all="ignore"):
                 try:
                     return array.astype(dtype)
-                except ValueError:  # NaN to an integer dtype (an earlier mutation put it there)
+                except (ValueError, OverflowError):  # NaN or inf to an integer dtype (an earlier mutation put it there)
                     return array
         if kind == 2 and array.ndim:  # negative strides
             return np.ascontiguousarray(array[::-1])[::-1]
