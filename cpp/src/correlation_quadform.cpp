@@ -20,8 +20,10 @@ typedef double v2d __attribute__((vector_size(16)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef double v8d __attribute__((vector_size(64)));
 
-// The dates of one block transposed, packed[j * kQuadDates + d], 64-byte aligned so that every
-// pass reads whole aligned vectors (kQuadDates * 8 bytes is a multiple of 64).
+// The dates of one block transposed and cut into passes of P dates (P = quad_pass_dates(), the
+// width of the running ISA's register tile): u_j of date d at packed[((d / P) * n + j) * P + d % P],
+// so each pass streams contiguous memory. 64-byte aligned so that every pass reads whole
+// aligned vectors (P * 8 bytes is a multiple of 16, 32 or 64 as the vectors need).
 class PackedDates {
   public:
     explicit PackedDates(std::size_t n)
@@ -41,8 +43,23 @@ class PackedDates {
 constexpr std::size_t kItemsPerCheck = 16;
 constexpr std::size_t kDatesPerCheck = 1024;
 
-// u'Ru for the kQuadDates dates of a packed block, in passes of kVecs * width(V) dates side by
-// side in vector lanes. `packed` holds u transposed: packed[j * kQuadDates + d] = u_j of date d.
+// The register tile of quad_passes on one ISA: kVecs vectors V of dates side by side (one pass
+// of kPassDates dates) times kRows rows of R.
+template <class V_, std::size_t kVecs_, std::size_t kRows_>
+struct QuadTile {
+    using V = V_;
+    static constexpr std::size_t kVecs = kVecs_, kRows = kRows_;
+    static constexpr std::size_t kPassDates = kVecs * (sizeof(V) / sizeof(double));
+    static_assert(kQuadDates % kPassDates == 0);
+};
+// AVX-512, 32 registers: 32 dates x 4 rows (16 accumulators); AVX2 and SSE2, 16 registers:
+// 8 or 4 dates x 6 rows (12 accumulators).
+using Avx512Tile = QuadTile<v8d, 4, 4>;
+using Avx2Tile = QuadTile<v4d, 2, 6>;
+using Sse2Tile = QuadTile<v2d, 2, 6>;
+
+// u'Ru for the kQuadDates dates of a packed block (PackedDates' pass-major layout for this
+// tile), in passes of Tile::kPassDates dates side by side in vector lanes.
 // Uses u'Ru = sum_i u_i (R_ii u_i + 2 sum_{j>i} R_ij u_j): each R_ij (j > i) is one multiply-add
 // per date, half the work of (U R) * U. kRows rows of R share each load of u_j; their sums over
 // j stay in registers (kRows * kVecs accumulators), which is what the register count of the
@@ -52,35 +69,21 @@ constexpr std::size_t kDatesPerCheck = 1024;
 // Every lane follows the same operation order, so a date's result does not depend on its
 // neighbours, on the block it falls in or on the panel order (row i's term is added after
 // row i-1's in every date's sum).
-template <class V, std::size_t kVecs, std::size_t kRows>
+template <class Tile>
 [[gnu::always_inline]] inline void quad_passes(std::size_t n, const double* R, const double* packed,
-                                               double* scratch, double* result) {
+                                               double* result) {
+    using V = typename Tile::V;
     constexpr std::size_t W = sizeof(V) / sizeof(double);
-    constexpr std::size_t kPassDates = kVecs * W;
-    static_assert(kQuadDates % kPassDates == 0);
+    constexpr std::size_t kVecs = Tile::kVecs, kRows = Tile::kRows, kPassDates = Tile::kPassDates;
     constexpr std::size_t kPasses = kQuadDates / kPassDates;
-    // With several passes, each would read kPassDates of every kQuadDates values of `packed`
-    // (one cache line in four on AVX2), so the block is first copied pass-major into
-    // `scratch`: every pass then streams contiguous memory. O(n) per block against the
-    // O(n^2) passes.
-    const double* base = packed;
-    std::size_t j_stride = kQuadDates, pass_stride = kPassDates;
-    if constexpr (kPasses > 1) {
-        for (std::size_t p = 0; p < kPasses; ++p)
-            for (std::size_t j = 0; j < n; ++j)
-                for (std::size_t d = 0; d < kPassDates; ++d)
-                    scratch[(p * n + j) * kPassDates + d] = packed[j * kQuadDates + p * kPassDates + d];
-        base = scratch;
-        j_stride = kPassDates;
-        pass_stride = n * kPassDates;
-    }
+    const std::size_t pass_stride = n * kPassDates;
     V acc[kPasses][kVecs] = {};
     std::size_t i = 0;
     for (; i + kRows <= n; i += kRows) {
         for (std::size_t p = 0; p < kPasses; ++p) {
-            const double* pass = base + p * pass_stride;
-            const auto u_at = [pass, j_stride](std::size_t j) {
-                return reinterpret_cast<const V*>(pass + j * j_stride);
+            const double* pass = packed + p * pass_stride;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kPassDates);
             };
             V v[kRows][kVecs] = {};
             for (std::size_t j = i + kRows; j < n; ++j) {
@@ -115,9 +118,9 @@ template <class V, std::size_t kVecs, std::size_t kRows>
     for (; i < n; ++i) {  // the last n % kRows rows
         const double* row = R + i * n;
         for (std::size_t p = 0; p < kPasses; ++p) {
-            const double* pass = base + p * pass_stride;
-            const auto u_at = [pass, j_stride](std::size_t j) {
-                return reinterpret_cast<const V*>(pass + j * j_stride);
+            const double* pass = packed + p * pass_stride;
+            const auto u_at = [pass](std::size_t j) {
+                return reinterpret_cast<const V*>(pass + j * kPassDates);
             };
             V v[kVecs] = {};
             for (std::size_t j = i + 1; j < n; ++j) {
@@ -135,38 +138,39 @@ template <class V, std::size_t kVecs, std::size_t kRows>
             for (std::size_t l = 0; l < W; ++l) result[p * kPassDates + W * k + l] = acc[p][k][l];
 }
 
-// u'Ru for one packed block of kQuadDates dates. The tiling follows the registers: AVX-512,
-// 32 registers: 32 dates x 4 rows (16 accumulators); AVX2 and SSE2, 16 registers: 16 or 8
-// dates x 2 rows (8 accumulators). fp-contract lets GCC fuse the multiply-adds (the ISO-mode
-// default keeps them apart).
+// u'Ru for one packed block of kQuadDates dates, and the pass width its packing must use: both
+// dispatch on the same targets, so they pick the same tile. fp-contract lets GCC fuse the
+// multiply-adds (the ISO-mode default keeps them apart).
 #define DK_QUAD_FLAGS optimize("fp-contract=fast")
 #if defined(DK_ISA_VERSIONS)
 DK_ISA_AVX512 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
-                                                             const double* packed, double* scratch,
-                                                             double* result) {
-    quad_passes<v8d, 4, 4>(n, R, packed, scratch, result);
+                                                             const double* packed, double* result) {
+    quad_passes<Avx512Tile>(n, R, packed, result);
 }
 DK_ISA_AVX2 __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
-                                                           const double* packed, double* scratch,
-                                                           double* result) {
-    quad_passes<v4d, 2, 6>(n, R, packed, scratch, result);
+                                                           const double* packed, double* result) {
+    quad_passes<Avx2Tile>(n, R, packed, result);
 }
 DK_ISA_DEFAULT __attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R,
-                                                              const double* packed, double* scratch,
-                                                              double* result) {
-    quad_passes<v2d, 2, 6>(n, R, packed, scratch, result);
+                                                              const double* packed, double* result) {
+    quad_passes<Sse2Tile>(n, R, packed, result);
 }
+DK_ISA_AVX512 std::size_t quad_pass_dates() { return Avx512Tile::kPassDates; }
+DK_ISA_AVX2 std::size_t quad_pass_dates() { return Avx2Tile::kPassDates; }
+DK_ISA_DEFAULT std::size_t quad_pass_dates() { return Sse2Tile::kPassDates; }
 #else
-__attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
-                                               double* scratch, double* result) {
 #if defined(__AVX512F__)
-    quad_passes<v8d, 4, 4>(n, R, packed, scratch, result);
+using BuildTile = Avx512Tile;
 #elif defined(__AVX2__)
-    quad_passes<v4d, 2, 6>(n, R, packed, scratch, result);
+using BuildTile = Avx2Tile;
 #else
-    quad_passes<v2d, 2, 6>(n, R, packed, scratch, result);
+using BuildTile = Sse2Tile;
 #endif
+__attribute__((DK_QUAD_FLAGS)) void quad_block(std::size_t n, const double* R, const double* packed,
+                                               double* result) {
+    quad_passes<BuildTile>(n, R, packed, result);
 }
+std::size_t quad_pass_dates() { return BuildTile::kPassDates; }
 #endif
 #undef DK_QUAD_FLAGS
 
@@ -276,8 +280,9 @@ void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* 
     const std::size_t work_per_item = kQuadDates * std::max<std::size_t>(1, n * n / 2);
     const std::size_t min_items = std::max<std::size_t>(1, kQuadMinWork / work_per_item);
     parallel_for(S * blocks, threads, min_items, interrupt, [&](std::size_t begin, std::size_t end) {
-        PackedDates packed_rows(n), pass_rows(n);
+        PackedDates packed_rows(n);
         double* packed = packed_rows.data();
+        const std::size_t P = quad_pass_dates();
         double result[kQuadDates];
         std::size_t packed_block = blocks;  // the date block `packed` holds (none yet)
         for (std::size_t item = begin; item < end; ++item) {
@@ -291,12 +296,12 @@ void quadform_shared(std::size_t S, std::size_t T, std::size_t n, const double* 
                     const auto t = static_cast<std::ptrdiff_t>(t0 + d);
                     const double* w = u.weights + t * u.w_stride;
                     const double* vol = u.vols + t * u.vol_stride;
-                    for (std::size_t j = 0; j < n; ++j)
-                        packed[j * kQuadDates + d] = weighted_vol(w[j], vol[j]);
+                    double* lane = packed + (d / P) * n * P + d % P;
+                    for (std::size_t j = 0; j < n; ++j) lane[j * P] = weighted_vol(w[j], vol[j]);
                 }
                 packed_block = b;
             }
-            quad_block(n, R + s * n * n, packed, pass_rows.data(), result);
+            quad_block(n, R + s * n * n, packed, result);
             std::copy(result, result + count, out + s * T + t0);
         }
     });

@@ -459,7 +459,10 @@ double diagonal(std::size_t i, const double* cn, const double* sx, const double*
         window_rows.exact
             ? false
             : moment_error(c, s, px, e_ss[i], e_sa[i]) <= kMomentTolerance * v && v * kMaxCancellation >= px;
-    if (!precise) return exact_corr(window_rows, i, i) == exact_corr(window_rows, i, i) ? 1.0 : kNaN;
+    if (!precise) {
+        const double r = exact_corr(window_rows, i, i);
+        return r == r ? 1.0 : kNaN;
+    }
     return v > 0.0 ? 1.0 : kNaN;
 }
 
@@ -855,8 +858,8 @@ void average_block(std::size_t n, const double* x, std::size_t lo, std::size_t t
     const std::size_t kept = part.order.size(), complete = kept - partial;
     const auto all_pairs = [&] {
         pair_block(n, x, lo, t0, t1, window, min_count, weights, n, nullptr, ws);
-        num = ws.num;
-        den = ws.den;
+        num.swap(ws.num);  // the block's sums; pair_block refills ws.num / ws.den next time
+        den.swap(ws.den);
     };
     if (partial == 0 && complete == n) {  // no missing value: the usual case
         if (!complete_block_average(n, x, lo, t0, t1, window, min_count, weights, num.data(), den.data(),

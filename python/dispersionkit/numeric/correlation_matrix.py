@@ -17,12 +17,12 @@ from .._validation import as_count, as_float_array, as_positive
 from .correlation import average_correlation
 
 DEFAULT_TOLERANCE = 1e-8
+"""Default tolerance of :func:`check_correlation` (symmetry, diagonal, smallest eigenvalue)."""
 # nearest_correlation's projections take norms of the matrix: entries far beyond this would
 # overflow them (a user-edited correlation matrix is within a few units of [-1, 1]).
 _MAX_ENTRY = 1e100
 _MIN_TOLERANCE = 1e-15  # the relative change between iterates cannot fall much below machine epsilon
 _MAX_ITERATIONS = 10**7
-"""Default tolerance of :func:`check_correlation` (symmetry, diagonal, smallest eigenvalue)."""
 
 
 def _relabel(result: np.ndarray, like):
